@@ -1,0 +1,112 @@
+# simroute — plain Makefile. `make demo` and `make check` are all a newcomer needs.
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+PKGS      := libserialport libevent libevent_extra libevent_pthreads sqlite3 inih libcurl jansson libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc/daemon $(PKG_CFLAGS) -MMD -MP
+LDLIBS     = $(PKG_LIBS) -lm
+
+# Debian packages `make deps` installs when missing (a fresh Debian 12 has only git and make).
+DEB_PKGS  := gcc libc6-dev make pkg-config libserialport-dev libevent-dev libsqlite3-dev \
+             libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev \
+             python3 python3-pytest curl ca-certificates
+
+LIB_SRC    := $(wildcard src/lib/*.c)
+DAEMON_SRC := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/daemon/*/*.c))
+CLI_SRC    := $(wildcard src/cli/*.c)
+SIM_SRC    := $(wildcard src/gsmsim/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+LIB_A      := $(BUILD)/libsimroute.a
+DAEMON_A   := $(BUILD)/libsimrouted.a
+BINS       := $(BUILD)/simrouted $(BUILD)/simroute $(BUILD)/gsmsim
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all deps check unit unit-asan integration fuzz-replay fuzz demo install uninstall clean bench soak
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB_A): $(call obj,$(BUILD),$(LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(DAEMON_A): $(call obj,$(BUILD),$(DAEMON_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+$(BUILD)/simrouted: $(BUILD)/obj/src/daemon/main.o $(DAEMON_A) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/simroute: $(call obj,$(BUILD),$(CLI_SRC)) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/gsmsim: $(call obj,$(BUILD),$(SIM_SRC)) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lutil
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(DAEMON_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lutil
+
+# libFuzzer targets are replayed over their corpus with a plain driver, so `make check` needs no clang.
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(DAEMON_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "make deps: installing$$missing"; \
+	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+# The same unit tests, rebuilt with AddressSanitizer and UndefinedBehaviorSanitizer.
+unit-asan:
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
+
+fuzz-replay: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); echo "== $$n corpus"; $$f tests/fuzz/corpus/$$n/* || exit 1; done
+
+integration: all
+	cd tests/integration && /usr/bin/python3 -m pytest -q -p no:cacheprovider
+
+check: deps
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory unit-asan
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" fuzz-replay
+	$(MAKE) --no-print-directory integration
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	@bash conf/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/simroute $(DESTDIR)/lib/udev/rules.d
+	install -m 755 $(BUILD)/simroute $(BUILD)/gsmsim $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/simrouted $(DESTDIR)$(PREFIX)/sbin/
+	[ -e $(DESTDIR)/etc/simroute/simroute.ini ] || install -m 640 conf/simroute.ini $(DESTDIR)/etc/simroute/simroute.ini
+	install -m 644 udev/*.rules $(DESTDIR)/lib/udev/rules.d/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/simroute $(DESTDIR)$(PREFIX)/bin/gsmsim $(DESTDIR)$(PREFIX)/sbin/simrouted
+	rm -f $(addprefix $(DESTDIR)/lib/udev/rules.d/,$(notdir $(wildcard udev/*.rules)))
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

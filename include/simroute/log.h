@@ -1,0 +1,28 @@
+/* log: levelled logging to stderr (systemd/journald picks it up), categories switchable at run time. */
+#ifndef SIMROUTE_LOG_H
+#define SIMROUTE_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+void log_init(const char *progname, enum log_level level);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+bool log_enabled(enum log_level level);
+/* "error" | "warn" | "info" | "debug" -> 0, else -1 */
+int log_level_parse(const char *s, enum log_level *out);
+const char *log_level_name(enum log_level level);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* appends strerror(errno) */
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Checks the level before the arguments are evaluated or formatted. */
+#define log_debug(...) do { if (log_enabled(LOG_LEVEL_DEBUG)) log_debug_(__VA_ARGS__); } while (0)
+
+#endif

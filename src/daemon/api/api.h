@@ -1,0 +1,29 @@
+/* api: the local HTTP API (evhttp) on TCP (API key required) and on a Unix socket (file mode is the access). */
+#ifndef SIMROUTED_API_H
+#define SIMROUTED_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct config;
+struct store;
+struct ingest;
+struct scheduler;
+struct api;
+
+struct api_deps {
+	const struct config *cfg;
+	struct store *st;
+	struct ingest *in;
+	struct scheduler *sched;
+	int64_t started_ms;
+	const char *store_path;
+};
+
+/* Binds every configured listener; NULL and err on failure (address in use, socket path, ...). */
+struct api *api_new(struct event_base *base, const struct api_deps *deps, char *err, size_t errlen);
+/* Closes the listeners and removes the socket file. */
+void api_free(struct api *api);
+
+#endif

@@ -1,0 +1,275 @@
+/* http: the API's listeners, routing table, authentication and JSON replies. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api_private.h"
+#include "config.h"
+#include "simroute/log.h"
+
+void api_reply(struct evhttp_request *req, int status, json_t *body)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	const char *reason = status == 200 ? "OK" : status == 202 ? "Accepted" : status == 400 ? "Bad Request"
+			   : status == 401 ? "Unauthorized" : status == 403 ? "Forbidden" : status == 404 ? "Not Found"
+			   : status == 405 ? "Method Not Allowed" : status == 413 ? "Payload Too Large"
+			   : status == 503 ? "Service Unavailable" : "Error";
+	json_decref(body);
+	if (!buf) {
+		free(s);
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+	evbuffer_add_printf(buf, "%s\n", s ? s : "{}");
+	free(s);
+	evhttp_send_reply(req, status, reason, buf);
+	evbuffer_free(buf);
+}
+
+void api_error(struct evhttp_request *req, int status, const char *code, const char *field, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+	if (field)
+		json_object_set_new(err, "field", json_string(field));
+	api_reply(req, status, json_pack("{s:o}", "error", err));
+}
+
+json_t *api_time(int64_t ms)
+{
+	char buf[80];
+	struct tm tm;
+	time_t t = (time_t)(ms / 1000);
+	if (ms <= 0)
+		return json_null();
+	gmtime_r(&t, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	return json_string(buf);
+}
+
+/* Bearer key -> scopes of the matching [api_key:*], compared by SHA-256 in constant time. */
+static unsigned authenticate(const struct api *api, struct evhttp_request *req)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	const struct config *cfg = api->deps.cfg;
+	unsigned scopes = 0;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
+		return 0;
+	SHA256((const unsigned char *)h + 7, strlen(h + 7), digest);
+	for (size_t i = 0; i < cfg->napi_keys; i++)
+		if (CRYPTO_memcmp(digest, cfg->api_keys[i].sha256, sizeof(digest)) == 0)
+			scopes |= cfg->api_keys[i].scopes;
+	return scopes;
+}
+
+enum route_id { R_MESSAGES, R_MESSAGE, R_STATUS };
+
+struct route {
+	enum evhttp_cmd_type method;
+	const char *prefix;
+	int exact;            /* 1: path == prefix; 0: prefix + one non-empty segment */
+	unsigned scope;
+	enum route_id id;
+};
+
+static const struct route routes[] = {
+	{ EVHTTP_REQ_POST, "/v1/messages", 1, SCOPE_SEND, R_MESSAGES },
+	{ EVHTTP_REQ_GET, "/v1/messages/", 0, SCOPE_READ, R_MESSAGE },
+	{ EVHTTP_REQ_GET, "/v1/status", 1, SCOPE_READ, R_STATUS },
+};
+
+static void handle(struct evhttp_request *req, struct api *api, bool trusted)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	struct api_req r = { .api = api, .req = req, .path = path, .trusted = trusted };
+	int path_known = 0;
+
+	if (!path || !*path) {
+		api_error(req, 400, "bad_request", NULL, "malformed request URI");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *rt = &routes[i];
+		size_t plen = strlen(rt->prefix);
+		const char *rest = NULL;
+		if (rt->exact ? strcmp(path, rt->prefix) != 0 : strncmp(path, rt->prefix, plen) != 0)
+			continue;
+		if (!rt->exact) {
+			rest = path + plen;
+			if (!*rest || strchr(rest, '/'))
+				continue;
+		}
+		path_known = 1;
+		if (rt->method != method)
+			continue;
+		if (!trusted) {
+			r.scopes = authenticate(api, req);
+			if (!r.scopes) {
+				evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+						  "Bearer realm=\"simroute\"");
+				api_error(req, 401, "unauthorized", NULL, "an API key is required (Authorization: Bearer <key>)");
+				return;
+			}
+			if (!(r.scopes & rt->scope)) {
+				api_error(req, 403, "forbidden", NULL, "this API key lacks the scope for %s", path);
+				return;
+			}
+		} else {
+			r.scopes = SCOPE_SEND | SCOPE_READ | SCOPE_ADMIN;
+		}
+		switch (rt->id) {
+		case R_MESSAGES: api_messages_post(&r); return;
+		case R_MESSAGE: api_messages_get(&r, rest); return;
+		case R_STATUS: api_status_get(&r); return;
+		}
+	}
+	if (path_known)
+		api_error(req, 405, "method_not_allowed", NULL, "method not allowed on %s", path);
+	else
+		api_error(req, 404, "not_found", NULL, "no such endpoint");
+}
+
+static void tcp_cb(struct evhttp_request *req, void *arg) { handle(req, arg, false); }
+static void unix_cb(struct evhttp_request *req, void *arg) { handle(req, arg, true); }
+
+static struct evhttp *new_http(struct api *api, void (*cb)(struct evhttp_request *, void *))
+{
+	struct evhttp *http = evhttp_new(api->base);
+	if (!http)
+		return NULL;
+	evhttp_set_gencb(http, cb, api);
+	evhttp_set_max_body_size(http, (ev_ssize_t)api->deps.cfg->api_max_body);
+	evhttp_set_max_headers_size(http, 16384);
+	evhttp_set_timeout(http, 30);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+	return http;
+}
+
+static int bind_tcp(struct api *api, const char *listen_on, char *err, size_t errlen)
+{
+	char host[128];
+	const char *colon = strrchr(listen_on, ':');
+	size_t hlen = (size_t)(colon - listen_on);
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+
+	if (*end || port < 0 || port > 65535 || hlen >= sizeof(host)) {
+		snprintf(err, errlen, "[api] listen: bad address \"%s\"", listen_on);
+		return -1;
+	}
+	memcpy(host, listen_on, hlen);
+	host[hlen] = '\0';
+	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {   /* [::1]:8080 */
+		memmove(host, host + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+	}
+	api->tcp = new_http(api, tcp_cb);
+	if (!api->tcp || evhttp_bind_socket(api->tcp, host, (ev_uint16_t)port) != 0) {
+		snprintf(err, errlen, "[api] listen: cannot listen on %s: %s", listen_on, strerror(errno));
+		return -1;
+	}
+	if (api->deps.cfg->napi_keys == 0)
+		log_warnx("api: no [api_key:*] configured: every request on %s will be refused", listen_on);
+	log_info("api: listening on http://%s", listen_on);
+	return 0;
+}
+
+static int bind_unix(struct api *api, const char *path, int mode, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat sb;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "[api] socket: path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			snprintf(err, errlen, "[api] socket: %s exists and is not a socket", path);
+			return -1;
+		}
+		/* A stale socket from a crash is removed; a live one means another simrouted is running. */
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(fd);
+			snprintf(err, errlen, "[api] socket: %s is in use: is simrouted already running?", path);
+			return -1;
+		}
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, (mode_t)mode) < 0 ||
+	    listen(fd, 128) < 0) {
+		snprintf(err, errlen, "[api] socket: cannot listen on %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	api->unix_http = new_http(api, unix_cb);
+	if (!api->unix_http || !evhttp_accept_socket_with_handle(api->unix_http, fd)) {
+		snprintf(err, errlen, "[api] socket: cannot serve %s", path);
+		close(fd);
+		return -1;
+	}
+	snprintf(api->socket_path, sizeof(api->socket_path), "%s", path);
+	log_info("api: listening on unix:%s", path);
+	return 0;
+}
+
+struct api *api_new(struct event_base *base, const struct api_deps *deps, char *err, size_t errlen)
+{
+	struct api *api = calloc(1, sizeof(*api));
+	if (!api) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	api->base = base;
+	api->deps = *deps;
+	if ((deps->cfg->api_listen[0] && bind_tcp(api, deps->cfg->api_listen, err, errlen) < 0) ||
+	    (deps->cfg->api_socket[0] &&
+	     bind_unix(api, deps->cfg->api_socket, deps->cfg->api_socket_mode, err, errlen) < 0)) {
+		api_free(api);
+		return NULL;
+	}
+	return api;
+}
+
+void api_free(struct api *api)
+{
+	if (!api)
+		return;
+	if (api->tcp)
+		evhttp_free(api->tcp);
+	if (api->unix_http)
+		evhttp_free(api->unix_http);
+	if (api->socket_path[0])
+		unlink(api->socket_path);
+	free(api);
+}

@@ -1,0 +1,477 @@
+/* config: simroute.ini (inih) parsed through one table of typed, bounded settings; errors name file:line. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ctype { CT_STR, CT_INT, CT_OCTAL, CT_LOGLEVEL, CT_ENUM };
+
+/* One row per setting of the fixed sections (STYLE: "one table row per setting"). */
+struct setting {
+	const char *section, *key;
+	enum ctype type;
+	long min, max;          /* ints: bounds; strings: max length in `max` */
+	const char *def;
+	const char *enum_vals;  /* CT_ENUM: "|a|b|" */
+	size_t off;
+	const char *doc;
+};
+
+#define OFF(f) offsetof(struct config, f)
+#define SZ(f) ((long)sizeof(((struct config *)0)->f) - 1)
+
+static const struct setting settings[] = {
+	{ "daemon", "state_dir", CT_STR, 1, SZ(state_dir), "/var/lib/simroute", NULL, OFF(state_dir),
+	  "where the sqlite store lives" },
+	{ "daemon", "log_level", CT_LOGLEVEL, 0, 0, "info", NULL, OFF(log_level), "error | warn | info | debug" },
+	{ "api", "listen", CT_STR, 0, SZ(api_listen), "127.0.0.1:8080", NULL, OFF(api_listen),
+	  "TCP host:port; an API key is always required here; empty = off" },
+	{ "api", "socket", CT_STR, 0, SZ(api_socket), "/run/simroute/api.sock", NULL, OFF(api_socket),
+	  "Unix socket; access by file mode and group, no key; empty = off" },
+	{ "api", "socket_mode", CT_OCTAL, 0, 0777, "0660", NULL, OFF(api_socket_mode), "file mode of the socket" },
+	{ "api", "max_body", CT_INT, 1024, 64L << 20, "1048576", NULL, OFF(api_max_body),
+	  "largest request body in bytes (413 beyond)" },
+	{ "store", "backend", CT_ENUM, 0, SZ(store_backend), "sqlite", "|sqlite|", OFF(store_backend),
+	  "queue backend" },
+	{ "store", "path", CT_STR, 0, SZ(store_path), "", NULL, OFF(store_path),
+	  "database file; empty = <state_dir>/simroute.db" },
+	{ "router", "max_parts", CT_INT, 1, 255, "10", NULL, OFF(max_parts),
+	  "most parts one message may be split into (400 beyond)" },
+	{ "router", "max_attempts", CT_INT, 1, 100, "5", NULL, OFF(max_attempts),
+	  "send attempts before a message fails" },
+	{ "otp", "ttl", CT_INT, 10, 86400, "300", NULL, OFF(otp_ttl), "seconds an OTP stays useful" },
+	{ "router", "normal_ttl", CT_INT, 10, 30 * 86400, "86400", NULL, OFF(normal_ttl),
+	  "default ttl (s) of a normal message" },
+	{ "router", "bulk_ttl", CT_INT, 10, 30 * 86400, "259200", NULL, OFF(bulk_ttl),
+	  "default ttl (s) of a bulk message" },
+	{ "modems", "scan", CT_STR, 0, SZ(modems_scan), "", NULL, OFF(modems_scan),
+	  "glob: every matching port becomes a modem" },
+	{ "modems", "command_timeout_ms", CT_INT, 100, 600000, "5000", NULL, OFF(command_timeout_ms),
+	  "timeout of one AT command" },
+	{ "modems", "send_timeout_ms", CT_INT, 1000, 600000, "60000", NULL, OFF(send_timeout_ms),
+	  "timeout of AT+CMGS, from the PDU to +CMGS" },
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+struct parse {
+	struct config *cfg;
+	const char *file;
+	int line;
+	char *err;
+	size_t errlen;
+	int failed;
+	char last_section[128];
+};
+
+static int fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct parse *p, const char *fmt, ...)
+{
+	if (!p->failed) {
+		va_list ap;
+		int n = snprintf(p->err, p->errlen, "%s:%d: ", p->file, p->line);
+		va_start(ap, fmt);
+		if (n > 0 && (size_t)n < p->errlen)
+			vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	p->failed = 1;
+	return 0;
+}
+
+static int parse_long(const char *v, int base, long *out)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, base);
+	if (errno || end == v || *end != '\0')
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int set_value(struct parse *p, const struct setting *s, const char *val)
+{
+	char *dst = (char *)p->cfg + s->off;
+	long n;
+	char range[64];
+
+	switch (s->type) {
+	case CT_STR:
+		if ((long)strlen(val) > s->max || (long)strlen(val) < s->min)
+			return fail(p, "[%s] %s: value too long or empty", s->section, s->key);
+		strcpy(dst, val);
+		return 1;
+	case CT_ENUM: {
+		char pat[64];
+		snprintf(pat, sizeof(pat), "|%s|", val);
+		if (!*val || strstr(s->enum_vals, pat) == NULL)
+			return fail(p, "%s: invalid value \"%s\"", s->key, val);
+		strcpy(dst, val);
+		return 1;
+	}
+	case CT_INT:
+	case CT_OCTAL:
+		if (parse_long(val, s->type == CT_OCTAL ? 8 : 10, &n) < 0)
+			return fail(p, "%s: not a number: \"%s\"", s->key, val);
+		if (n < s->min || n > s->max) {
+			snprintf(range, sizeof(range), "%ld..%ld", s->min, s->max);
+			return fail(p, "%s: out of range (%s)", s->key, range);
+		}
+		*(int *)(void *)dst = (int)n;
+		return 1;
+	case CT_LOGLEVEL:
+		if (log_level_parse(val, (enum log_level *)(void *)dst) < 0)
+			return fail(p, "%s: invalid value \"%s\" (error | warn | info | debug)", s->key, val);
+		return 1;
+	}
+	return fail(p, "%s: internal: bad type", s->key);
+}
+
+static int valid_name(const char *name)
+{
+	if (!*name || strlen(name) >= CONFIG_NAME_MAX)
+		return 0;
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
+			return 0;
+	return 1;
+}
+
+static struct config_modem *modem_section(struct parse *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+	for (size_t i = 0; i < cfg->nmodems; i++)
+		if (strcmp(cfg->modems[i].name, name) == 0)
+			return &cfg->modems[i];
+	struct config_modem *m = realloc(cfg->modems, (cfg->nmodems + 1) * sizeof(*m));
+	if (!m)
+		return NULL;
+	cfg->modems = m;
+	m = &cfg->modems[cfg->nmodems++];
+	memset(m, 0, sizeof(*m));
+	strcpy(m->name, name);
+	m->baud = 115200;
+	m->line = p->line;
+	return m;
+}
+
+static struct config_api_key *key_section(struct parse *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+	for (size_t i = 0; i < cfg->napi_keys; i++)
+		if (strcmp(cfg->api_keys[i].name, name) == 0)
+			return &cfg->api_keys[i];
+	struct config_api_key *k = realloc(cfg->api_keys, (cfg->napi_keys + 1) * sizeof(*k));
+	if (!k)
+		return NULL;
+	cfg->api_keys = k;
+	k = &cfg->api_keys[cfg->napi_keys++];
+	memset(k, 0, sizeof(*k));
+	strcpy(k->name, name);
+	k->line = p->line;
+	return k;
+}
+
+static int parse_hex32(const char *hex, unsigned char out[32])
+{
+	if (strlen(hex) != 64)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		unsigned v = 0;
+		for (int j = 0; j < 2; j++) {
+			char c = hex[2 * i + j];
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				v |= (unsigned)(c - 'A' + 10);
+			else
+				return -1;
+		}
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+static int parse_scopes(const char *val, unsigned *out)
+{
+	char buf[128];
+	unsigned scopes = 0;
+	if (strlen(val) >= sizeof(buf))
+		return -1;
+	strcpy(buf, val);
+	for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (strcmp(tok, "send") == 0)
+			scopes |= SCOPE_SEND;
+		else if (strcmp(tok, "read") == 0)
+			scopes |= SCOPE_READ;
+		else if (strcmp(tok, "admin") == 0)
+			scopes |= SCOPE_ADMIN | SCOPE_SEND | SCOPE_READ;
+		else
+			return -1;
+	}
+	*out = scopes;
+	return scopes ? 0 : -1;
+}
+
+static int handle_modem_key(struct parse *p, const char *name, const char *key, const char *val)
+{
+	struct config_modem *m = modem_section(p, name);
+	long n;
+	if (!m)
+		return fail(p, "out of memory");
+	if (key == NULL)
+		return 1;
+	if (strcmp(key, "port") == 0) {
+		if (!*val || strlen(val) >= sizeof(m->port))
+			return fail(p, "[modem:%s] port: empty or too long", name);
+		strcpy(m->port, val);
+	} else if (strcmp(key, "dialect") == 0) {
+		if (strcmp(val, "generic") && strcmp(val, "sim800") && strcmp(val, "quectel") && strcmp(val, "huawei"))
+			return fail(p, "dialect: invalid value \"%s\" (generic | sim800 | quectel | huawei)", val);
+		strcpy(m->dialect, val);
+	} else if (strcmp(key, "baud") == 0) {
+		if (parse_long(val, 10, &n) < 0 || n < 1200 || n > 4000000)
+			return fail(p, "baud: invalid value \"%s\" (1200..4000000)", val);
+		m->baud = (int)n;
+	} else {
+		return fail(p, "unknown key \"%s\" in [modem:%s]", key, name);
+	}
+	return 1;
+}
+
+static int handle_key_key(struct parse *p, const char *name, const char *key, const char *val)
+{
+	struct config_api_key *k = key_section(p, name);
+	if (!k)
+		return fail(p, "out of memory");
+	if (key == NULL)
+		return 1;
+	if (strcmp(key, "hash") == 0) {
+		if (strncmp(val, "sha256:", 7) != 0 || parse_hex32(val + 7, k->sha256) < 0)
+			return fail(p, "hash: expected sha256:<64 hex digits>");
+	} else if (strcmp(key, "scopes") == 0) {
+		if (parse_scopes(val, &k->scopes) < 0)
+			return fail(p, "scopes: invalid value \"%s\" (send, read, admin)", val);
+	} else {
+		return fail(p, "unknown key \"%s\" in [api_key:%s]", key, name);
+	}
+	return 1;
+}
+
+/* Called with key == NULL when a section starts (inih's section callback is not used). */
+static int handle(void *user, const char *section, const char *key, const char *val)
+{
+	struct parse *p = user;
+	const char *colon = strchr(section, ':');
+
+	if (p->failed)
+		return 0;
+	if (colon) {
+		const char *name = colon + 1;
+		size_t plen = (size_t)(colon - section);
+		if (!valid_name(name))
+			return fail(p, "[%s]: invalid name (letters, digits, - _ .)", section);
+		if (plen == 5 && strncmp(section, "modem", 5) == 0)
+			return handle_modem_key(p, name, key, val);
+		if (plen == 7 && strncmp(section, "api_key", 7) == 0)
+			return handle_key_key(p, name, key, val);
+		return fail(p, "unknown section [%s]", section);
+	}
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (strcmp(settings[i].section, section) != 0)
+			continue;
+		if (key == NULL)
+			return 1;
+		if (strcmp(settings[i].key, key) == 0)
+			return set_value(p, &settings[i], val);
+	}
+	if (key == NULL)
+		return fail(p, "unknown section [%s]", section);
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].section, section) == 0)
+			return fail(p, "unknown key \"%s\" in [%s]", key, section);
+	return fail(p, "unknown section [%s]", section);
+}
+
+static int handler(void *user, const char *section, const char *key, const char *val)
+{
+	struct parse *p = user;
+	if (!*section)
+		return fail(p, "key \"%s\" outside any section", key);
+	if (strcmp(section, p->last_section) != 0) {
+		snprintf(p->last_section, sizeof(p->last_section), "%s", section);
+		if (!handle(p, section, NULL, NULL))
+			return 0;
+	}
+	return handle(p, section, key, val);
+}
+
+/* fgets that counts lines, so the handler knows where it is (Debian's inih has no INI_HANDLER_LINENO). */
+static char *reader(char *str, int num, void *stream)
+{
+	struct { FILE *f; struct parse *p; } *rs = stream;
+	char *r = fgets(str, num, rs->f);
+	if (!r)
+		return NULL;
+	rs->p->line++;
+	/* Sections are checked where they start (inih only reports them with their first key). */
+	const char *s = r + strspn(r, " \t");
+	const char *end = *s == '[' ? strchr(s, ']') : NULL;
+	if (*s == '[' && !end)
+		fail(rs->p, "syntax error: section header without ']'");
+	if (end && !rs->p->failed) {
+		char name[128];
+		snprintf(name, sizeof(name), "%.*s", (int)(end - s - 1), s + 1);
+		snprintf(rs->p->last_section, sizeof(rs->p->last_section), "%s", name);
+		handle(rs->p, name, NULL, NULL);
+	}
+	return r;
+}
+
+static void set_defaults(struct config *cfg)
+{
+	struct parse p = { .cfg = cfg, .file = "(defaults)", .err = NULL, .errlen = 0 };
+	char dummy[8];
+	p.err = dummy;
+	p.errlen = sizeof(dummy);
+	for (size_t i = 0; i < NSETTINGS; i++)
+		set_value(&p, &settings[i], settings[i].def);
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct parse p = { .cfg = cfg, .file = path, .err = err, .errlen = errlen };
+	struct { FILE *f; struct parse *p; } rs;
+
+	memset(cfg, 0, sizeof(*cfg));
+	set_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	rs.f = fopen(path, "r");
+	if (!rs.f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rs.p = &p;
+	ini_allow_multiline = false;  /* a continuation line would throw the line count off */
+	int rc = ini_parse_stream(reader, &rs, handler, &p);
+	fclose(rs.f);
+	if (p.failed)
+		goto bad;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s:%d: syntax error", path, rc > 0 ? rc : p.line);
+		goto bad;
+	}
+	for (size_t i = 0; i < cfg->nmodems; i++) {
+		if (!cfg->modems[i].port[0]) {
+			snprintf(err, errlen, "%s:%d: [modem:%s] has no port", path, cfg->modems[i].line,
+				 cfg->modems[i].name);
+			goto bad;
+		}
+	}
+	for (size_t i = 0; i < cfg->napi_keys; i++) {
+		static const unsigned char zero[32];
+		if (memcmp(cfg->api_keys[i].sha256, zero, 32) == 0 || !cfg->api_keys[i].scopes) {
+			snprintf(err, errlen, "%s:%d: [api_key:%s] needs hash and scopes", path, cfg->api_keys[i].line,
+				 cfg->api_keys[i].name);
+			goto bad;
+		}
+	}
+	if (!cfg->api_listen[0] && !cfg->api_socket[0]) {
+		snprintf(err, errlen, "%s: [api] needs listen or socket (or both)", path);
+		goto bad;
+	}
+	if (cfg->api_listen[0] && !strrchr(cfg->api_listen, ':')) {
+		snprintf(err, errlen, "%s: [api] listen: expected host:port, got \"%s\"", path, cfg->api_listen);
+		goto bad;
+	}
+	return 0;
+bad:
+	config_free(cfg);
+	return -1;
+}
+
+int config_scan_modems(struct config *cfg, char *err, size_t errlen)
+{
+	glob_t g;
+	int added = 0;
+	if (!cfg->modems_scan[0])
+		return 0;
+	int rc = glob(cfg->modems_scan, 0, NULL, &g);
+	if (rc == GLOB_NOMATCH)
+		return 0;
+	if (rc != 0) {
+		snprintf(err, errlen, "[modems] scan: glob failed for %s", cfg->modems_scan);
+		return -1;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *path = g.gl_pathv[i];
+		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		int dup = 0;
+		for (size_t j = 0; j < cfg->nmodems; j++)
+			if (strcmp(cfg->modems[j].port, path) == 0 || strcmp(cfg->modems[j].name, base) == 0)
+				dup = 1;
+		if (dup || !valid_name(base) || strlen(path) >= CONFIG_PATH_MAX)
+			continue;
+		struct config_modem *m = realloc(cfg->modems, (cfg->nmodems + 1) * sizeof(*m));
+		if (!m)
+			break;
+		cfg->modems = m;
+		m = &cfg->modems[cfg->nmodems++];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->name, sizeof(m->name), "%s", base);
+		snprintf(m->port, sizeof(m->port), "%s", path);
+		m->baud = 115200;
+		added++;
+	}
+	globfree(&g);
+	return added;
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->modems);
+	free(cfg->api_keys);
+	cfg->modems = NULL;
+	cfg->api_keys = NULL;
+	cfg->nmodems = cfg->napi_keys = 0;
+}
+
+void config_dump(const struct config *cfg, FILE *out)
+{
+	const char *cur = "";
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		const char *v = (const char *)cfg + s->off;
+		if (strcmp(cur, s->section) != 0)
+			fprintf(out, "%s[%s]\n", i ? "\n" : "", cur = s->section);
+		switch (s->type) {
+		case CT_STR:
+		case CT_ENUM:
+			fprintf(out, "%s = %s", s->key, v);
+			break;
+		case CT_INT:
+			fprintf(out, "%s = %d", s->key, *(const int *)(const void *)v);
+			break;
+		case CT_OCTAL:
+			fprintf(out, "%s = 0%o", s->key, (unsigned)*(const int *)(const void *)v);
+			break;
+		case CT_LOGLEVEL:
+			fprintf(out, "%s = %s", s->key, log_level_name(*(const enum log_level *)(const void *)v));
+			break;
+		}
+		fprintf(out, "    ; %s\n", s->doc);
+	}
+	for (size_t i = 0; i < cfg->nmodems; i++)
+		fprintf(out, "\n[modem:%s]\nport = %s\n", cfg->modems[i].name, cfg->modems[i].port);
+	for (size_t i = 0; i < cfg->napi_keys; i++)
+		fprintf(out, "\n[api_key:%s]\nhash = sha256:<set>\n", cfg->api_keys[i].name);
+}

@@ -1,0 +1,71 @@
+/* config: simroute.ini (inih) parsed through one table of typed, bounded settings; errors name file:line. */
+#ifndef SIMROUTED_CONFIG_H
+#define SIMROUTED_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "simroute/log.h"
+
+#define CONFIG_NAME_MAX 64
+#define CONFIG_PATH_MAX 256
+
+enum config_scope { SCOPE_SEND = 1u << 0, SCOPE_READ = 1u << 1, SCOPE_ADMIN = 1u << 2 };
+
+struct config_modem {
+	char name[CONFIG_NAME_MAX];
+	char port[CONFIG_PATH_MAX];
+	char dialect[16];         /* "" = detect */
+	int baud;
+	int line;                 /* where the section starts, for messages */
+};
+
+struct config_api_key {
+	char name[CONFIG_NAME_MAX];
+	unsigned char sha256[32];
+	unsigned scopes;          /* enum config_scope bits */
+	int line;
+};
+
+struct config {
+	char path[CONFIG_PATH_MAX];
+	/* [daemon] */
+	char state_dir[CONFIG_PATH_MAX];
+	enum log_level log_level;
+	/* [api] */
+	char api_listen[128];     /* host:port, "" = no TCP listener */
+	char api_socket[CONFIG_PATH_MAX]; /* "" = no Unix socket */
+	int api_socket_mode;      /* octal file mode of the socket */
+	int api_max_body;         /* bytes */
+	/* [store] */
+	char store_backend[16];   /* sqlite */
+	char store_path[CONFIG_PATH_MAX]; /* "" = <state_dir>/simroute.db */
+	/* [router] */
+	int max_parts;
+	int max_attempts;
+	/* [otp] and per-lane defaults */
+	int otp_ttl;              /* seconds */
+	int normal_ttl;
+	int bulk_ttl;
+	/* [modems] */
+	char modems_scan[CONFIG_PATH_MAX];
+	/* [modem:<name>] */
+	int command_timeout_ms;
+	int send_timeout_ms;
+	struct config_modem *modems;
+	size_t nmodems;
+	/* [api_key:<name>] */
+	struct config_api_key *api_keys;
+	size_t napi_keys;
+};
+
+/* Defaults, then the file. Returns 0, or -1 with err = "FILE:LINE: message". */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+/* Expand [modems] scan (a glob) into modems named by port basename; returns the number added. */
+int config_scan_modems(struct config *cfg, char *err, size_t errlen);
+void config_free(struct config *cfg);
+/* The annotated defaults, as `simrouted -t -v` prints them. */
+void config_dump(const struct config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,239 @@
+/* simrouted: start-up, config, signals, shutdown — wiring only; every decision lives in a module. */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "modem/modem.h"
+#include "queue/ingest.h"
+#include "queue/scheduler.h"
+#include "queue/store.h"
+#include "simroute/log.h"
+
+#define SHUTDOWN_GRACE_MS 30000
+
+struct daemon {
+	struct event_base *base;
+	struct config cfg;
+	struct store *st;
+	struct scheduler *sched;
+	struct ingest *in;
+	struct api *api;
+	struct event *sigterm, *sigint, *sighup, *drain_ev;
+	int64_t stop_at_ms;
+	char store_path[CONFIG_PATH_MAX + 32];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: simrouted [-c FILE] [-t] [-d]\n"
+		     "  -c FILE  configuration (default /etc/simroute/simroute.ini)\n"
+		     "  -t       check the configuration, print the effective settings and exit\n"
+		     "  -d       log at debug level (overrides log_level)\n"
+		     "Runs in the foreground; stop with SIGTERM (waits for sends in flight).\n");
+}
+
+static int mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[CONFIG_PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Waits for the sends in flight (so nothing is left `sending` to become uncertain), then leaves the loop. */
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, 100000 };
+	int n = scheduler_inflight(d->sched);
+	(void)fd;
+	(void)what;
+	if (n == 0 || now_ms() >= d->stop_at_ms) {
+		if (n)
+			log_warnx("shutdown: %d send(s) still in flight after %d s; they are recovered at next start", n,
+				  SHUTDOWN_GRACE_MS / 1000);
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	evtimer_add(d->drain_ev, &tv);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	(void)what;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: configuration reload is not supported yet; restart to apply changes");
+		return;
+	}
+	if (d->stop_at_ms) {
+		log_info("second signal: stopping now");
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	int n = scheduler_stop(d->sched);
+	log_info("%s: stopping (%d send(s) in flight)", sig == SIGTERM ? "SIGTERM" : "SIGINT", n);
+	d->stop_at_ms = now_ms() + SHUTDOWN_GRACE_MS;
+	drain_cb(-1, 0, d);
+}
+
+static int setup(struct daemon *d)
+{
+	char err[512];
+
+	if (mkdir_p(d->cfg.state_dir, 0750) < 0) {
+		log_warn("state_dir %s", d->cfg.state_dir);
+		return -1;
+	}
+	if (d->cfg.store_path[0])
+		snprintf(d->store_path, sizeof(d->store_path), "%s", d->cfg.store_path);
+	else
+		snprintf(d->store_path, sizeof(d->store_path), "%s/simroute.db", d->cfg.state_dir);
+	d->st = store_open(d->cfg.store_backend, d->store_path, err, sizeof(err));
+	if (!d->st) {
+		log_errorx("store: %s", err);
+		return -1;
+	}
+	struct scheduler_config sc = { .max_parts = d->cfg.max_parts, .max_attempts = d->cfg.max_attempts };
+	d->sched = scheduler_new(d->base, d->st, &sc);
+	d->in = d->sched ? ingest_new(d->base, d->st, d->sched) : NULL;
+	if (!d->in) {
+		log_errorx("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < d->cfg.nmodems; i++) {
+		const struct config_modem *cm = &d->cfg.modems[i];
+		struct modem_config mc = { .name = cm->name, .port = cm->port, .baud = cm->baud,
+					   .command_timeout_ms = d->cfg.command_timeout_ms,
+					   .send_timeout_ms = d->cfg.send_timeout_ms };
+		struct modem *m = modem_new(d->base, &mc, scheduler_modem_events(), d->sched);
+		if (!m || scheduler_add_modem(d->sched, m) < 0) {
+			log_errorx("modem %s: cannot create", cm->name);
+			return -1;
+		}
+	}
+	if (d->cfg.nmodems == 0)
+		log_warnx("no modems configured: messages will wait in the queue");
+	if (d->cfg.api_socket[0]) {
+		char dir[CONFIG_PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", d->cfg.api_socket);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			mkdir_p(dir, 0755);
+		}
+	}
+	struct api_deps deps = { .cfg = &d->cfg, .st = d->st, .in = d->in, .sched = d->sched,
+				 .started_ms = now_ms(), .store_path = d->store_path };
+	d->api = api_new(d->base, &deps, err, sizeof(err));
+	if (!d->api) {
+		log_errorx("%s", err);
+		return -1;
+	}
+	if (scheduler_start(d->sched, now_ms()) < 0) {
+		log_errorx("store: cannot recover the queue");
+		return -1;
+	}
+	d->sigterm = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->sigint = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->sighup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+	d->drain_ev = evtimer_new(d->base, drain_cb, d);
+	if (!d->sigterm || !d->sigint || !d->sighup || !d->drain_ev || evsignal_add(d->sigterm, NULL) < 0 ||
+	    evsignal_add(d->sigint, NULL) < 0 || evsignal_add(d->sighup, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	if (d->in)
+		ingest_flush(d->in);      /* replies for what was accepted go out before the listeners close */
+	api_free(d->api);
+	ingest_free(d->in);
+	scheduler_free(d->sched);
+	if (d->st)
+		store_close(d->st);
+	if (d->sigterm)
+		event_free(d->sigterm);
+	if (d->sigint)
+		event_free(d->sigint);
+	if (d->sighup)
+		event_free(d->sighup);
+	if (d->drain_ev)
+		event_free(d->drain_ev);
+	config_free(&d->cfg);
+	if (d->base)
+		event_base_free(d->base);
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = "/etc/simroute/simroute.ini";
+	int check = 0, debug = 0, c;
+	char err[512];
+	struct daemon d;
+
+	memset(&d, 0, sizeof(d));
+	while ((c = getopt(argc, argv, "c:tdh")) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 't': check = 1; break;
+		case 'd': debug = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("simrouted", LOG_LEVEL_INFO);
+	if (config_load(path, &d.cfg, err, sizeof(err)) < 0 || config_scan_modems(&d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "simrouted: %s\n", err);
+		return 2;
+	}
+	if (check) {
+		config_dump(&d.cfg, stdout);
+		fprintf(stderr, "simrouted: %s: configuration OK (%zu modem(s))\n", path, d.cfg.nmodems);
+		config_free(&d.cfg);
+		return 0;
+	}
+	log_set_level(debug ? LOG_LEVEL_DEBUG : d.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	d.base = event_base_new();
+	/* Three priorities: 0 (reserved for modem I/O), 1 (the default: API and modems), 2 group commit (ingest.c). */
+	if (!d.base || event_base_priority_init(d.base, 3) < 0)
+		fatalx("cannot create the event loop");
+	if (setup(&d) < 0) {
+		teardown(&d);
+		return 1;
+	}
+	log_info("simrouted ready: %zu modem(s), store %s", d.cfg.nmodems, d.store_path);
+	event_base_dispatch(d.base);
+	log_info("simrouted stopped");
+	teardown(&d);
+	return 0;
+}

@@ -1,0 +1,79 @@
+/* modem: one GSM modem's state machine — opening, initialising, ready/busy, sending PDUs, recovering. */
+#ifndef SIMROUTED_MODEM_H
+#define SIMROUTED_MODEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct event_base;
+struct modem;
+
+enum modem_state {
+	MODEM_ABSENT = 0,
+	MODEM_OPENING,
+	MODEM_INITIALISING,
+	MODEM_SIM_WAIT,
+	MODEM_REGISTERING,
+	MODEM_READY,
+	MODEM_BUSY,
+	MODEM_RECOVERING,
+	MODEM_DISABLED,
+	MODEM_DRAINING,
+	MODEM_STATE_COUNT
+};
+const char *modem_state_name(enum modem_state s);
+
+/* Events up to the scheduler. `cookie` is what the scheduler passed to modem_send(). */
+struct modem_events {
+	void (*ready)(void *arg, struct modem *m);   /* entered READY: can take a send */
+	void (*sent)(void *arg, struct modem *m, void *cookie, int mr);
+	/* cms: +CMS ERROR code or -1; reached_modem: the PDU was written (so it may have gone out) */
+	void (*send_failed)(void *arg, struct modem *m, void *cookie, int cms, bool reached_modem, const char *why);
+	void (*state_changed)(void *arg, struct modem *m, enum modem_state from, enum modem_state to);
+	/* Optional (NULL: ignored). A +CDS status report PDU (TS 27.005 3.4.1, CNMI ds=1). */
+	void (*status_report)(void *arg, struct modem *m, const char *pdu_hex);
+	/* Optional. Every other URC as received (+CMTI, +CMT with its PDU, vendor lines), for the inbox. */
+	void (*urc)(void *arg, struct modem *m, const char *line, const char *pdu_hex);
+};
+
+struct modem_config {
+	const char *name;
+	const char *port;
+	int baud;                  /* 0: 115200 */
+	int command_timeout_ms;    /* 0: 5000 */
+	int send_timeout_ms;       /* 0: 60000 (network submit can be slow) */
+	int reopen_delay_ms;       /* 0: 2000 */
+	const char *dialect;       /* NULL: pick by +CGMI/ATI; else "generic" | "sim800" | "quectel" | "huawei" */
+	const char *pin;           /* NULL: none; 4-8 digits, entered once per SIM_WAIT (never retried) */
+	int poll_interval_ms;      /* 0: 30000; READY: registration and signal poll */
+};
+
+struct modem_info {
+	enum modem_state state;
+	char imei[20], iccid[24], manufacturer[48], model[48], revision[64], operator_name[48];
+	char dialect[16];
+	int rssi;                 /* +CSQ 0..31, 99 unknown */
+	int64_t sent, failed;
+	char last_error[128];
+};
+
+/* Copies cfg's strings and *ev. Returns NULL on a bad config (pin not 4-8 digits, unknown dialect). */
+struct modem *modem_new(struct event_base *base, const struct modem_config *cfg, const struct modem_events *ev,
+			void *arg);
+void modem_start(struct modem *m);          /* absent -> opening (and retries until it opens) */
+/* Admin: disable closes the port (a modem in BUSY drains: its send finishes first, then DISABLED);
+ * enable reopens a DISABLED modem. */
+void modem_disable(struct modem *m);
+void modem_enable(struct modem *m);
+/* Cancels every timer and closes the port; fires no callback. Safe from inside a callback. */
+void modem_free(struct modem *m);
+const char *modem_name(const struct modem *m);
+enum modem_state modem_state(const struct modem *m);
+void modem_get_info(const struct modem *m, struct modem_info *out);
+
+/* Submit one PDU (from pdu_encode_submit). Only in READY; moves to BUSY until sent/send_failed fires.
+ * Returns 0 or -1 (not ready, or pdu_hex not hex / length out of 1..255). After 0, exactly one of
+ * sent/send_failed fires, never from inside modem_send() itself (unless modem_free() comes first). */
+int modem_send(struct modem *m, const char *pdu_hex, int length, void *cookie);
+
+#endif

@@ -1,0 +1,26 @@
+/* ingest: group commit — messages accepted during one loop turn are written in one fsync'd transaction. */
+#ifndef SIMROUTED_INGEST_H
+#define SIMROUTED_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "queue/store.h"
+
+struct event_base;
+struct scheduler;
+struct ingest;
+
+/* rc 0: ids[0..n-1] are committed; rc -1: nothing was stored (store error, e.g. disk full). */
+typedef void ingest_done_cb(void *arg, int rc, const int64_t *ids, size_t n);
+
+struct ingest *ingest_new(struct event_base *base, struct store *st, struct scheduler *sched);
+void ingest_free(struct ingest *in);    /* commits what is pending first */
+
+/* Queue msgs (copied) for the next commit; done runs after it. Returns 0, or -1 (out of memory). */
+int ingest_submit(struct ingest *in, const struct store_new_msg *msgs, size_t n, ingest_done_cb *done, void *arg);
+
+/* Commit now (also run by the loop once no more I/O is ready in this turn). */
+void ingest_flush(struct ingest *in);
+
+#endif

@@ -1,0 +1,43 @@
+/* scheduler: turns queued messages and modem events into sends — lanes, retries, store transitions. */
+#ifndef SIMROUTED_SCHEDULER_H
+#define SIMROUTED_SCHEDULER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "modem/modem.h"
+#include "queue/message.h"
+
+struct event_base;
+struct store;
+struct scheduler;
+
+struct scheduler_config {
+	int max_parts;        /* codec limit per message */
+	int max_attempts;     /* sends tried before a message fails */
+	int retry_base_ms;    /* first retry delay; doubles per attempt, capped at 60 s */
+	int window;           /* ids kept in memory per lane; the rest stay in the store (0: 4096) */
+};
+
+struct scheduler *scheduler_new(struct event_base *base, struct store *st, const struct scheduler_config *cfg);
+void scheduler_free(struct scheduler *s);          /* frees the modems it was given too */
+
+/* The event table to create modems with (arg = the scheduler). */
+const struct modem_events *scheduler_modem_events(void);
+/* Hand a modem to the scheduler; it starts it in scheduler_start(). */
+int scheduler_add_modem(struct scheduler *s, struct modem *m);
+
+/* Recover interrupted sends, index the queue, start the modems. */
+int scheduler_start(struct scheduler *s, int64_t now_ms);
+
+/* A message was committed to the store (called by ingest after the commit). */
+void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane);
+
+/* Stop claiming new messages (shutdown); sends in flight go on. Returns how many are in flight. */
+int scheduler_stop(struct scheduler *s);
+int scheduler_inflight(const struct scheduler *s);
+
+size_t scheduler_nmodems(const struct scheduler *s);
+struct modem *scheduler_modem(const struct scheduler *s, size_t i);
+
+#endif

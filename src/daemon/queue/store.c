@@ -1,0 +1,208 @@
+/* store: backend dispatch and the checks every backend shares (arguments, legal moves, logging). */
+#include "queue/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/store_backend.h"
+#include "simroute/log.h"
+
+struct store {
+	const struct store_backend *be;
+	void *data;
+};
+
+static const struct store_backend *const backends[] = {
+	&store_backend_sqlite,
+	&store_backend_mem,
+};
+
+void store_copy_field(char *dst, size_t dstlen, const char *src)
+{
+	if (dstlen == 0)
+		return;
+	snprintf(dst, dstlen, "%s", src ? src : "");
+}
+
+void store_msg_clear(struct store_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}
+
+struct store *store_open(const char *backend, const char *path, char *err, size_t errlen)
+{
+	const struct store_backend *be = NULL;
+	struct store *st;
+
+	if (err && errlen)
+		err[0] = '\0';
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (backend && strcmp(backend, backends[i]->name) == 0)
+			be = backends[i];
+	}
+	if (be == NULL) {
+		snprintf(err, errlen, "unknown store backend \"%s\" (sqlite | mem)", backend ? backend : "");
+		return NULL;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	st->be = be;
+	if ((st->data = be->open(path, err, errlen)) == NULL) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	st->be->close(st->data);
+	free(st);
+}
+
+const char *store_backend_name(const struct store *st)
+{
+	return st->be->name;
+}
+
+/* Bad input here is a programmer error upstream (the API validates): refuse it loudly rather than
+ * store a row that cannot be sent. */
+static bool new_msg_ok(const struct store_new_msg *m, size_t i)
+{
+	if (m->to == NULL || m->to[0] == '\0' || strlen(m->to) >= STORE_TO_MAX) {
+		log_warnx("store: enqueue: message %zu: bad destination", i);
+		return false;
+	}
+	if (m->text == NULL) {
+		log_warnx("store: enqueue: message %zu: no text", i);
+		return false;
+	}
+	if ((unsigned)m->lane >= LANE_COUNT) {
+		log_warnx("store: enqueue: message %zu: bad lane %d", i, (int)m->lane);
+		return false;
+	}
+	if (m->nparts < 1) {
+		log_warnx("store: enqueue: message %zu: bad part count %d", i, m->nparts);
+		return false;
+	}
+	return true;
+}
+
+int store_enqueue(struct store *st, const struct store_new_msg *msgs, size_t n, int64_t *ids)
+{
+	if (n == 0)
+		return 0;
+	if (msgs == NULL || ids == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!new_msg_ok(&msgs[i], i))
+			return -1;
+	}
+	if (st->be->enqueue(st->data, msgs, n, ids) == -1)
+		return -1;
+	log_debug("store: enqueued %zu message(s), ids %lld..%lld", n, (long long)ids[0],
+		  (long long)ids[n - 1]);
+	return 0;
+}
+
+int store_recover(struct store *st, int64_t now_ms)
+{
+	return st->be->recover(st->data, now_ms);
+}
+
+int store_load_pending(struct store *st, enum msg_lane lane, int64_t after_id, size_t limit,
+		       store_pending_cb *cb, void *arg)
+{
+	if ((unsigned)lane >= LANE_COUNT || cb == NULL) {
+		log_warnx("store: load_pending: bad arguments (lane %d)", (int)lane);
+		return -1;
+	}
+	struct store_pending_row rows[STORE_PENDING_CHUNK];
+	int visited = 0;
+
+	for (;;) {
+		size_t want = STORE_PENDING_CHUNK;
+		int got;
+
+		if (limit != 0 && limit - (size_t)visited < want)
+			want = limit - (size_t)visited;
+		if (want == 0)
+			break;
+		if ((got = st->be->pending_fetch(st->data, lane, after_id, rows, want)) == -1)
+			return -1;
+		for (int i = 0; i < got; i++) {
+			visited++;
+			if (cb(arg, rows[i].id, rows[i].lane, rows[i].expires_ms) != 0)
+				return visited;
+		}
+		if ((size_t)got < want)
+			break;
+		/* continue after the last row of this chunk */
+		after_id = rows[got - 1].id;
+	}
+	return visited;
+}
+
+int store_get(struct store *st, int64_t id, struct store_msg *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->be->get(st->data, id, out);
+}
+
+int store_transition(struct store *st, int64_t id, enum msg_state from, enum msg_state to,
+		     const char *route, const char *error, int64_t now_ms)
+{
+	int rc;
+
+	if (!message_transition_ok(from, to)) {
+		log_warnx("store: message %lld: illegal transition %s -> %s", (long long)id,
+			  message_state_name(from), message_state_name(to));
+		return -1;
+	}
+	rc = st->be->transition(st->data, id, from, to, route, error, now_ms);
+	if (rc == 0)
+		log_debug("store: message %lld: %s -> %s%s%s%s%s", (long long)id,
+			  message_state_name(from), message_state_name(to),
+			  route ? " route " : "", route ? route : "",
+			  error ? ": " : "", error ? error : "");
+	else if (rc == 1)
+		log_debug("store: message %lld: %s -> %s: not in state %s (stale)", (long long)id,
+			  message_state_name(from), message_state_name(to), message_state_name(from));
+	return rc;
+}
+
+int store_record_part(struct store *st, int64_t id, int seq, int mr, const char *route, int64_t now_ms)
+{
+	int rc = st->be->record_part(st->data, id, seq, mr, route, now_ms);
+
+	if (rc == 0)
+		log_debug("store: message %lld: part %d sent, mr %d, route %s", (long long)id, seq, mr,
+			  route ? route : "-");
+	else if (rc == 1)
+		/* a part went out for a message we do not think is sending: a duplicate risk to see */
+		log_warnx("store: message %lld: part %d (mr %d, route %s) reported while the message "
+			  "is unknown or not sending: not recorded", (long long)id, seq, mr,
+			  route ? route : "-");
+	return rc;
+}
+
+int store_counts(struct store *st, struct store_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->be->counts(st->data, out);
+}
+
+int store_timeline(struct store *st, int64_t id, store_event_cb *cb, void *arg)
+{
+	if (cb == NULL)
+		return -1;
+	return st->be->timeline(st->data, id, cb, arg);
+}

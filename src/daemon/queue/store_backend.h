@@ -1,0 +1,46 @@
+/* store_backend: the hooks a storage backend implements (private to queue/; see store.c). */
+#ifndef SIMROUTED_STORE_BACKEND_H
+#define SIMROUTED_STORE_BACKEND_H
+
+#include "queue/store.h"
+
+/*
+ * One const table per backend, chosen by name in store_open() (OpenSMTPD queue_backend.c style).
+ * store.c validates arguments and legality before calling a hook, so a hook only does storage:
+ * `be` is what open() returned. Return conventions are those of the matching store_* function.
+ */
+/* store_load_pending() fetches rows in chunks of this many through pending_fetch and only then
+ * runs the callbacks, so a callback may re-enter the store; paging logic lives in store.c once. */
+#define STORE_PENDING_CHUNK 256
+
+struct store_pending_row {
+	int64_t id;
+	enum msg_lane lane;
+	int64_t expires_ms;
+};
+
+struct store_backend {
+	const char *name;
+	void *(*open)(const char *path, char *err, size_t errlen);
+	void (*close)(void *be);
+	int (*enqueue)(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids);
+	int (*recover)(void *be, int64_t now_ms);
+	/* Up to max queued rows of `lane` with id > after_id, in id order; count or -1. */
+	int (*pending_fetch)(void *be, enum msg_lane lane, int64_t after_id,
+			     struct store_pending_row *rows, size_t max);
+	int (*get)(void *be, int64_t id, struct store_msg *out);
+	int (*transition)(void *be, int64_t id, enum msg_state from, enum msg_state to,
+			  const char *route, const char *error, int64_t now_ms);
+	int (*record_part)(void *be, int64_t id, int seq, int mr, const char *route, int64_t now_ms);
+	int (*counts)(void *be, struct store_counts *out);
+	int (*timeline)(void *be, int64_t id, store_event_cb *cb, void *arg);
+};
+
+extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_mem;
+
+
+/* Copy src into a fixed field, truncating; NULL gives "". */
+void store_copy_field(char *dst, size_t dstlen, const char *src);
+
+#endif

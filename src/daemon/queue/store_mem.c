@@ -1,0 +1,306 @@
+/* store_mem: the message store in memory, same semantics as store_sqlite; for tests of other modules. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/store_backend.h"
+#include "simroute/log.h"
+
+struct mem_part {
+	int seq, mr, attempt;
+	char route[STORE_ROUTE_MAX];
+	int64_t sent_ms;
+};
+
+struct mem_event {
+	struct store_event ev;      /* route/error point into the owned copies below (or NULL) */
+	char *route, *error;
+};
+
+struct mem_msg {
+	struct store_msg m;         /* m.text owned */
+	struct mem_part *parts;     /* nparts slots, seq = index + 1, mr < 0: not sent */
+	struct mem_event *events;
+	size_t nevents;
+};
+
+/* Messages in id order: ids are dense from 1, so message id lives at msgs[id - 1]. */
+struct mem {
+	struct mem_msg *msgs;
+	size_t n, cap;
+};
+
+static void *mem_open(const char *path, char *err, size_t errlen)
+{
+	struct mem *s = calloc(1, sizeof(*s));
+
+	(void)path;
+	if (s == NULL)
+		store_copy_field(err, errlen, "out of memory");
+	return s;
+}
+
+static void mem_msg_free(struct mem_msg *mm)
+{
+	for (size_t i = 0; i < mm->nevents; i++) {
+		free(mm->events[i].route);
+		free(mm->events[i].error);
+	}
+	free(mm->events);
+	free(mm->parts);
+	store_msg_clear(&mm->m);
+}
+
+static void mem_close(void *be)
+{
+	struct mem *s = be;
+
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		mem_msg_free(&s->msgs[i]);
+	free(s->msgs);
+	free(s);
+}
+
+static struct mem_msg *mem_find(struct mem *s, int64_t id)
+{
+	if (id < 1 || (uint64_t)id > s->n)
+		return NULL;
+	return &s->msgs[id - 1];
+}
+
+/* All or nothing, like the sqlite transaction: grow and allocate first, then commit the batch. */
+static int mem_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids)
+{
+	struct mem *s = be;
+	size_t done = 0;
+
+	if (s->n + n > s->cap) {
+		size_t cap = s->cap ? s->cap : 64;
+		struct mem_msg *p;
+
+		while (cap < s->n + n)
+			cap *= 2;
+		if ((p = realloc(s->msgs, cap * sizeof(*p))) == NULL)
+			goto nomem;
+		s->msgs = p;
+		s->cap = cap;
+	}
+	for (; done < n; done++) {
+		const struct store_new_msg *nm = &msgs[done];
+		struct mem_msg *mm = &s->msgs[s->n + done];
+
+		memset(mm, 0, sizeof(*mm));
+		mm->m.text = strdup(nm->text);
+		mm->parts = calloc((size_t)nm->nparts, sizeof(*mm->parts));
+		if (mm->m.text == NULL || mm->parts == NULL) {
+			mem_msg_free(mm);
+			goto nomem;
+		}
+		mm->m.id = (int64_t)(s->n + done + 1);
+		store_copy_field(mm->m.to, sizeof(mm->m.to), nm->to);
+		mm->m.lane = nm->lane;
+		mm->m.state = MSG_QUEUED;
+		mm->m.nparts = nm->nparts;
+		mm->m.created_ms = mm->m.updated_ms = nm->created_ms;
+		mm->m.expires_ms = nm->expires_ms;
+		for (int i = 0; i < nm->nparts; i++)
+			mm->parts[i].mr = -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		ids[i] = (int64_t)(s->n + i + 1);
+	s->n += n;
+	return 0;
+nomem:
+	while (done > 0)
+		mem_msg_free(&s->msgs[s->n + --done]);
+	log_warnx("store: enqueue: out of memory");
+	return -1;
+}
+
+static int mem_log_event(struct mem_msg *mm, enum msg_state from, enum msg_state to,
+			 const char *route, const char *error, int64_t now_ms)
+{
+	struct mem_event *p = realloc(mm->events, (mm->nevents + 1) * sizeof(*p));
+	struct mem_event *e;
+
+	if (p == NULL)
+		return -1;
+	mm->events = p;
+	e = &p[mm->nevents];
+	memset(e, 0, sizeof(*e));
+	if ((route && (e->route = strdup(route)) == NULL) || (error && (e->error = strdup(error)) == NULL)) {
+		free(e->route);
+		return -1;
+	}
+	e->ev.at_ms = now_ms;
+	e->ev.from = from;
+	e->ev.to = to;
+	mm->nevents++;
+	return 0;
+}
+
+static int mem_transition(void *be, int64_t id, enum msg_state from, enum msg_state to,
+			  const char *route, const char *error, int64_t now_ms)
+{
+	struct mem *s = be;
+	struct mem_msg *mm = mem_find(s, id);
+	struct store_msg *m;
+
+	if (mm == NULL || mm->m.state != from)
+		return 1;
+	/* the event first: it is the only step that can fail, so a failure changes nothing */
+	if (mem_log_event(mm, from, to, route, error, now_ms) == -1) {
+		log_warnx("store: transition: out of memory");
+		return -1;
+	}
+	m = &mm->m;
+	m->state = to;
+	m->updated_ms = now_ms;
+	if (route)
+		store_copy_field(m->route, sizeof(m->route), route);
+	if (error)
+		store_copy_field(m->last_error, sizeof(m->last_error), error);
+	if (to == MSG_SENDING)
+		m->attempts++;
+	if (to == MSG_SENT || ((to == MSG_DELIVERED || to == MSG_UNDELIVERED) && m->sent_ms == 0))
+		m->sent_ms = now_ms;
+	if (to == MSG_QUEUED)
+		m->parts_sent = 0;
+	return 0;
+}
+
+static int mem_recover(void *be, int64_t now_ms)
+{
+	static const char *const why = "restarted while sending";
+	struct mem *s = be;
+	int n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct store_msg *m = &s->msgs[i].m;
+		enum msg_state to = m->parts_sent == 0 ? MSG_QUEUED : MSG_UNCERTAIN;
+
+		if (m->state != MSG_SENDING)
+			continue;
+		if (mem_transition(s, m->id, MSG_SENDING, to, NULL, why, now_ms) == -1)
+			return -1;
+		log_info("store: message %lld: sending -> %s at start-up (%d of %d parts sent)",
+			 (long long)m->id, message_state_name(to), m->parts_sent, m->nparts);
+		n++;
+	}
+	return n;
+}
+
+static int mem_pending_fetch(void *be, enum msg_lane lane, int64_t after_id,
+			     struct store_pending_row *rows, size_t max)
+{
+	struct mem *s = be;
+	size_t n = 0;
+
+	if (after_id < 0)
+		after_id = 0;
+	/* ids are dense from 1, so the row after after_id is at index after_id */
+	for (uint64_t i = (uint64_t)after_id; i < s->n && n < max; i++) {
+		const struct store_msg *m = &s->msgs[i].m;
+
+		if (m->state != MSG_QUEUED || m->lane != lane)
+			continue;
+		rows[n].id = m->id;
+		rows[n].lane = m->lane;
+		rows[n].expires_ms = m->expires_ms;
+		n++;
+	}
+	return (int)n;
+}
+
+static int mem_get(void *be, int64_t id, struct store_msg *out)
+{
+	struct mem_msg *mm = mem_find(be, id);
+
+	if (mm == NULL)
+		return 1;
+	*out = mm->m;
+	if ((out->text = strdup(mm->m.text)) == NULL) {
+		log_warnx("store: get: out of memory");
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	return 0;
+}
+
+static int mem_record_part(void *be, int64_t id, int seq, int mr, const char *route, int64_t now_ms)
+{
+	struct mem_msg *mm = mem_find(be, id);
+	struct mem_part *p;
+	int sent = 0;
+
+	if (mm == NULL || (mm->m.state != MSG_SENDING && mm->m.state != MSG_UNCERTAIN))
+		return 1;
+	if (seq < 1 || seq > mm->m.nparts) {
+		log_warnx("store: record_part: message %lld: part %d out of 1..%d", (long long)id, seq,
+			  mm->m.nparts);
+		return -1;
+	}
+	p = &mm->parts[seq - 1];
+	p->seq = seq;
+	p->mr = mr;
+	p->attempt = mm->m.attempts;
+	p->sent_ms = now_ms;
+	store_copy_field(p->route, sizeof(p->route), route);
+	/* counted, not incremented, exactly as the sqlite backend does */
+	for (int i = 0; i < mm->m.nparts; i++)
+		sent += mm->parts[i].mr >= 0 && mm->parts[i].attempt == mm->m.attempts;
+	mm->m.parts_sent = sent;
+	mm->m.updated_ms = now_ms;
+	return 0;
+}
+
+static int mem_counts(void *be, struct store_counts *out)
+{
+	struct mem *s = be;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct store_msg *m = &s->msgs[i].m;
+
+		out->by_state[m->state]++;
+		if (m->state == MSG_QUEUED)
+			out->queued_by_lane[m->lane]++;
+	}
+	return 0;
+}
+
+static int mem_timeline(void *be, int64_t id, store_event_cb *cb, void *arg)
+{
+	struct mem *s = be;
+	struct mem_msg *mm = mem_find(s, id);
+	int n = 0;
+
+	if (mm == NULL)
+		return 0;
+	/* index, not pointer: a callback may add events (realloc) while we walk */
+	for (size_t i = 0; i < mm->nevents; i++) {
+		struct store_event ev = mm->events[i].ev;
+
+		ev.route = mm->events[i].route;
+		ev.error = mm->events[i].error;
+		n++;
+		if (cb(arg, &ev) != 0)
+			break;
+		mm = mem_find(s, id);   /* a callback that enqueues may move the array */
+	}
+	return n;
+}
+
+const struct store_backend store_backend_mem = {
+	.name = "mem",
+	.open = mem_open,
+	.close = mem_close,
+	.enqueue = mem_enqueue,
+	.recover = mem_recover,
+	.pending_fetch = mem_pending_fetch,
+	.get = mem_get,
+	.transition = mem_transition,
+	.record_part = mem_record_part,
+	.counts = mem_counts,
+	.timeline = mem_timeline,
+};

@@ -1,0 +1,655 @@
+/* store_sqlite: the sqlite backend of the message store — WAL, fsync'd commits, versioned schema. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/store_backend.h"
+#include "simroute/log.h"
+
+/*
+ * Schema migrations, applied in order inside one transaction; PRAGMA user_version is the number of
+ * steps applied. Append only: a step that shipped is never edited, a change is a new step.
+ *
+ * lane is stored as its enum number (0 otp, 1 normal, 2 bulk) so that ORDER BY lane is priority
+ * order and the index serves load_pending; state is stored by name (message_state_name) so that
+ * an operator can read the table with the sqlite3 shell. Neither has a CHECK constraint: adding a
+ * state would then need a table rebuild, and the code validates both on the way in and out.
+ *
+ * messages_state (state, lane, id) is a full index rather than a partial WHERE state='queued' one:
+ * it serves load_pending (equality on state, keyset range on (lane, id)) and also store_counts as a
+ * covering scan in GROUP BY order, which the metrics endpoint calls often.
+ *
+ * AUTOINCREMENT: ids are handed to API clients and webhooks; they must never be reused, even after
+ * the highest rows are purged.
+ */
+static const char *const migrations[] = {
+	/* 1: messages and the parts that reached a modem */
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  \"to\" TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  lane INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  nparts INTEGER NOT NULL,"
+	"  parts_sent INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  route TEXT NOT NULL DEFAULT '',"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  created_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  sent_ms INTEGER NOT NULL DEFAULT 0,"
+	"  expires_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX messages_state ON messages(state, lane, id);"
+	/* attempt: which attempt sent the part, so parts_sent counts the current attempt only */
+	"CREATE TABLE parts ("
+	"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  mr INTEGER NOT NULL,"
+	"  route TEXT NOT NULL,"
+	"  sent_ms INTEGER NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  PRIMARY KEY (message_id, seq)) WITHOUT ROWID;"
+	/* a status report names (SIM, mr); the time window narrows the 8-bit mr's many reuses */
+	"CREATE INDEX parts_route_mr ON parts(route, mr, sent_ms);",
+
+	/* 2: the timeline of each message (one row per state change) */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	"  from_state TEXT NOT NULL,"
+	"  to_state TEXT NOT NULL,"
+	"  route TEXT,"
+	"  error TEXT,"
+	"  at_ms INTEGER NOT NULL);"
+	"CREATE INDEX events_message ON events(message_id, id);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+#define MSG_COLUMNS \
+	"id, \"to\", text, lane, state, nparts, parts_sent, attempts, route, last_error, " \
+	"created_ms, updated_ms, sent_ms, expires_ms"
+
+/* The hot paths, prepared once at open (SQLITE_PREPARE_PERSISTENT). */
+enum sq_stmt {
+	SQ_BEGIN,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_INSERT,
+	SQ_GET,
+	SQ_TRANSITION,
+	SQ_EVENT,
+	SQ_PENDING,
+	SQ_PART_MSG,
+	SQ_PART_UPSERT,
+	SQ_PART_COUNT,
+	SQ_COUNT
+};
+
+static const char *const stmt_sql[SQ_COUNT] = {
+	/* IMMEDIATE: take the write lock now, so a busy database fails here, before any work */
+	[SQ_BEGIN] = "BEGIN IMMEDIATE",
+	[SQ_COMMIT] = "COMMIT",
+	[SQ_ROLLBACK] = "ROLLBACK",
+	[SQ_INSERT] =
+		"INSERT INTO messages (\"to\", text, lane, state, nparts, created_ms, updated_ms, expires_ms)"
+		" VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?5, ?6)",
+	[SQ_GET] = "SELECT " MSG_COLUMNS " FROM messages WHERE id = ?1",
+	/* ?1 id, ?2 to, ?3 now, ?4 route|NULL, ?5 error|NULL, ?6 from. The WHERE on state makes a
+	 * stale caller (someone else moved the message first) change nothing. */
+	[SQ_TRANSITION] =
+		"UPDATE messages SET state = ?2, updated_ms = ?3,"
+		" route = COALESCE(?4, route), last_error = COALESCE(?5, last_error),"
+		" attempts = attempts + (?2 = 'sending'),"
+		" sent_ms = CASE WHEN ?2 = 'sent' OR (?2 IN ('delivered', 'undelivered') AND sent_ms = 0)"
+		"           THEN ?3 ELSE sent_ms END,"
+		" parts_sent = CASE WHEN ?2 = 'queued' THEN 0 ELSE parts_sent END"
+		" WHERE id = ?1 AND state = ?6",
+	[SQ_EVENT] =
+		"INSERT INTO events (message_id, from_state, to_state, route, error, at_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* equality on (state, lane) and a range on id: an exact range of the messages_state index,
+	 * so paging deep into a large bulk lane never rescans it from the start */
+	[SQ_PENDING] =
+		"SELECT id, expires_ms FROM messages"
+		" WHERE state = 'queued' AND lane = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+	[SQ_PART_MSG] = "SELECT state, nparts, attempts FROM messages WHERE id = ?1",
+	[SQ_PART_UPSERT] =
+		"INSERT INTO parts (message_id, seq, mr, route, sent_ms, attempt)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (message_id, seq) DO UPDATE SET mr = excluded.mr, route = excluded.route,"
+		" sent_ms = excluded.sent_ms, attempt = excluded.attempt",
+	/* counted, not incremented: recording the same part twice must not count it twice */
+	[SQ_PART_COUNT] =
+		"UPDATE messages SET updated_ms = ?3,"
+		" parts_sent = (SELECT count(*) FROM parts WHERE message_id = ?1 AND attempt = ?2)"
+		" WHERE id = ?1",
+};
+
+struct sq {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[SQ_COUNT];
+};
+
+static void sq_warn(struct sq *s, const char *what)
+{
+	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* Step a statement that returns no rows we need, then reset it. 0 or -1 (logged). */
+static int sq_exec(struct sq *s, enum sq_stmt i, const char *what)
+{
+	sqlite3_stmt *st = s->stmt[i];
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		sq_warn(s, what);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_begin(struct sq *s, const char *what)
+{
+	return sq_exec(s, SQ_BEGIN, what);
+}
+
+static int sq_commit(struct sq *s, const char *what)
+{
+	return sq_exec(s, SQ_COMMIT, what);
+}
+
+/* After an error sqlite may already have rolled back (SQLITE_FULL, IOERR): only roll back what is
+ * still open, and never let a failed rollback hide the first error. */
+static void sq_rollback(struct sq *s)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_step(s->stmt[SQ_ROLLBACK]);
+		sqlite3_reset(s->stmt[SQ_ROLLBACK]);
+	}
+}
+
+/* Commit, or roll back on failure: a commit that fails (disk full) must never look like success. */
+static int sq_finish(struct sq *s, const char *what)
+{
+	if (sq_commit(s, what) == -1) {
+		sq_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int col, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, col, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+static const char *col_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
+}
+
+/* Run a multi-statement script (migrations, pragmas), filling err. */
+static int exec_script(sqlite3 *db, const char *sql, const char *what, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_int_pragma(sqlite3 *db, const char *sql, int *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int version_supported(int v, const char *path, char *err, size_t errlen)
+{
+	if (v > SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this simrouted supports (%d); "
+			 "refusing to open it (was it written by a newer release?)", path, v, SCHEMA_VERSION);
+		return -1;
+	}
+	if (v < 0) {
+		snprintf(err, errlen, "%s: invalid schema version %d", path, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* Bring the schema to SCHEMA_VERSION in one transaction: a crash midway leaves the old version. */
+static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	char sql[64];
+	int from;
+
+	if (exec_script(db, "BEGIN IMMEDIATE", "begin migration", err, errlen) == -1)
+		return -1;
+	/* read again under the write lock: another process may have migrated meanwhile */
+	if (read_int_pragma(db, "PRAGMA user_version", &from, err, errlen) == -1 ||
+	    version_supported(from, path, err, errlen) == -1)
+		goto fail;
+	for (int v = from; v < SCHEMA_VERSION; v++) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "schema migration %d", v + 1);
+		if (exec_script(db, migrations[v], what, err, errlen) == -1)
+			goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	if (exec_script(db, sql, "set schema version", err, errlen) == -1 ||
+	    exec_script(db, "COMMIT", "commit migration", err, errlen) == -1)
+		goto fail;
+	if (from == 0)
+		log_info("store: %s: created schema version %d", path, SCHEMA_VERSION);
+	else if (from < SCHEMA_VERSION)
+		log_info("store: %s: migrated schema from version %d to %d", path, from, SCHEMA_VERSION);
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static void sq_close(void *be)
+{
+	struct sq *s = be;
+
+	if (s == NULL)
+		return;
+	for (int i = 0; i < SQ_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	if (sqlite3_close(s->db) != SQLITE_OK)
+		log_warnx("store: close: %s", sqlite3_errmsg(s->db));
+	free(s);
+}
+
+static void *sq_open(const char *path, char *err, size_t errlen)
+{
+	struct sq *s;
+	sqlite3_stmt *st;
+	int version;
+	const char *mode;
+
+	if (path == NULL || path[0] == '\0') {
+		snprintf(err, errlen, "sqlite store: no database path");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* NOMUTEX: one connection used by one thread at a time (the loop, or later a writer thread) */
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	/* refuse a newer schema before touching anything, not even the journal mode */
+	if (read_int_pragma(s->db, "PRAGMA user_version", &version, err, errlen) == -1 ||
+	    version_supported(version, path, err, errlen) == -1)
+		goto fail;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: journal_mode: %s", path, sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	mode = col_text(st, 0);
+	/* e.g. a filesystem without shared memory; synchronous=FULL keeps the rollback journal
+	 * durable too, so go on, slower */
+	if (strcmp(mode, "wal") != 0)
+		log_warnx("store: %s: journal mode is \"%s\", not wal", path, mode);
+	sqlite3_finalize(st);
+
+	/* FULL: a commit is fsync'd before it returns, so an acknowledged message survives power loss */
+	if (exec_script(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", "pragmas",
+			err, errlen) == -1)
+		goto fail;
+	if (migrate(s->db, path, err, errlen) == -1)
+		goto fail;
+	for (int i = 0; i < SQ_COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+				       NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: prepare: %s", path, sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	sq_close(s);
+	return NULL;
+}
+
+static int sq_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids)
+{
+	struct sq *s = be;
+	sqlite3_stmt *st = s->stmt[SQ_INSERT];
+
+	if (sq_begin(s, "enqueue") == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_new_msg *m = &msgs[i];
+
+		sqlite3_bind_text(st, 1, m->to, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, m->text, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, (int)m->lane);
+		sqlite3_bind_int(st, 4, m->nparts);
+		sqlite3_bind_int64(st, 5, m->created_ms);
+		sqlite3_bind_int64(st, 6, m->expires_ms);
+		if (sq_exec(s, SQ_INSERT, "enqueue") == -1) {
+			sq_rollback(s);
+			return -1;
+		}
+		ids[i] = sqlite3_last_insert_rowid(s->db);
+	}
+	return sq_finish(s, "enqueue: commit");
+}
+
+static int sq_recover(void *be, int64_t now_ms)
+{
+	static const char *const log_sql =
+		"INSERT INTO events (message_id, from_state, to_state, route, error, at_ms)"
+		" SELECT id, 'sending', CASE WHEN parts_sent = 0 THEN 'queued' ELSE 'uncertain' END,"
+		"        NULL, ?2, ?1 FROM messages WHERE state = 'sending'";
+	/* RETURNING: sqlite applies every change on the first step, so stepping while logging is safe */
+	static const char *const update_sql =
+		"UPDATE messages SET updated_ms = ?1,"
+		" state = CASE WHEN parts_sent = 0 THEN 'queued' ELSE 'uncertain' END, last_error = ?2"
+		" WHERE state = 'sending' RETURNING id, state, parts_sent, nparts";
+	static const char *const why = "restarted while sending";
+	struct sq *s = be;
+	sqlite3_stmt *st = NULL;
+	int n = 0, rc;
+
+	if (sq_begin(s, "recover") == -1)
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		if (sqlite3_prepare_v2(s->db, pass == 0 ? log_sql : update_sql, -1, &st, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int64(st, 1, now_ms);
+		sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			n++;
+			log_info("store: message %lld: sending -> %s at start-up (%d of %d parts sent)",
+				 (long long)sqlite3_column_int64(st, 0), col_text(st, 1),
+				 sqlite3_column_int(st, 2), sqlite3_column_int(st, 3));
+		}
+		if (rc != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (sq_finish(s, "recover: commit") == -1)
+		return -1;
+	return n;
+fail:
+	sq_warn(s, "recover");
+	sqlite3_finalize(st);
+	sq_rollback(s);
+	return -1;
+}
+
+static int sq_pending_fetch(void *be, enum msg_lane lane, int64_t after_id,
+			    struct store_pending_row *rows, size_t max)
+{
+	struct sq *s = be;
+	sqlite3_stmt *st = s->stmt[SQ_PENDING];
+	size_t n = 0;
+	int rc = SQLITE_DONE;
+
+	sqlite3_bind_int(st, 1, (int)lane);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int64(st, 3, (int64_t)max);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows[n].id = sqlite3_column_int64(st, 0);
+		rows[n].lane = lane;
+		rows[n].expires_ms = sqlite3_column_int64(st, 1);
+		n++;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		sq_warn(s, "load_pending");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return (int)n;
+}
+
+static int sq_get(void *be, int64_t id, struct store_msg *out)
+{
+	struct sq *s = be;
+	sqlite3_stmt *st = s->stmt[SQ_GET];
+	int rc, lane;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		sq_warn(s, "get");
+		sqlite3_reset(st);
+		return -1;
+	}
+	out->id = sqlite3_column_int64(st, 0);
+	store_copy_field(out->to, sizeof(out->to), col_text(st, 1));
+	out->text = strdup(col_text(st, 2));
+	lane = sqlite3_column_int(st, 3);
+	if (out->text == NULL || lane < 0 || lane >= LANE_COUNT ||
+	    message_state_parse(col_text(st, 4), &out->state) == -1) {
+		log_warnx("store: get: message %lld: %s", (long long)id,
+			  out->text == NULL ? "out of memory" : "bad lane or state in database");
+		sqlite3_reset(st);
+		store_msg_clear(out);
+		return -1;
+	}
+	out->lane = (enum msg_lane)lane;
+	out->nparts = sqlite3_column_int(st, 5);
+	out->parts_sent = sqlite3_column_int(st, 6);
+	out->attempts = sqlite3_column_int(st, 7);
+	store_copy_field(out->route, sizeof(out->route), col_text(st, 8));
+	store_copy_field(out->last_error, sizeof(out->last_error), col_text(st, 9));
+	out->created_ms = sqlite3_column_int64(st, 10);
+	out->updated_ms = sqlite3_column_int64(st, 11);
+	out->sent_ms = sqlite3_column_int64(st, 12);
+	out->expires_ms = sqlite3_column_int64(st, 13);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_transition(void *be, int64_t id, enum msg_state from, enum msg_state to,
+			 const char *route, const char *error, int64_t now_ms)
+{
+	struct sq *s = be;
+	sqlite3_stmt *up = s->stmt[SQ_TRANSITION], *ev = s->stmt[SQ_EVENT];
+
+	if (sq_begin(s, "transition") == -1)
+		return -1;
+	sqlite3_bind_int64(up, 1, id);
+	sqlite3_bind_text(up, 2, message_state_name(to), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(up, 3, now_ms);
+	bind_text_or_null(up, 4, route);
+	bind_text_or_null(up, 5, error);
+	sqlite3_bind_text(up, 6, message_state_name(from), -1, SQLITE_STATIC);
+	if (sq_exec(s, SQ_TRANSITION, "transition") == -1)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		sq_rollback(s);
+		return 1;
+	}
+	sqlite3_bind_int64(ev, 1, id);
+	sqlite3_bind_text(ev, 2, message_state_name(from), -1, SQLITE_STATIC);
+	sqlite3_bind_text(ev, 3, message_state_name(to), -1, SQLITE_STATIC);
+	bind_text_or_null(ev, 4, route);
+	bind_text_or_null(ev, 5, error);
+	sqlite3_bind_int64(ev, 6, now_ms);
+	if (sq_exec(s, SQ_EVENT, "transition: event") == -1)
+		goto fail;
+	return sq_finish(s, "transition: commit");
+fail:
+	sq_rollback(s);
+	return -1;
+}
+
+static int sq_record_part(void *be, int64_t id, int seq, int mr, const char *route, int64_t now_ms)
+{
+	struct sq *s = be;
+	sqlite3_stmt *st = s->stmt[SQ_PART_MSG];
+	enum msg_state state;
+	int rc, nparts, attempt;
+
+	if (sq_begin(s, "record_part") == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE)
+			sq_warn(s, "record_part");
+		sqlite3_reset(st);
+		sq_rollback(s);
+		return rc == SQLITE_DONE ? 1 : -1;
+	}
+	if (message_state_parse(col_text(st, 0), &state) == -1)
+		state = MSG_STATE_COUNT;
+	nparts = sqlite3_column_int(st, 1);
+	attempt = sqlite3_column_int(st, 2);
+	sqlite3_reset(st);
+	if (state != MSG_SENDING && state != MSG_UNCERTAIN) {
+		sq_rollback(s);
+		return 1;
+	}
+	if (seq < 1 || seq > nparts) {
+		log_warnx("store: record_part: message %lld: part %d out of 1..%d", (long long)id, seq,
+			  nparts);
+		sq_rollback(s);
+		return -1;
+	}
+	st = s->stmt[SQ_PART_UPSERT];
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, seq);
+	sqlite3_bind_int(st, 3, mr);
+	sqlite3_bind_text(st, 4, route ? route : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now_ms);
+	sqlite3_bind_int(st, 6, attempt);
+	if (sq_exec(s, SQ_PART_UPSERT, "record_part") == -1)
+		goto fail;
+	st = s->stmt[SQ_PART_COUNT];
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, attempt);
+	sqlite3_bind_int64(st, 3, now_ms);
+	if (sq_exec(s, SQ_PART_COUNT, "record_part: count") == -1)
+		goto fail;
+	return sq_finish(s, "record_part: commit");
+fail:
+	sq_rollback(s);
+	return -1;
+}
+
+static int sq_counts(void *be, struct store_counts *out)
+{
+	struct sq *s = be;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT state, lane, count(*) FROM messages GROUP BY state, lane",
+			       -1, &st, NULL) != SQLITE_OK) {
+		sq_warn(s, "counts");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		enum msg_state state;
+		int lane = sqlite3_column_int(st, 1);
+		int64_t n = sqlite3_column_int64(st, 2);
+
+		if (message_state_parse(col_text(st, 0), &state) == -1) {
+			log_warnx("store: counts: unknown state \"%s\" in database", col_text(st, 0));
+			continue;
+		}
+		out->by_state[state] += n;
+		if (state == MSG_QUEUED && lane >= 0 && lane < LANE_COUNT)
+			out->queued_by_lane[lane] += n;
+	}
+	if (rc != SQLITE_DONE)
+		sq_warn(s, "counts");
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Prepared per call, not cached: not a hot path, and a callback may call store_timeline again. */
+static int sq_timeline(void *be, int64_t id, store_event_cb *cb, void *arg)
+{
+	struct sq *s = be;
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT from_state, to_state, route, error, at_ms FROM events"
+			       " WHERE message_id = ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+		sq_warn(s, "timeline");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event ev = { .at_ms = sqlite3_column_int64(st, 4) };
+
+		if (message_state_parse(col_text(st, 0), &ev.from) == -1 ||
+		    message_state_parse(col_text(st, 1), &ev.to) == -1) {
+			log_warnx("store: timeline: message %lld: unknown state in database", (long long)id);
+			continue;
+		}
+		ev.route = (const char *)sqlite3_column_text(st, 2);
+		ev.error = (const char *)sqlite3_column_text(st, 3);
+		n++;
+		if (cb(arg, &ev) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		sq_warn(s, "timeline");
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+const struct store_backend store_backend_sqlite = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.enqueue = sq_enqueue,
+	.recover = sq_recover,
+	.pending_fetch = sq_pending_fetch,
+	.get = sq_get,
+	.transition = sq_transition,
+	.record_part = sq_record_part,
+	.counts = sq_counts,
+	.timeline = sq_timeline,
+};

@@ -1,0 +1,169 @@
+/* test_config: simroute.ini parsing — a good file, defaults, and each kind of error naming file:line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char path[64];
+
+static void write_file(const char *text)
+{
+	strcpy(path, "/tmp/simroute-test-config-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int load(const char *text, struct config *cfg, char *err, size_t errlen)
+{
+	write_file(text);
+	int rc = config_load(path, cfg, err, errlen);
+	unlink(path);
+	return rc;
+}
+
+static void test_good_file(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+	(void)state;
+	int rc = load("; a comment\n"
+		      "[daemon]\n"
+		      "state_dir = /tmp/simroute-state   ; inline comment\n"
+		      "log_level = debug\n"
+		      "[api]\n"
+		      "listen = 127.0.0.1:9090\n"
+		      "socket = /tmp/simroute.sock\n"
+		      "[router]\n"
+		      "max_parts = 6\n"
+		      "[otp]\n"
+		      "ttl = 120\n"
+		      "[modem:bank-a-1]\n"
+		      "port = /dev/simroute/huawei-a1\n"
+		      "dialect = huawei\n"
+		      "[modem:b2]\n"
+		      "port = /dev/ttyUSB3\n"
+		      "baud = 9600\n"
+		      "[api_key:crm]\n"
+		      "hash = sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+		      "scopes = send,read\n",
+		      &cfg, err, sizeof(err));
+	assert_int_equal(rc, 0);
+	assert_string_equal(cfg.state_dir, "/tmp/simroute-state");
+	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+	assert_string_equal(cfg.api_listen, "127.0.0.1:9090");
+	assert_string_equal(cfg.api_socket, "/tmp/simroute.sock");
+	assert_int_equal(cfg.max_parts, 6);
+	assert_int_equal(cfg.otp_ttl, 120);
+	assert_int_equal(cfg.nmodems, 2);
+	assert_string_equal(cfg.modems[0].name, "bank-a-1");
+	assert_string_equal(cfg.modems[0].port, "/dev/simroute/huawei-a1");
+	assert_string_equal(cfg.modems[0].dialect, "huawei");
+	assert_int_equal(cfg.modems[0].baud, 115200);
+	assert_int_equal(cfg.modems[1].baud, 9600);
+	assert_int_equal(cfg.napi_keys, 1);
+	assert_int_equal(cfg.api_keys[0].sha256[0], 0x9f);
+	assert_int_equal(cfg.api_keys[0].sha256[31], 0x08);
+	assert_int_equal(cfg.api_keys[0].scopes, SCOPE_SEND | SCOPE_READ);
+	config_free(&cfg);
+}
+
+static void test_defaults(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(load("[daemon]\n", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.state_dir, "/var/lib/simroute");
+	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+	assert_string_equal(cfg.api_listen, "127.0.0.1:8080");
+	assert_string_equal(cfg.api_socket, "/run/simroute/api.sock");
+	assert_string_equal(cfg.store_backend, "sqlite");
+	assert_int_equal(cfg.max_parts, 10);
+	assert_int_equal(cfg.otp_ttl, 300);
+	assert_int_equal(cfg.api_socket_mode, 0660);
+	assert_int_equal(cfg.nmodems, 0);
+	config_free(&cfg);
+}
+
+/* Each bad file and the error it must produce: the line and the words that point at the mistake. */
+static const struct {
+	const char *text, *expect;
+} bad[] = {
+	{ "[daemon]\nstate_dir = /x\n[nonsense]\nkey = 1\n", ":3: unknown section [nonsense]" },
+	{ "[daemon]\nstat_dir = /x\n", ":2: unknown key \"stat_dir\" in [daemon]" },
+	{ "[daemon]\nlog_level = loud\n", ":2: log_level: invalid value \"loud\"" },
+	{ "[api]\n\nmax_body = 12abc\n", ":3: max_body: not a number" },
+	{ "[api]\nmax_body = 10\n", ":2: max_body: out of range" },
+	{ "[router]\nmax_parts = 300\n", ":2: max_parts: out of range (1..255)" },
+	{ "[otp]\nttl = -5\n", ":2: ttl: out of range" },
+	{ "[modem:a1]\nprot = /dev/ttyUSB0\n", ":2: unknown key \"prot\" in [modem:a1]" },
+	{ "[modem:a1]\ndialect = nokia\n", ":2: dialect: invalid value \"nokia\"" },
+	{ "[modem:a1]\nbaud = fast\n", ":2: baud: invalid value" },
+	{ "[modem:a1]\n", ":1: [modem:a1] has no port" },
+	{ "[modem:a b]\nport = /dev/x\n", ":1: [modem:a b]: invalid name" },
+	{ "[api_key:crm]\nhash = 1234\nscopes = send\n", ":2: hash: expected sha256:<64 hex digits>" },
+	{ "[api_key:crm]\nhash = sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+	  "scopes = send,fly\n",
+	  ":3: scopes: invalid value \"send,fly\"" },
+	{ "[api_key:crm]\nscopes = send\n", ":1: [api_key:crm] needs hash and scopes" },
+	{ "state_dir = /x\n", ":1: key \"state_dir\" outside any section" },
+	{ "[daemon\nstate_dir = /x\n", ":1: syntax error" },
+	{ "[api]\nlisten = localhost\n", "[api] listen: expected host:port" },
+	{ "[api]\nlisten =\nsocket =\n", "[api] needs listen or socket" },
+	{ "[store]\nbackend = oracle\n", ":2: backend: invalid value \"oracle\"" },
+};
+
+static void test_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config cfg;
+		char err[256] = "";
+		int rc = load(bad[i].text, &cfg, err, sizeof(err));
+		if (rc != -1 || strstr(err, bad[i].expect) == NULL || strncmp(err, path, strlen(path)) != 0)
+			fail_msg("case %zu: rc %d, error \"%s\", expected \"%s\"", i, rc, err, bad[i].expect);
+	}
+}
+
+static void test_missing_file(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(config_load("/nonexistent/simroute.ini", &cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/simroute.ini: No such file"));
+}
+
+static void test_shipped_configs_parse(void **state)
+{
+	(void)state;
+	const char *files[] = { "conf/simroute.ini", "conf/demo.ini" };
+	for (size_t i = 0; i < 2; i++) {
+		struct config cfg;
+		char err[256] = "";
+		if (config_load(files[i], &cfg, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", files[i], err);
+		config_free(&cfg);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_shipped_configs_parse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

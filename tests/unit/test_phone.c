@@ -1,0 +1,60 @@
+/* Unit tests for phone: E.164 validation (ITU-T E.164: up to 15 digits) and log masking. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "simroute/phone.h"
+
+static void
+test_e164_valid(void **state)
+{
+	(void)state;
+	assert_int_equal(phone_e164_valid("+447700900123"), 1);
+	assert_int_equal(phone_e164_valid("+1234567"), 1);            /* 7 digits */
+	assert_int_equal(phone_e164_valid("+123456789012345"), 1);    /* 15 digits */
+	assert_int_equal(phone_e164_valid("+123456"), 0);             /* 6 digits */
+	assert_int_equal(phone_e164_valid("+1234567890123456"), 0);   /* 16 digits */
+	assert_int_equal(phone_e164_valid("+0447700900123"), 0);      /* no country code 0 */
+	assert_int_equal(phone_e164_valid("447700900123"), 0);
+	assert_int_equal(phone_e164_valid("+44 7700 900123"), 0);
+	assert_int_equal(phone_e164_valid("+44770090012a"), 0);
+	assert_int_equal(phone_e164_valid("+"), 0);
+	assert_int_equal(phone_e164_valid(""), 0);
+	assert_int_equal(phone_e164_valid(NULL), 0);
+}
+
+static void
+test_mask(void **state)
+{
+	char out[32];
+
+	(void)state;
+	phone_mask("+447700900123", out, sizeof(out));
+	assert_string_equal(out, "+44770090****");
+	phone_mask("07700900123", out, sizeof(out));
+	assert_string_equal(out, "0770090****");
+	phone_mask("123", out, sizeof(out));
+	assert_string_equal(out, "***");
+	phone_mask("", out, sizeof(out));
+	assert_string_equal(out, "");
+	phone_mask(NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+	/* truncation keeps the buffer terminated and never shows the hidden digits */
+	phone_mask("+447700900123", out, 6);
+	assert_string_equal(out, "+4477");
+	phone_mask("+447700900123", out, 1);
+	assert_string_equal(out, "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_e164_valid),
+		cmocka_unit_test(test_mask),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
