@@ -27,22 +27,30 @@ obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 LIB_A      := $(BUILD)/libsimroute.a
 DAEMON_A   := $(BUILD)/libsimrouted.a
+SIM_A      := $(BUILD)/libgsmsim.a
 BINS       := $(BUILD)/simrouted $(BUILD)/simroute $(BUILD)/gsmsim
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps check unit unit-asan integration fuzz-replay fuzz demo install uninstall clean bench soak
+.PHONY: all deps check unit unit-asan integration fuzz-replay fuzz demo install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BINS)
 
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIB_A): $(call obj,$(BUILD),$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
 $(DAEMON_A): $(call obj,$(BUILD),$(DAEMON_SRC))
+	@rm -f $@; ar rcs $@ $^
+# gsmsim without its main(), so unit tests can reach its AT interpreter.
+$(SIM_A): $(call obj,$(BUILD),$(filter-out src/gsmsim/main.c,$(SIM_SRC)))
 	@rm -f $@; ar rcs $@ $^
 
 $(BUILD)/simrouted: $(BUILD)/obj/src/daemon/main.o $(DAEMON_A) $(LIB_A)
@@ -52,7 +60,7 @@ $(BUILD)/simroute: $(call obj,$(BUILD),$(CLI_SRC)) $(LIB_A)
 $(BUILD)/gsmsim: $(call obj,$(BUILD),$(SIM_SRC)) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lutil
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(DAEMON_A) $(LIB_A)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(DAEMON_A) $(SIM_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka -lutil
 
@@ -80,6 +88,19 @@ unit-asan:
 
 fuzz-replay: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); echo "== $$n corpus"; $$f tests/fuzz/corpus/$$n/* || exit 1; done
+
+# Coverage-guided fuzzing with clang's libFuzzer (not part of `make check`): FUZZ_SECONDS per target,
+# new inputs land in build/fuzz-corpus/ (merge the useful ones into tests/fuzz/corpus/). Needs clang.
+FUZZ_SECONDS ?= 60
+fuzz: $(LIB_A)
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang"; exit 2; }
+	@mkdir -p $(BUILD)/libfuzzer
+	@for src in $(FUZZ_SRC); do n=$$(basename $$src .c); \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/daemon \
+	    $$src src/lib/*.c -o $(BUILD)/libfuzzer/$$n || exit 1; \
+	  mkdir -p $(BUILD)/fuzz-corpus/$$n; \
+	  $(BUILD)/libfuzzer/$$n -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
 
 integration: all
 	cd tests/integration && /usr/bin/python3 -m pytest -q -p no:cacheprovider

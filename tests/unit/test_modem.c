@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "modem/dialect.h"
 #include "modem/modem.h"
 #include "simroute/log.h"
 
@@ -632,6 +633,35 @@ static void test_wrong_pin_not_retried(void **state)
 	assert_int_equal(info.state, MODEM_SIM_WAIT);
 }
 
+static void test_dialect_table(void **state)
+{
+	static const struct {
+		const char *ident, *dialect;
+	} picks[] = {
+		{ "SIMCOM_Ltd", "sim800" }, { "SIMCOM INCORPORATED", "sim800" }, { "Quectel", "quectel" },
+		{ "huawei", "huawei" },     { "Huawei Technologies Co., Ltd.", "huawei" },
+		{ "u-blox", "generic" },    { "", "generic" },
+	};
+	static const struct {
+		const char *in, *out;
+	} iccids[] = {
+		{ "89441000300000000019", "89441000300000000019" },   /* plain */
+		{ "8944100030000000001F", "8944100030000000001" },    /* F-padded */
+		{ "984401000300000000F1", "8944100030000000001" },    /* swapped BCD, odd length */
+		{ "98941020304050607080", "89490102030405060708" },   /* swapped BCD, even length */
+	};
+	char out[24];
+
+	for (size_t i = 0; i < sizeof(picks) / sizeof(picks[0]); i++)
+		assert_string_equal(dialect_match(picks[i].ident)->name, picks[i].dialect);
+	assert_null(dialect_by_name("nokia"));
+	assert_string_equal(dialect_by_name("QUECTEL")->name, "quectel");
+	for (size_t i = 0; i < sizeof(iccids) / sizeof(iccids[0]); i++) {
+		dialect_iccid_normalise(out, sizeof(out), iccids[i].in);
+		assert_string_equal(out, iccids[i].out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +676,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_free_inside_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absent_port_retries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+		cmocka_unit_test(test_dialect_table),
 		cmocka_unit_test_setup_teardown(test_send_during_health_poll, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disable_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huawei_dialect, setup, teardown),

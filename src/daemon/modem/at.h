@@ -40,11 +40,13 @@ struct at_chan *at_new(struct event_base *base, int fd, const char *name, at_urc
 void at_free(struct at_chan *ch);
 
 /* Send "cmd\r" and collect the reply. One command at a time: returns -1 if one is in flight.
- * Commands must not contain CR, LF, Ctrl-Z or ESC (checked: -1). */
+ * Commands must be printable ASCII: CR, LF, Ctrl-Z, ESC or any other control/8-bit byte -> -1.
+ * timeout_ms <= 0: 5000. done() may start the next command or at_free() the channel. */
 int at_command(struct at_chan *ch, const char *cmd, int timeout_ms, at_done_cb *done, void *arg);
 
 /* "AT+CMGS=<len>\r", wait for "> ", write hex PDU and Ctrl-Z, collect "+CMGS: <mr>" and the final result.
- * If the prompt never comes, ESC is sent so the modem leaves PDU input. pdu_hex must be hex digits only. */
+ * If the prompt never comes, ESC is sent so the modem leaves PDU input. pdu_hex must be an even number
+ * of hex digits (else -1). timeout_ms applies to the prompt wait and again, in full, after the PDU. */
 int at_command_pdu(struct at_chan *ch, const char *cmd, const char *pdu_hex, int timeout_ms, at_done_cb *done,
 		   void *arg);
 

@@ -33,13 +33,13 @@
 enum modem_cmd {
 	CMD_NONE = 0,
 	CMD_OPEN_SYNC,     /* OPENING: ESC, quiet, AT */
-	CMD_INIT,          /* INITIALISING: init_steps[m->step] or a dialect command */
+	CMD_INIT,          /* INITIALISING: init_steps[m->step] or a dialect command; CMD_INIT..CMD_COPS */
 	CMD_CPIN,
 	CMD_PIN,
 	CMD_ICCID,
 	CMD_CREG,
 	CMD_CSQ,
-	CMD_COPS,
+	CMD_COPS,          /* ...are the bring-up commands (see modem_response) */
 	CMD_POLL_CREG,     /* READY health poll */
 	CMD_POLL_CSQ,
 	CMD_SEND,
@@ -234,14 +234,12 @@ static void parse_ident(struct modem *m, const struct at_reply *r)
 
 static void parse_model(struct modem *m, const struct at_reply *r)
 {
-	if (r->result == AT_RES_OK)
-		at_value(m->info.model, sizeof(m->info.model), at_reply_first(r));
+	at_value(m->info.model, sizeof(m->info.model), r->result == AT_RES_OK ? at_reply_first(r) : NULL);
 }
 
 static void parse_revision(struct modem *m, const struct at_reply *r)
 {
-	if (r->result == AT_RES_OK)
-		at_value(m->info.revision, sizeof(m->info.revision), at_reply_first(r));
+	at_value(m->info.revision, sizeof(m->info.revision), r->result == AT_RES_OK ? at_reply_first(r) : NULL);
 }
 
 static void parse_imei(struct modem *m, const struct at_reply *r)
@@ -312,11 +310,6 @@ static void modem_init_reply(struct modem *m, const struct at_reply *r)
 	const struct init_step *st = m->step < N_INIT_STEPS ? &init_steps[m->step] : NULL;
 	char why[96];
 
-	if (r->result == AT_RES_TIMEOUT || r->result == AT_RES_IO) {
-		snprintf(why, sizeof(why), "init command %s", at_result_name(r->result));
-		modem_enter_state(m, MODEM_RECOVERING, why);
-		return;
-	}
 	if (r->result != AT_RES_OK) {
 		if (st && st->required) {
 			snprintf(why, sizeof(why), "%s refused (%s %d)", st->cmd, at_result_name(r->result), r->err);
@@ -340,10 +333,6 @@ static void modem_sim_reply(struct modem *m, const struct at_reply *r)
 	const char *l = at_reply_find(r, "+CPIN:");
 	char why[96];
 
-	if (r->result == AT_RES_TIMEOUT || r->result == AT_RES_IO) {
-		modem_enter_state(m, MODEM_RECOVERING, "AT+CPIN? timed out");
-		return;
-	}
 	if (r->result == AT_RES_OK && l && strstr(l, "READY")) {
 		if (m->d->iccid_cmd)
 			modem_issue(m, CMD_ICCID, m->d->iccid_cmd, 0);
@@ -384,13 +373,7 @@ static void modem_sim_reply(struct modem *m, const struct at_reply *r)
 
 static void modem_pin_reply(struct modem *m, const struct at_reply *r)
 {
-	if (r->result == AT_RES_TIMEOUT || r->result == AT_RES_IO) {
-		m->pin_refused = true;   /* the SIM may have counted it */
-		modem_enter_state(m, MODEM_RECOVERING, "AT+CPIN= timed out");
-		return;
-	}
 	if (r->result != AT_RES_OK) {
-		m->pin_refused = true;
 		log_warnx("modem %s: SIM refused the configured pin (%s %d); not trying again", m->name,
 			  at_result_name(r->result), r->err);
 	}
@@ -401,10 +384,6 @@ static void modem_iccid_reply(struct modem *m, const struct at_reply *r)
 {
 	char iccid[sizeof(m->info.iccid)];
 
-	if (r->result == AT_RES_TIMEOUT || r->result == AT_RES_IO) {
-		modem_enter_state(m, MODEM_RECOVERING, "ICCID read timed out");
-		return;
-	}
 	if (r->result == AT_RES_OK && at_reply_first(r)) {
 		char v[64];
 		at_value(v, sizeof(v), at_reply_first(r));
@@ -423,10 +402,6 @@ static void modem_creg_reply(struct modem *m, const struct at_reply *r)
 	int stat = r->result == AT_RES_OK ? parse_creg_stat(at_reply_find(r, "+CREG:")) : -1;
 	char why[64];
 
-	if (r->result == AT_RES_TIMEOUT || r->result == AT_RES_IO) {
-		modem_enter_state(m, MODEM_RECOVERING, "AT+CREG? timed out");
-		return;
-	}
 	if (stat == 1 || stat == 5) {  /* home, roaming */
 		m->denied_warned = false;
 		modem_issue(m, CMD_CSQ, "AT+CSQ", 0);
@@ -728,6 +703,13 @@ static void modem_response(void *arg, const struct at_reply *r)
 		return;   /* we closed the channel ourselves */
 	m->inflight = CMD_NONE;
 	modem_enter(m);
+	if (kind == CMD_PIN && r->result != AT_RES_OK)
+		m->pin_refused = true;   /* a timeout too: the SIM may have counted the try */
+	/* bring-up makes no progress: a fault to recover from, whichever command it was */
+	if (kind >= CMD_INIT && kind <= CMD_COPS && (r->result == AT_RES_TIMEOUT || r->result == AT_RES_IO)) {
+		modem_enter_state(m, MODEM_RECOVERING, r->result == AT_RES_IO ? "port failed" : "command timed out");
+		kind = CMD_NONE;
+	}
 	switch (kind) {
 	case CMD_OPEN_SYNC:
 		if (r->result == AT_RES_OK) {
@@ -755,18 +737,10 @@ static void modem_response(void *arg, const struct at_reply *r)
 		modem_creg_reply(m, r);
 		break;
 	case CMD_CSQ:
-		if (r->result == AT_RES_TIMEOUT || r->result == AT_RES_IO) {
-			modem_enter_state(m, MODEM_RECOVERING, "AT+CSQ timed out");
-			break;
-		}
 		m->info.rssi = parse_csq(at_reply_find(r, "+CSQ:"));
 		modem_issue(m, CMD_COPS, "AT+COPS?", 0);
 		break;
 	case CMD_COPS:
-		if (r->result == AT_RES_TIMEOUT || r->result == AT_RES_IO) {
-			modem_enter_state(m, MODEM_RECOVERING, "AT+COPS? timed out");
-			break;
-		}
 		if (r->result == AT_RES_OK && at_reply_find(r, "+COPS:")) {
 			/* +COPS: <mode>[,<format>,"<oper>"[,<AcT>]] (TS 27.007 7.3) */
 			const char *q = strchr(at_reply_find(r, "+COPS:"), '"'), *e = q ? strchr(q + 1, '"') : NULL;
@@ -796,7 +770,6 @@ static void modem_response(void *arg, const struct at_reply *r)
 		modem_reopen_later(m, m->d->reset_settle_ms > m->reopen_ms ? m->d->reset_settle_ms : m->reopen_ms);
 		break;
 	case CMD_NONE:
-		log_debug("modem %s: reply with nothing in flight", m->name);
 		break;
 	}
 	modem_leave(m);
@@ -899,16 +872,12 @@ static void modem_on_health(evutil_socket_t fd, short what, void *arg)
 
 /* ---- public ---- */
 
+/* digits only: the pin goes inside AT+CPIN="..." */
 static bool pin_ok(const char *pin)
 {
 	size_t n = strlen(pin);
 
-	if (n < 4 || n > 8)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)pin[i]))
-			return false;
-	return true;
+	return n >= 4 && n <= 8 && strspn(pin, "0123456789") == n;
 }
 
 struct modem *modem_new(struct event_base *base, const struct modem_config *cfg, const struct modem_events *ev,
@@ -1014,11 +983,8 @@ int modem_send(struct modem *m, const char *pdu_hex, int length, void *cookie)
 	if (!m || m->dead || m->state != MODEM_READY || !pdu_hex || length < 1 || length > 255)
 		return -1;
 	n = strlen(pdu_hex);
-	if (n == 0 || n % 2)
+	if (n == 0 || n % 2 || strspn(pdu_hex, "0123456789abcdefABCDEF") != n)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)pdu_hex[i]))
-			return -1;
 	free(m->pdu);
 	if (!(m->pdu = strdup(pdu_hex)))
 		return -1;
