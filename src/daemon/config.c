@@ -56,6 +56,8 @@ static const struct setting settings[] = {
 	  "timeout of one AT command" },
 	{ "modems", "send_timeout_ms", CT_INT, 1000, 600000, "60000", NULL, OFF(send_timeout_ms),
 	  "timeout of AT+CMGS, from the PDU to +CMGS" },
+	{ "modems", "poll_interval_ms", CT_INT, 1000, 3600000, "30000", NULL, OFF(poll_interval_ms),
+	  "signal and registration poll of a ready modem" },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -238,6 +240,11 @@ static int handle_modem_key(struct parse *p, const char *name, const char *key, 
 		if (strcmp(val, "generic") && strcmp(val, "sim800") && strcmp(val, "quectel") && strcmp(val, "huawei"))
 			return fail(p, "dialect: invalid value \"%s\" (generic | sim800 | quectel | huawei)", val);
 		strcpy(m->dialect, val);
+	} else if (strcmp(key, "pin") == 0) {
+		/* Digits only: the PIN goes into AT+CPIN="..." and must not carry anything else. */
+		if (strlen(val) < 4 || strlen(val) > 8 || strspn(val, "0123456789") != strlen(val))
+			return fail(p, "pin: expected 4 to 8 digits");
+		strcpy(m->pin, val);
 	} else if (strcmp(key, "baud") == 0) {
 		if (parse_long(val, 10, &n) < 0 || n < 1200 || n > 4000000)
 			return fail(p, "baud: invalid value \"%s\" (1200..4000000)", val);

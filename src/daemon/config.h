@@ -17,6 +17,7 @@ struct config_modem {
 	char name[CONFIG_NAME_MAX];
 	char port[CONFIG_PATH_MAX];
 	char dialect[16];         /* "" = detect */
+	char pin[16];             /* "" = none */
 	int baud;
 	int line;                 /* where the section starts, for messages */
 };
@@ -53,6 +54,7 @@ struct config {
 	/* [modem:<name>] */
 	int command_timeout_ms;
 	int send_timeout_ms;
+	int poll_interval_ms;
 	struct config_modem *modems;
 	size_t nmodems;
 	/* [api_key:<name>] */

@@ -128,7 +128,10 @@ static int setup(struct daemon *d)
 		const struct config_modem *cm = &d->cfg.modems[i];
 		struct modem_config mc = { .name = cm->name, .port = cm->port, .baud = cm->baud,
 					   .command_timeout_ms = d->cfg.command_timeout_ms,
-					   .send_timeout_ms = d->cfg.send_timeout_ms };
+					   .send_timeout_ms = d->cfg.send_timeout_ms,
+					   .poll_interval_ms = d->cfg.poll_interval_ms,
+					   .dialect = cm->dialect[0] ? cm->dialect : NULL,
+					   .pin = cm->pin[0] ? cm->pin : NULL };
 		struct modem *m = modem_new(d->base, &mc, scheduler_modem_events(), d->sched);
 		if (!m || scheduler_add_modem(d->sched, m) < 0) {
 			log_errorx("modem %s: cannot create", cm->name);

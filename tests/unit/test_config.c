@@ -49,6 +49,7 @@ static void test_good_file(void **state)
 		      "[modem:bank-a-1]\n"
 		      "port = /dev/simroute/huawei-a1\n"
 		      "dialect = huawei\n"
+		      "pin = 1234\n"
 		      "[modem:b2]\n"
 		      "port = /dev/ttyUSB3\n"
 		      "baud = 9600\n"
@@ -67,6 +68,7 @@ static void test_good_file(void **state)
 	assert_string_equal(cfg.modems[0].name, "bank-a-1");
 	assert_string_equal(cfg.modems[0].port, "/dev/simroute/huawei-a1");
 	assert_string_equal(cfg.modems[0].dialect, "huawei");
+	assert_string_equal(cfg.modems[0].pin, "1234");
 	assert_int_equal(cfg.modems[0].baud, 115200);
 	assert_int_equal(cfg.modems[1].baud, 9600);
 	assert_int_equal(cfg.napi_keys, 1);
@@ -108,6 +110,8 @@ static const struct {
 	{ "[modem:a1]\nprot = /dev/ttyUSB0\n", ":2: unknown key \"prot\" in [modem:a1]" },
 	{ "[modem:a1]\ndialect = nokia\n", ":2: dialect: invalid value \"nokia\"" },
 	{ "[modem:a1]\nbaud = fast\n", ":2: baud: invalid value" },
+	{ "[modem:a1]\npin = 12\"\n", ":2: pin: expected 4 to 8 digits" },
+	{ "[modem:a1]\npin = 12345;AT\n", ":2: pin: expected 4 to 8 digits" },
 	{ "[modem:a1]\n", ":1: [modem:a1] has no port" },
 	{ "[modem:a b]\nport = /dev/x\n", ":1: [modem:a b]: invalid name" },
 	{ "[api_key:crm]\nhash = 1234\nscopes = send\n", ":2: hash: expected sha256:<64 hex digits>" },

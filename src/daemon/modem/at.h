@@ -31,12 +31,14 @@ typedef void at_done_cb(void *arg, const struct at_reply *reply);
 
 /* Unsolicited result codes. For two-line URCs (+CMT, +CDS) `pdu` is the second line, else NULL. */
 typedef void at_urc_cb(void *arg, const char *line, const char *pdu);
-/* The port is dead (EOF, EIO after unplug): the owner must at_free() and reopen later. */
+/* The port is dead (EOF, EIO after unplug): the owner must at_free() and reopen later. Fires once, after
+ * a command in flight has completed with AT_RES_IO (and not at all if that done() freed the channel). */
 typedef void at_fail_cb(void *arg, int err);
 
 /* Takes a non-blocking fd it watches but does not own. `name` is used in logs. */
 struct at_chan *at_new(struct event_base *base, int fd, const char *name, at_urc_cb *urc, at_fail_cb *fail,
 		       void *arg);
+/* A command in flight completes with AT_RES_CANCELLED from inside at_free(). Safe inside callbacks. */
 void at_free(struct at_chan *ch);
 
 /* Send "cmd\r" and collect the reply. One command at a time: returns -1 if one is in flight.

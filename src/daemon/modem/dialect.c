@@ -98,6 +98,15 @@ const struct dialect *dialect_generic(void)
 	return &dialects[0];
 }
 
+int dialect_init_count(const struct dialect *d)
+{
+	int n = 0;
+
+	while (d->init && d->init[n])
+		n++;
+	return n;
+}
+
 const struct dialect *dialect_by_name(const char *name)
 {
 	if (!name)

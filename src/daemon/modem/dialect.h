@@ -27,6 +27,8 @@ struct dialect {
 };
 
 const struct dialect *dialect_generic(void);
+/* How many extra init commands the dialect has. */
+int dialect_init_count(const struct dialect *d);
 /* By configured name ("sim800"); NULL if unknown. */
 const struct dialect *dialect_by_name(const char *name);
 /* By identification text (+CGMI, ATI); the generic dialect if nothing matches. */

@@ -68,6 +68,7 @@ struct modem {
 	int open_failures;
 	bool started, pin_tried, lock_warned, denied_warned;
 	bool pin_refused;                  /* until an admin re-enables: each wrong try brings the PUK closer */
+	bool iccid_fallback;               /* SIM_WAIT: the dialect's ICCID command failed, AT+CCID tried */
 
 	/* the send in progress (BUSY) */
 	bool send_active, send_started;
@@ -275,15 +276,6 @@ static const struct init_step {
 };
 #define N_INIT_STEPS ((int)(sizeof(init_steps) / sizeof(init_steps[0])))
 
-static int dialect_init_count(const struct dialect *d)
-{
-	int n = 0;
-
-	while (d->init && d->init[n])
-		n++;
-	return n;
-}
-
 /* Send the command of m->step, skipping steps that do not apply; past the end, SIM_WAIT. */
 static void modem_init_next(struct modem *m)
 {
@@ -391,6 +383,11 @@ static void modem_iccid_reply(struct modem *m, const struct at_reply *r)
 		if (m->info.iccid[0] && strcmp(iccid, m->info.iccid) != 0)
 			log_info("modem %s: SIM changed: ICCID %s -> %s", m->name, m->info.iccid, iccid);
 		copy_str(m->info.iccid, sizeof(m->info.iccid), iccid);
+	} else if (!m->iccid_fallback && strcmp(m->d->iccid_cmd, "AT+CCID") != 0) {
+		/* the SIM is our route's identity: try the command most firmwares accept too */
+		m->iccid_fallback = true;
+		modem_issue(m, CMD_ICCID, "AT+CCID", 0);
+		return;
 	} else {
 		log_info("modem %s: cannot read the ICCID (%s %d)", m->name, at_result_name(r->result), r->err);
 	}
@@ -660,6 +657,7 @@ static void modem_enter_state(struct modem *m, enum modem_state to, const char *
 		modem_init_next(m);
 		break;
 	case MODEM_SIM_WAIT:
+		m->iccid_fallback = false;
 		modem_issue(m, CMD_CPIN, "AT+CPIN?", 0);
 		break;
 	case MODEM_REGISTERING:
@@ -840,6 +838,7 @@ static void modem_on_timer(evutil_socket_t fd, short what, void *arg)
 		modem_enter_state(m, MODEM_OPENING, m->state == MODEM_ABSENT ? "retry" : "reopen");
 		break;
 	case MODEM_SIM_WAIT:
+		m->iccid_fallback = false;
 		modem_issue(m, CMD_CPIN, "AT+CPIN?", 0);
 		break;
 	case MODEM_REGISTERING:
