@@ -1,0 +1,44 @@
+/* cli: what the CLI's command files share — options, the command signature, output helpers. */
+#ifndef SIMROUTE_CLI_H
+#define SIMROUTE_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "client.h"
+
+struct cli {
+	const char *socket;
+	bool json;
+	bool color;      /* stdout is a TTY and NO_COLOR is unset */
+};
+
+/* Every command: argv[0] is the command name. Returns an exit code (client.h). */
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_modems(struct cli *cli, int argc, char **argv);
+int cmd_modem(struct cli *cli, int argc, char **argv);
+int cmd_watch(struct cli *cli, int argc, char **argv);
+int cmd_send(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_messages(struct cli *cli, int argc, char **argv);
+int cmd_cancel(struct cli *cli, int argc, char **argv);
+
+/* GET/POST/DELETE path; on success *out holds a 2xx reply with a JSON body. Prints errors itself.
+ * Returns EXIT_OK, EXIT_FAILED, EXIT_USAGE (a 400: the request was invalid) or EXIT_UNREACHABLE. */
+int cli_call(struct cli *cli, const char *method, const char *path, json_t *body, struct client_reply *out);
+
+/* Output helpers */
+void cli_print_json(json_t *j);
+long long cli_int(json_t *o, const char *key);
+const char *cli_str(json_t *o, const char *key);           /* "" when absent or null */
+/* ANSI colour for a modem or message state when cli->color, else "". */
+const char *cli_state_color(const struct cli *cli, const char *state);
+const char *cli_reset(const struct cli *cli);
+/* "-71 dBm ▂▄▆_" style: bars from +CSQ rssi (0..31, 99 unknown) into buf. */
+const char *cli_signal(int rssi, char *buf, int len);
+/* "2026-11-23T13:45:00.123Z" -> "13:45:00" when today-ish, else the date; into buf. */
+const char *cli_time(const char *iso, char *buf, int len);
+/* Is the message status final (no more changes expected)? */
+bool cli_status_final(const char *status);
+
+#endif

@@ -1,0 +1,206 @@
+/* cmd_status: `status`, `modems`, `modem NAME`, `watch` — the daemon, its queue and its modems at a glance. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Problems first, in words: what an operator at 3 a.m. must act on. Returns how many were printed. */
+static int print_problems(const struct cli *cli, json_t *st)
+{
+	json_t *routes = json_object_get(st, "routes"), *by_state = json_object_get(json_object_get(st, "queue"), "by_state");
+	json_t *modems = json_object_get(st, "modems"), *m;
+	long long ready = cli_int(routes, "ready"), total = cli_int(routes, "total");
+	const char *red = cli->color ? "\033[31m" : "", *off = cli_reset(cli);
+	int n = 0;
+	size_t i;
+
+	if (total == 0) {
+		printf("%sPROBLEM%s: no modems configured; messages wait in the queue\n", red, off);
+		n++;
+	} else if (ready == 0) {
+		printf("%sPROBLEM%s: no modem is ready (0 of %lld); messages wait in the queue\n", red, off, total);
+		n++;
+	}
+	json_array_foreach(modems, i, m) {
+		const char *state = cli_str(m, "state");
+		if (strcmp(state, "ready") && strcmp(state, "busy") && strcmp(state, "disabled")) {
+			printf("%sPROBLEM%s: modem %s is %s%s%s\n", red, off, cli_str(m, "name"), state,
+			       *cli_str(m, "last_error") ? ": " : "", cli_str(m, "last_error"));
+			n++;
+		}
+	}
+	if (cli_int(by_state, "uncertain")) {
+		printf("%sATTENTION%s: %lld message(s) uncertain: a send was cut after the PDU reached a modem; "
+		       "check with the recipient before resending\n", red, off, cli_int(by_state, "uncertain"));
+		n++;
+	}
+	return n;
+}
+
+static void print_modem_table(const struct cli *cli, json_t *modems)
+{
+	size_t i;
+	json_t *m;
+	char sig[32];
+	/* 80 columns: 12+1+11+1+15+1+7+1+6+1+24 */
+	printf("%-12s %-11s %-15s %7s %6s %s\n", "MODEM", "STATE", "SIGNAL", "SENT", "FAILED", "LAST ERROR");
+	json_array_foreach(modems, i, m) {
+		const char *state = cli_str(m, "state");
+		printf("%-12.12s %s%-11.11s%s %-15s %7lld %6lld %.24s\n", cli_str(m, "name"), cli_state_color(cli, state),
+		       state, cli_reset(cli), cli_signal((int)cli_int(m, "rssi"), sig, sizeof(sig)), cli_int(m, "sent"),
+		       cli_int(m, "failed"), cli_str(m, "last_error"));
+	}
+}
+
+static void print_status(const struct cli *cli, json_t *st)
+{
+	json_t *q = json_object_get(st, "queue"), *lanes = json_object_get(q, "queued");
+	json_t *by = json_object_get(q, "by_state"), *routes = json_object_get(st, "routes");
+	json_t *store = json_object_get(st, "store");
+	long long up = cli_int(st, "uptime_s");
+
+	if (print_problems(cli, st))
+		printf("\n");
+	printf("simrouted %s, up %lldd %02lldh%02lldm, store %s (%lld KiB)\n", cli_str(st, "version"), up / 86400,
+	       up / 3600 % 24, up / 60 % 60, cli_str(store, "path"), cli_int(store, "size_bytes") / 1024);
+	printf("queue:   %lld queued (otp %lld, normal %lld, bulk %lld), %lld sending\n", cli_int(by, "queued"),
+	       cli_int(lanes, "otp"), cli_int(lanes, "normal"), cli_int(lanes, "bulk"), cli_int(by, "sending"));
+	printf("done:    %lld sent, %lld delivered, %lld failed, %lld expired, %lld cancelled, %lld uncertain\n",
+	       cli_int(by, "sent"), cli_int(by, "delivered"), cli_int(by, "failed"), cli_int(by, "expired"),
+	       cli_int(by, "cancelled"), cli_int(by, "uncertain"));
+	printf("routes:  %lld of %lld ready\n", cli_int(routes, "ready"), cli_int(routes, "total"));
+	if (json_array_size(json_object_get(st, "modems"))) {
+		printf("\n");
+		print_modem_table(cli, json_object_get(st, "modems"));
+	}
+}
+
+static int get_status(struct cli *cli, struct client_reply *r)
+{
+	return cli_call(cli, "GET", "/v1/status", NULL, r);
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	struct client_reply r;
+	int rc;
+	(void)argv;
+	if (argc != 1)
+		return EXIT_USAGE;
+	if ((rc = get_status(cli, &r)) != EXIT_OK)
+		return rc;
+	if (cli->json)
+		cli_print_json(r.body);
+	else
+		print_status(cli, r.body);
+	client_reply_free(&r);
+	return EXIT_OK;
+}
+
+int cmd_modems(struct cli *cli, int argc, char **argv)
+{
+	struct client_reply r;
+	int rc;
+	(void)argv;
+	if (argc != 1)
+		return EXIT_USAGE;
+	if ((rc = get_status(cli, &r)) != EXIT_OK)
+		return rc;
+	json_t *modems = json_object_get(r.body, "modems");
+	if (cli->json)
+		cli_print_json(modems);
+	else if (json_array_size(modems) == 0)
+		printf("no modems configured\n");
+	else
+		print_modem_table(cli, modems);
+	client_reply_free(&r);
+	return EXIT_OK;
+}
+
+int cmd_modem(struct cli *cli, int argc, char **argv)
+{
+	struct client_reply r;
+	size_t i;
+	json_t *m, *found = NULL;
+	int rc;
+	if (argc != 2)
+		return EXIT_USAGE;
+	if ((rc = get_status(cli, &r)) != EXIT_OK)
+		return rc;
+	json_array_foreach(json_object_get(r.body, "modems"), i, m) {
+		if (strcmp(cli_str(m, "name"), argv[1]) == 0)
+			found = m;
+	}
+	if (!found) {
+		fprintf(stderr, "simroute: no modem named \"%s\" (see `simroute modems`)\n", argv[1]);
+		client_reply_free(&r);
+		return EXIT_FAILED;
+	}
+	if (cli->json) {
+		cli_print_json(found);
+	} else {
+		const char *key;
+		json_t *v;
+		char sig[32];
+		json_object_foreach(found, key, v) {
+			if (strcmp(key, "rssi") == 0)
+				printf("%-12s %s\n", "signal", cli_signal((int)json_integer_value(v), sig, sizeof(sig)));
+			else if (json_is_string(v))
+				printf("%-12s %s\n", key, *json_string_value(v) ? json_string_value(v) : "-");
+			else if (json_is_integer(v))
+				printf("%-12s %lld\n", key, (long long)json_integer_value(v));
+			else if (json_is_null(v))
+				printf("%-12s -\n", key);
+		}
+	}
+	client_reply_free(&r);
+	return EXIT_OK;
+}
+
+static volatile sig_atomic_t watch_stop;
+static void on_int(int sig) { (void)sig; watch_stop = 1; }
+
+int cmd_watch(struct cli *cli, int argc, char **argv)
+{
+	int interval = 2;
+	if (argc == 2) {
+		char *end;
+		long v = strtol(argv[1], &end, 10);
+		if (*end || v < 1 || v > 3600)
+			return EXIT_USAGE;
+		interval = (int)v;
+	} else if (argc != 1) {
+		return EXIT_USAGE;
+	}
+	(void)argv;
+	signal(SIGINT, on_int);
+	signal(SIGTERM, on_int);
+	while (!watch_stop) {
+		struct client_reply r;
+		int rc = get_status(cli, &r);
+		time_t now = time(NULL);
+		char ts[32];
+		strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&now));
+		if (!cli->json)
+			printf("\033[H\033[2J");   /* home + clear: redraw in place, like top */
+		if (rc == EXIT_OK) {
+			if (cli->json) {
+				cli_print_json(r.body);
+			} else {
+				printf("simroute watch — every %d s — %s — Ctrl-C to quit\n\n", interval, ts);
+				print_status(cli, r.body);
+			}
+			client_reply_free(&r);
+		} else if (rc == EXIT_UNREACHABLE && !cli->json) {
+			printf("simroute watch — %s — daemon unreachable on %s; retrying\n", ts, cli->socket);
+		}
+		fflush(stdout);
+		for (int i = 0; i < interval * 10 && !watch_stop; i++)
+			usleep(100000);
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,80 @@
+/* output: the CLI's shared helpers — calling the API with errors reported, JSON fields, colours. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_call(struct cli *cli, const char *method, const char *path, json_t *body, struct client_reply *out)
+{
+	int rc = client_call(cli->socket, method, path, body, out);
+	if (rc != EXIT_OK)
+		return rc;
+	if (out->status >= 200 && out->status < 300 && out->body)
+		return EXIT_OK;
+	client_print_error(out);
+	rc = out->status == 400 ? EXIT_USAGE : EXIT_FAILED;
+	client_reply_free(out);
+	return rc;
+}
+
+void cli_print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+	if (s) {
+		puts(s);
+		free(s);
+	}
+}
+
+long long cli_int(json_t *o, const char *key) { return (long long)json_integer_value(json_object_get(o, key)); }
+
+const char *cli_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+const char *cli_state_color(const struct cli *cli, const char *state)
+{
+	if (!cli->color)
+		return "";
+	if (!strcmp(state, "ready") || !strcmp(state, "busy") || !strcmp(state, "sent") || !strcmp(state, "delivered"))
+		return "\033[32m";
+	if (!strcmp(state, "failed") || !strcmp(state, "absent") || !strcmp(state, "undelivered") ||
+	    !strcmp(state, "uncertain"))
+		return "\033[31m";
+	return "\033[33m";
+}
+
+const char *cli_reset(const struct cli *cli) { return cli->color ? "\033[0m" : ""; }
+
+const char *cli_signal(int rssi, char *buf, int len)
+{
+	if (rssi < 0 || rssi > 31) {
+		snprintf(buf, (size_t)len, "-");
+		return buf;
+	}
+	/* TS 27.007 8.5: rssi 0 = -113 dBm or less, 2 dB steps, 31 = -51 dBm or more. */
+	int dbm = -113 + 2 * rssi;
+	int bars = rssi >= 20 ? 4 : rssi >= 15 ? 3 : rssi >= 10 ? 2 : rssi >= 2 ? 1 : 0;
+	snprintf(buf, (size_t)len, "%d dBm %.*s%.*s", dbm, bars, "||||", 4 - bars, "....");
+	return buf;
+}
+
+const char *cli_time(const char *iso, char *buf, int len)
+{
+	/* The API gives UTC ISO 8601; tables show the time of day, which fits 80 columns. */
+	if (!iso || strlen(iso) < 19) {
+		snprintf(buf, (size_t)len, "-");
+		return buf;
+	}
+	snprintf(buf, (size_t)len, "%.5s %.8s", iso + 5, iso + 11);
+	return buf;
+}
+
+bool cli_status_final(const char *s)
+{
+	return !strcmp(s, "sent") || !strcmp(s, "delivered") || !strcmp(s, "undelivered") || !strcmp(s, "failed") ||
+	       !strcmp(s, "expired") || !strcmp(s, "cancelled") || !strcmp(s, "uncertain");
+}

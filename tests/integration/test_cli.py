@@ -1,0 +1,77 @@
+"""The simroute CLI against a real daemon: tables, --json, exit codes, --wait, watch."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from conftest import SIMROUTE, wait_for
+
+
+def run(d, *args, env=None):
+    return subprocess.run([SIMROUTE, "-s", d.sock, *args], capture_output=True, text=True, timeout=30,
+                          env=env)
+
+
+def test_modems_and_modem(sim, daemon_factory):
+    d = daemon_factory([sim.port(0), sim.port(1)])
+    wait_for(lambda: d.api.status()["routes"]["ready"] == 2, timeout=20, what="modems ready")
+    out = run(d, "modems")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:3] == ["MODEM", "STATE", "SIGNAL"]
+    assert any(l.startswith("m0 ") and " ready " in l and "dBm" in l for l in lines), out.stdout
+    assert all(len(l) <= 80 for l in lines), "tables fit 80 columns"
+    assert "\033[" not in out.stdout, "no colour when stdout is not a terminal"
+    out = run(d, "--json", "modems")
+    doc = json.loads(out.stdout)
+    assert {m["name"] for m in doc} == {"m0", "m1"} and all(m["state"] == "ready" for m in doc)
+    out = run(d, "modem", "m1")
+    assert out.returncode == 0 and "imei" in out.stdout and "ready" in out.stdout
+    out = run(d, "--json", "modem", "m1")
+    assert json.loads(out.stdout)["imei"].isdigit()
+    assert run(d, "modem", "nope").returncode == 1
+    assert run(d, "modem").returncode == 2
+
+
+def test_send_wait_follows_to_sent(sim, daemon_factory):
+    d = daemon_factory([sim.port(0)])
+    out = run(d, "send", "--wait", "--otp", "+447700900777", "Your code is 111222")
+    assert out.returncode == 0, out.stderr
+    assert "queued: id" in out.stdout and "sent" in out.stderr
+    mid = int(out.stdout.split("id ")[1].split()[0])
+    out = run(d, "--json", "show", str(mid))
+    doc = json.loads(out.stdout)
+    assert doc["status"] == "sent" and doc["priority"] == "otp"
+    out = run(d, "show", str(mid))
+    assert out.returncode == 0 and "status" in out.stdout and "sent" in out.stdout
+    assert run(d, "show", "abc").returncode == 2
+    assert run(d, "show", "999999").returncode == 1
+
+
+def test_status_names_problems_first(daemon_factory):
+    d = daemon_factory([])
+    run(d, "send", "+447700900123", "waits")
+    out = run(d, "status")
+    assert out.returncode == 0
+    assert out.stdout.splitlines()[0].startswith("PROBLEM: no modems configured")
+    assert "1 queued" in out.stdout
+
+
+def test_watch_redraws_until_interrupted(sim, daemon_factory):
+    d = daemon_factory([sim.port(0)])
+    p = subprocess.Popen([SIMROUTE, "-s", d.sock, "watch", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    time.sleep(2.5)
+    os.kill(p.pid, signal.SIGINT)
+    out, _ = p.communicate(timeout=10)
+    assert p.returncode == 0
+    assert out.count("simroute watch") >= 2, "redrawn at least twice"
+    assert "routes:" in out
+
+
+def test_unreachable_daemon_exit_3(tmp_path):
+    out = subprocess.run([SIMROUTE, "-s", str(tmp_path / "none.sock"), "modems"], capture_output=True, text=True,
+                         timeout=10)
+    assert out.returncode == 3
+    assert "none.sock" in out.stderr and "simrouted" in out.stderr
