@@ -1,0 +1,293 @@
+/* carrier: cloud HTTP SMS carriers (generic JSON, Twilio), driven by curl multi on the libevent loop. */
+#include "carrier/carrier.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "carrier/carrier_type.h"
+#include "simroute/log.h"
+
+#define CARRIER_RESP_MAX (256 * 1024)   /* an answer larger than this is not an SMS API's */
+
+struct request {
+	struct carrier *c;
+	CURL *easy;
+	char *url, *body, *resp;
+	size_t resp_len;
+	struct curl_slist *headers;
+	carrier_done_cb *done;
+	void *arg;
+	struct request *next, *prev;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* One socket curl wants watched. */
+struct watch {
+	struct carrier *c;
+	curl_socket_t fd;
+	struct event *ev;
+};
+
+struct carrier {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	const struct carrier_type *type;
+	struct carrier_config cfg;   /* strings owned */
+	struct request *reqs;
+	int inflight;
+};
+
+static void check_done(struct carrier *c);
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct request *r = arg;
+	size_t n = size * nmemb;
+	if (r->resp_len + n > CARRIER_RESP_MAX)
+		return 0;
+	char *p = realloc(r->resp, r->resp_len + n + 1);
+	if (!p)
+		return 0;
+	memcpy(p + r->resp_len, ptr, n);
+	r->resp = p;
+	r->resp_len += n;
+	p[r->resp_len] = '\0';
+	return n;
+}
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct watch *w = arg;
+	struct carrier *c = w->c;
+	int running;
+	int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	curl_multi_socket_action(c->multi, fd, flags, &running);
+	check_done(c);   /* w may be gone now */
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct carrier *c = userp;
+	struct watch *w = socketp;
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (w) {
+			event_free(w->ev);
+			free(w);
+			curl_multi_assign(c->multi, fd, NULL);
+		}
+		return 0;
+	}
+	short kind = (short)(EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return -1;
+		w->c = c;
+		w->fd = fd;
+		curl_multi_assign(c->multi, fd, w);
+	} else {
+		event_free(w->ev);
+	}
+	w->ev = event_new(c->base, fd, kind, on_socket_event, w);
+	return w->ev && event_add(w->ev, NULL) == 0 ? 0 : -1;
+}
+
+static void on_timer_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct carrier *c = arg;
+	int running;
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(c);
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct carrier *c = userp;
+	(void)multi;
+	if (timeout_ms < 0)
+		return evtimer_del(c->timer);
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	return evtimer_add(c->timer, &tv);
+}
+
+static void request_free(struct request *r)
+{
+	struct carrier *c = r->c;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		c->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	curl_multi_remove_handle(c->multi, r->easy);
+	curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->headers);
+	free(r->url);
+	free(r->body);
+	free(r->resp);
+	free(r);
+	c->inflight--;
+}
+
+static void finish(struct request *r, CURLcode code)
+{
+	struct carrier_result res = { .outcome = CARRIER_TEMPORARY };
+	struct carrier *c = r->c;
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.http_status);
+	if (code != CURLE_OK) {
+		snprintf(res.error, sizeof(res.error), "%.40s: %.110s", c->cfg.name,
+			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(code));
+	} else {
+		res.outcome = carrier_type_classify(res.http_status);
+		if (res.outcome == CARRIER_ACCEPTED)
+			c->type->parse_id(r->resp ? r->resp : "", r->resp_len, res.id, sizeof(res.id));
+		else
+			/* Keep the carrier's own words, trimmed: they say why (bad number, no credit, ...). */
+			snprintf(res.error, sizeof(res.error), "%.40s: HTTP %ld: %.90s", c->cfg.name, res.http_status,
+				 r->resp ? r->resp : "");
+	}
+	/* The error may quote the carrier's answer: no control characters into logs or the API. */
+	for (char *p = res.error; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	carrier_done_cb *done = r->done;
+	void *arg = r->arg;
+	request_free(r);
+	done(arg, &res);
+}
+
+static void check_done(struct carrier *c)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		struct request *r = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		if (r)
+			finish(r, msg->data.result);
+	}
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+struct carrier *carrier_new(struct event_base *base, const struct carrier_config *cfg, char *err, size_t errlen)
+{
+	const struct carrier_type *type = carrier_type_find(cfg->type);
+	if (!type) {
+		snprintf(err, errlen, "type: unknown carrier type \"%s\" (http | twilio)", cfg->type ? cfg->type : "");
+		return NULL;
+	}
+	if (type->check(cfg, err, errlen) < 0)
+		return NULL;
+	struct carrier *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->base = base;
+	c->type = type;
+	c->cfg = (struct carrier_config){ .name = dup_or_null(cfg->name ? cfg->name : "carrier"),
+					  .type = dup_or_null(cfg->type), .url = dup_or_null(cfg->url),
+					  .token = dup_or_null(cfg->token), .account_sid = dup_or_null(cfg->account_sid),
+					  .auth_token = dup_or_null(cfg->auth_token), .from = dup_or_null(cfg->from),
+					  .timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 15000 };
+	c->multi = curl_multi_init();
+	c->timer = evtimer_new(base, on_timer_event, c);
+	if (!c->multi || !c->timer) {
+		snprintf(err, errlen, "out of memory");
+		carrier_free(c);
+		return NULL;
+	}
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	return c;
+}
+
+int carrier_send(struct carrier *c, const char *to, const char *text, const char *reference, carrier_done_cb *done,
+		 void *arg)
+{
+	struct request *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -1;
+	r->c = c;
+	r->done = done;
+	r->arg = arg;
+	r->easy = curl_easy_init();
+	if (!r->easy || c->type->prepare(&c->cfg, r->easy, to, text, reference, &r->url, &r->body, &r->headers) < 0)
+		goto fail;
+	curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
+	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)c->cfg.timeout_ms);
+	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->cfg.timeout_ms < 5000 ? c->cfg.timeout_ms : 5000));
+	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	/* A message body must never be re-posted to wherever a redirect points. */
+	curl_easy_setopt(r->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "simroute/0.1");
+	r->next = c->reqs;
+	if (c->reqs)
+		c->reqs->prev = r;
+	c->reqs = r;
+	c->inflight++;
+	if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+		r->done = NULL;
+		request_free(r);
+		return -1;
+	}
+	return 0;
+fail:
+	if (r->easy)
+		curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->headers);
+	free(r->url);
+	free(r->body);
+	free(r);
+	return -1;
+}
+
+int carrier_inflight(const struct carrier *c) { return c->inflight; }
+const char *carrier_name(const struct carrier *c) { return c->cfg.name; }
+
+void carrier_free(struct carrier *c)
+{
+	if (!c)
+		return;
+	while (c->reqs) {
+		struct request *r = c->reqs;
+		carrier_done_cb *done = r->done;
+		void *arg = r->arg;
+		request_free(r);
+		if (done) {
+			struct carrier_result res = { .outcome = CARRIER_CANCELLED };
+			snprintf(res.error, sizeof(res.error), "%.40s: cancelled at shutdown", c->cfg.name);
+			done(arg, &res);
+		}
+	}
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	if (c->timer)
+		event_free(c->timer);
+	free((char *)c->cfg.name);
+	free((char *)c->cfg.type);
+	free((char *)c->cfg.url);
+	free((char *)c->cfg.token);
+	free((char *)c->cfg.account_sid);
+	free((char *)c->cfg.auth_token);
+	free((char *)c->cfg.from);
+	free(c);
+}
