@@ -39,6 +39,9 @@ struct config {
 	char api_socket[CONFIG_PATH_MAX]; /* "" = no Unix socket */
 	int api_socket_mode;      /* octal file mode of the socket */
 	int api_max_body;         /* bytes */
+	int api_max_batch;        /* messages in one POST /v1/messages */
+	int api_rate_limit;       /* requests/s per API key on TCP; 0 = no limit */
+	int api_rate_burst;       /* token bucket size */
 	/* [store] */
 	char store_backend[16];   /* sqlite */
 	char store_path[CONFIG_PATH_MAX]; /* "" = <state_dir>/simroute.db */

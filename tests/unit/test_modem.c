@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,12 +18,13 @@
 
 #include "modem/dialect.h"
 #include "modem/modem.h"
+#include "modem/serial.h"
 #include "simroute/log.h"
 
-#define WAIT_MS 5000   /* upper bound only: tests wait for events */
+#define WAIT_MS 20000  /* upper bound only: tests wait for events (generous: a loaded 2-core CI box) */
 #define PDU "0001000B914477009001230000014F"   /* not parsed by the modem layer */
 
-enum send_mode { SEND_OK, SEND_CMS38, SEND_HANGUP, SEND_SILENT };
+enum send_mode { SEND_OK, SEND_CMS38, SEND_CMS332, SEND_CME31, SEND_HANGUP, SEND_SILENT };
 
 /* The fake modem: answers on the pty master from the same event loop. */
 struct fake {
@@ -42,6 +44,7 @@ struct fake {
 	bool hold_creg, creg_held;       /* leave the next AT+CREG? unanswered until released */
 	bool hold_cmgs, cmgs_held;       /* leave the +CMGS reply unanswered until released */
 	bool huawei;                     /* identify as a Huawei (dialect pick, ^ICCID) */
+	const char *ccid;                /* AT+CCID answer; NULL: the default SIM */
 	const char *sim_pin;             /* SIM wants this PIN first */
 	bool pin_entered;
 	bool esc_before_at;
@@ -61,6 +64,9 @@ struct fx {
 	enum modem_state seen[64];
 	int nseen;
 	bool free_in_sent;
+	int nsim;
+	char old_iccid[32], new_iccid[32];
+	char link[64];          /* a symlink to the fake's pty, as udev makes /dev/simroute/<name> */
 };
 
 static void fake_say(struct fake *fk, const char *s)
@@ -111,6 +117,11 @@ static void fake_command(struct fake *fk, const char *cmd)
 			return;
 		}
 		fake_say(fk, fk->creg_unregistered-- > 0 ? "\r\n+CREG: 0,2\r\n\r\nOK\r\n" : "\r\n+CREG: 0,1\r\n\r\nOK\r\n");
+		return;
+	}
+	if (fk->ccid && strcmp(cmd, "AT+CCID") == 0) {
+		snprintf(buf, sizeof(buf), "\r\n%s\r\n\r\nOK\r\n", fk->ccid);
+		fake_say(fk, buf);
 		return;
 	}
 	if (fk->huawei && strcmp(cmd, "AT+CGMI") == 0) {
@@ -169,6 +180,12 @@ static void fake_pdu_done(struct fake *fk)
 		break;
 	case SEND_CMS38:
 		fake_say(fk, "\r\n+CMS ERROR: 38\r\n");
+		break;
+	case SEND_CMS332:
+		fake_say(fk, "\r\n+CMS ERROR: 332\r\n");
+		break;
+	case SEND_CME31:
+		fake_say(fk, "\r\n+CME ERROR: 31\r\n");
 		break;
 	case SEND_HANGUP:
 		fake_hangup(fk);   /* unplugged mid-send, right after the PDU */
@@ -263,11 +280,21 @@ static void ev_state(void *arg, struct modem *m, enum modem_state from, enum mod
 		f->seen[f->nseen++] = to;
 }
 
+static void ev_sim_changed(void *arg, struct modem *m, const char *old_iccid, const char *new_iccid)
+{
+	struct fx *f = arg;
+
+	f->nsim++;
+	snprintf(f->old_iccid, sizeof(f->old_iccid), "%s", old_iccid);
+	snprintf(f->new_iccid, sizeof(f->new_iccid), "%s", new_iccid);
+}
+
 static const struct modem_events events = {
 	.ready = ev_ready,
 	.sent = ev_sent,
 	.send_failed = ev_send_failed,
 	.state_changed = ev_state,
+	.sim_changed = ev_sim_changed,
 };
 
 static bool seen(const struct fx *f, enum modem_state s)
@@ -278,21 +305,39 @@ static bool seen(const struct fx *f, enum modem_state s)
 	return false;
 }
 
+/* A new pty for the fake: a modem plugged in (again). Only the fake's line state starts afresh. */
+static void fake_plug(struct fake *fk, struct event_base *base)
+{
+	struct termios t;
+
+	memset(&t, 0, sizeof(t));
+	cfmakeraw(&t);
+	fk->base = base;
+	fk->linelen = 0;
+	fk->in_pdu = false;
+	/* the test keeps the slave open too, as gsmsim does: the master never sees a hangup between opens */
+	assert_int_equal(openpty(&fk->master, &fk->slave, fk->slave_path, &t, NULL), 0);
+	assert_int_equal(fcntl(fk->master, F_SETFL, fcntl(fk->master, F_GETFL) | O_NONBLOCK), 0);
+	fk->ev = event_new(base, fk->master, EV_READ | EV_PERSIST, fake_read, fk);
+	event_add(fk->ev, NULL);
+}
+
+static int count_seen(const struct fx *f, enum modem_state s)
+{
+	int n = 0;
+
+	for (int i = 0; i < f->nseen; i++)
+		n += f->seen[i] == s;
+	return n;
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct termios t;
 
 	assert_non_null(f);
-	memset(&t, 0, sizeof(t));
-	cfmakeraw(&t);
 	f->base = event_base_new();
-	f->fk.base = f->base;
-	/* the test keeps the slave open too, as gsmsim does: the master never sees a hangup between opens */
-	assert_int_equal(openpty(&f->fk.master, &f->fk.slave, f->fk.slave_path, &t, NULL), 0);
-	assert_int_equal(fcntl(f->fk.master, F_SETFL, fcntl(f->fk.master, F_GETFL) | O_NONBLOCK), 0);
-	f->fk.ev = event_new(f->base, f->fk.master, EV_READ | EV_PERSIST, fake_read, &f->fk);
-	event_add(f->fk.ev, NULL);
+	fake_plug(&f->fk, f->base);
 	*state = f;
 	return 0;
 }
@@ -304,7 +349,10 @@ static int teardown(void **state)
 	modem_free(f->m);
 	if (f->fk.master != -1)
 		fake_hangup(&f->fk);
-	close(f->fk.slave);
+	if (f->fk.slave != -1)
+		close(f->fk.slave);
+	if (f->link[0])
+		unlink(f->link);
 	event_base_free(f->base);
 	free(f);
 	return 0;
@@ -421,6 +469,31 @@ static void test_send_cms_error(void **state)
 	assert_ptr_equal(f->cookie, &cookie);
 	assert_int_equal(f->nsent, 0);
 	assert_int_equal(modem_state(f->m), MODEM_READY);
+	/* the reason names the code's meaning and class (docs/cms-errors.md) */
+	assert_string_equal(f->why, "network out of order (cool_down)");
+}
+
+/* 332 network timeout after the PDU: the SMSC may have it, so it is reported as possibly sent. */
+static void test_send_cms_network_timeout_uncertain(void **state)
+{
+	struct fx *f = *state;
+	int cookie;
+
+	to_ready(f);
+	f->fk.send_mode = SEND_CMS332;
+	assert_int_equal(modem_send(f->m, PDU, 14, &cookie), 0);
+	WAIT_FOR(f, f->nfailed == 1);
+	assert_int_equal(f->cms, 332);
+	assert_true(f->reached);
+	assert_string_equal(f->why, "network timeout (try_another)");
+	assert_int_equal(modem_state(f->m), MODEM_READY);
+	/* the same through +CME ERROR (TS 27.007 31 network timeout): no CMS code, text keeps the CME one */
+	f->fk.send_mode = SEND_CME31;
+	assert_int_equal(modem_send(f->m, PDU, 14, &cookie), 0);
+	WAIT_FOR(f, f->nfailed == 2);
+	assert_int_equal(f->cms, -1);
+	assert_true(f->reached);
+	assert_string_equal(f->why, "+CME ERROR 31: network timeout (try_another)");
 }
 
 static void test_hangup_mid_send(void **state)
@@ -662,12 +735,201 @@ static void test_dialect_table(void **state)
 	}
 }
 
+/* ---- exclusive access, hotplug, USB reset, SIM swap ---- */
+
+/* Another program holding the port: refused (flock), the modem stays ABSENT saying why, and retries. */
+static void test_port_locked_by_another(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	struct serial_port *other = serial_open(f->fk.slave_path, 115200, err, sizeof(err));
+	struct serial_port *second;
+	struct modem_info info;
+
+	assert_non_null(other);
+	/* serial.c itself: a second opener is refused while the first holds it */
+	second = serial_open(f->fk.slave_path, 115200, err, sizeof(err));
+	assert_null(second);
+	assert_non_null(strstr(err, "in use by another program"));
+
+	make_modem(f, 1000);
+	WAIT_FOR(f, seen(f, MODEM_ABSENT) && f->nseen >= 4);   /* and it keeps trying */
+	modem_get_info(f->m, &info);
+	assert_int_equal(info.state, MODEM_ABSENT);
+	assert_non_null(strstr(info.last_error, "in use by another program"));
+	assert_int_equal(f->fk.nat, 0);   /* never talked to the port it did not own */
+
+	serial_close(other);
+	WAIT_FOR(f, modem_state(f->m) == MODEM_READY);
+	/* and now the modem holds it */
+	second = serial_open(f->fk.slave_path, 115200, err, sizeof(err));
+	assert_null(second);
+}
+
+static int count_fd_event(const struct event_base *base, const struct event *ev, void *arg)
+{
+	if (event_get_fd(ev) >= 0 && (event_get_events(ev) & (EV_READ | EV_WRITE)))
+		++*(int *)arg;
+	return 0;
+}
+
+static int fd_events(struct fx *f)
+{
+	int n = 0;
+
+	event_base_foreach_event(f->base, count_fd_event, &n);
+	return n;
+}
+
+static void make_link(struct fx *f)
+{
+	unlink(f->link);
+	assert_int_equal(symlink(f->fk.slave_path, f->link), 0);
+}
+
+static void make_linked_modem(struct fx *f)
+{
+	struct modem_config cfg = {
+		/* a send timeout far beyond WAIT_MS: a report in time comes from the hang-up itself */
+		.name = "t1", .port = f->link, .command_timeout_ms = 1000, .send_timeout_ms = 60000,
+		.reopen_delay_ms = 50,
+	};
+
+	snprintf(f->link, sizeof(f->link), "/tmp/test_modem.%d.link", (int)getpid());
+	make_link(f);
+	f->m = modem_new(f->base, &cfg, &events, f);
+	assert_non_null(f->m);
+	modem_start(f->m);
+	WAIT_FOR(f, modem_state(f->m) == MODEM_READY);
+}
+
+/* Unplugged mid-send (the PDU written, no reply yet): the send is reported at once as possibly sent,
+ * the dead fd leaves the loop (a hung-up pty stays readable with EIO: watching it would spin), the
+ * modem waits ABSENT, and comes back when the device node re-appears behind the same link. */
+static void test_unplug_replug(void **state)
+{
+	struct fx *f = *state;
+	int cookie;
+
+	make_linked_modem(f);
+	assert_true(fd_events(f) >= 2);   /* the fake's master and the modem's port: the count sees them */
+	f->fk.hold_cmgs = true;
+	assert_int_equal(modem_send(f->m, PDU, 14, &cookie), 0);
+	WAIT_FOR(f, f->fk.cmgs_held);
+
+	/* unplug: the device goes, and its node with it */
+	fake_hangup(&f->fk);
+	close(f->fk.slave);
+	f->fk.slave = -1;
+	unlink(f->link);
+	WAIT_FOR(f, f->nfailed == 1);
+	assert_true(f->reached);
+	assert_ptr_equal(f->cookie, &cookie);
+	assert_int_equal(f->nsent, 0);
+	WAIT_FOR(f, modem_state(f->m) == MODEM_ABSENT);
+	for (int i = 0; i < 10; i++) {
+		pump(f);
+		assert_int_equal(fd_events(f), 0);   /* only timers while unplugged */
+		assert_int_not_equal(modem_state(f->m), MODEM_READY);
+	}
+
+	/* replug: a new pty behind the same link */
+	f->nready = 0;
+	f->fk.hold_cmgs = f->fk.cmgs_held = false;
+	fake_plug(&f->fk, f->base);
+	make_link(f);
+	WAIT_FOR(f, f->nready == 1);
+	assert_int_equal(modem_state(f->m), MODEM_READY);
+	assert_int_equal(f->nfailed, 1);   /* one report for the one send */
+	assert_int_equal(modem_send(f->m, PDU, 14, &cookie), 0);
+	WAIT_FOR(f, f->nsent == 1);
+}
+
+/* The link now names another device while the old fd still works (no EIO to tell us): the health poll
+ * notices and the modem reopens onto the new device. */
+static void test_link_moved_reopens(void **state)
+{
+	struct fx *f = *state;
+	struct fake old;
+	struct modem_config cfg = { .name = "t1", .command_timeout_ms = 1000, .reopen_delay_ms = 50,
+				    .poll_interval_ms = 20 };
+
+	snprintf(f->link, sizeof(f->link), "/tmp/test_modem.%d.link", (int)getpid());
+	make_link(f);
+	cfg.port = f->link;
+	f->m = modem_new(f->base, &cfg, &events, f);
+	modem_start(f->m);
+	WAIT_FOR(f, modem_state(f->m) == MODEM_READY);
+
+	old = f->fk;                  /* the old device keeps answering */
+	event_free(f->fk.ev);
+	old.ev = event_new(f->base, old.master, EV_READ | EV_PERSIST, fake_read, &old);
+	event_add(old.ev, NULL);
+	memset(&f->fk, 0, sizeof(f->fk));
+	fake_plug(&f->fk, f->base);
+	make_link(f);
+	f->nready = 0;
+	WAIT_FOR(f, f->nready == 1 && f->fk.nat > 0);
+	assert_int_equal(modem_state(f->m), MODEM_READY);
+	fake_hangup(&old);
+	close(old.slave);
+}
+
+/* The USB-reset rung is skipped, with a reason, for a port that is not a USB device. */
+static void test_usb_reset_skips_non_usb(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+
+	assert_int_equal(serial_usb_reset(f->fk.slave_path, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "not a USB device"));
+	assert_int_equal(serial_usb_reset("/nonexistent/tty", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/tty"));
+}
+
+/* A silent modem climbs every rung, the USB reset included (skipped on a pty), and still comes back. */
+static void test_ladder_passes_usb_rung(void **state)
+{
+	struct fx *f = *state;
+
+	f->fk.silent = true;
+	make_modem(f, 100);
+	/* resync is skipped (no answer to AT), then reopen, USB reset, reopen with back-off */
+	WAIT_FOR(f, count_seen(f, MODEM_RECOVERING) >= 3);
+	f->fk.silent = false;
+	WAIT_FOR(f, modem_state(f->m) == MODEM_READY);
+}
+
+/* A modem that reboots with another SIM in it: sim_changed(old, new), once, and the new ICCID. */
+static void test_sim_swap_reported(void **state)
+{
+	struct fx *f = *state;
+	struct modem_info info;
+
+	to_ready(f);
+	assert_int_equal(f->nsim, 0);   /* the first ICCID is no change */
+	f->fk.ccid = "89440000000000000099";
+	fake_say(&f->fk, "\r\nRDY\r\n");
+	WAIT_FOR(f, f->nready == 2);
+	assert_int_equal(f->nsim, 1);
+	assert_string_equal(f->old_iccid, "8944100030000000001");
+	assert_string_equal(f->new_iccid, "89440000000000000099");
+	modem_get_info(f->m, &info);
+	assert_string_equal(info.iccid, "89440000000000000099");
+	assert_string_equal(info.imei, "867856030000001");
+	/* the same SIM after another reboot: no event */
+	fake_say(&f->fk, "\r\nRDY\r\n");
+	WAIT_FOR(f, f->nready == 3);
+	assert_int_equal(f->nsim, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_to_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_cms_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_cms_network_timeout_uncertain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hangup_mid_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_timeout_is_uncertain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_rejected_when_not_ready, setup, teardown),
@@ -682,6 +944,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_huawei_dialect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pin_entered_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_pin_not_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_locked_by_another, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unplug_replug, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_moved_reopens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usb_reset_skips_non_usb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ladder_passes_usb_rung, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_swap_reported, setup, teardown),
 	};
 
 	log_init("test_modem", getenv("TEST_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);

@@ -741,6 +741,10 @@ static void test_migrate_from_1(void **state)
 	assert_string_equal(m.text, "old");
 	assert_int_equal(m.state, MSG_SENDING);
 	assert_int_equal(m.parts_sent, 1);
+	/* columns of later steps read their defaults on old rows */
+	assert_string_equal(m.reference, "");
+	assert_true(m.allow_carrier);
+	assert_false(m.delivery_report);
 	store_msg_clear(&m);
 	/* the new table works with the old rows */
 	assert_int_equal(store_recover(st, 1000), 1);
@@ -856,6 +860,161 @@ static void test_disk_full(void **state)
 	assert_int_equal(state_of(f->st, id), MSG_QUEUED);
 }
 
+/* ---- per-message options, idempotency records, listing ---- */
+
+static void test_options_stored(void **state)
+{
+	struct fx *f = *state;
+	struct store_new_msg in[2] = { nm("+447700900123", LANE_NORMAL, 1), nm("+447700900124", LANE_BULK, 1) };
+	struct store_msg m;
+	int64_t ids[2];
+
+	in[0].reference = "order-17";
+	in[0].languages = (1u << 1) | (1u << 3);
+	in[0].delivery_report = true;
+	in[0].allow_carrier = false;
+	in[0].callback_url = "https://crm.example/hook?id=17";
+	in[1].allow_carrier = true;        /* and no reference or URL: "" back */
+	assert_int_equal(store_enqueue(f->st, in, 2, ids), 0);
+	assert_int_equal(store_get(f->st, ids[0], &m), 0);
+	assert_string_equal(m.reference, "order-17");
+	assert_int_equal(m.languages, (1u << 1) | (1u << 3));
+	assert_true(m.delivery_report);
+	assert_false(m.allow_carrier);
+	assert_string_equal(m.callback_url, "https://crm.example/hook?id=17");
+	store_msg_clear(&m);
+	assert_int_equal(store_get(f->st, ids[1], &m), 0);
+	assert_string_equal(m.reference, "");
+	assert_int_equal(m.languages, 0);
+	assert_false(m.delivery_report);
+	assert_true(m.allow_carrier);
+	assert_string_equal(m.callback_url, "");
+	store_msg_clear(&m);
+}
+
+static struct store_idem_new idem_rec(const char *owner, const char *key, size_t first, int count, int64_t at)
+{
+	struct store_idem_new d = { .rec = { .owner = owner, .key = key, .status = 202, .count = count,
+					     .created_ms = at }, .first = first };
+
+	memset(d.rec.request_hash, key[0], sizeof(d.rec.request_hash));
+	return d;
+}
+
+static void test_idem(void **state)
+{
+	struct fx *f = *state;
+	struct store_new_msg b[3] = { nm("+447700900001", LANE_NORMAL, 1), nm("+447700900002", LANE_NORMAL, 1),
+				      nm("+447700900003", LANE_NORMAL, 1) };
+	struct store_idem_new d[2] = { idem_rec("crm", "k1", 0, 1, 5000), idem_rec("crm", "k2", 1, 2, 6000) };
+	struct store_idem got;
+	struct store_counts c;
+	int64_t ids[3];
+
+	add(f->st, LANE_OTP, 1);
+	assert_int_equal(store_idem_get(f->st, "crm", "k1", 0, &got), 1);
+	assert_int_equal(store_enqueue_idem(f->st, b, 3, ids, d, 2), 0);
+	assert_int_equal(d[1].rec.first_id, ids[1]);
+	assert_int_equal(ids[2], ids[1] + 1);      /* the record's range is consecutive ids */
+	assert_int_equal(store_idem_get(f->st, "crm", "k2", 0, &got), 0);
+	assert_int_equal(got.first_id, ids[1]);
+	assert_int_equal(got.count, 2);
+	assert_int_equal(got.status, 202);
+	assert_int_equal(got.created_ms, 6000);
+	assert_int_equal(got.request_hash[31], 'k');
+	/* scoped per owner, and expired records count as absent before the purge removes them */
+	assert_int_equal(store_idem_get(f->st, "unix", "k2", 0, &got), 1);
+	assert_int_equal(store_idem_get(f->st, "crm", "k1", 5001, &got), 1);
+	assert_int_equal(store_idem_get(f->st, "crm", "k1", 5000, &got), 0);
+
+	/* a record out of the batch's range is a programmer error, and nothing of the batch is stored */
+	struct store_idem_new bad = idem_rec("crm", "k3", 1, 2, 7000);
+	assert_int_equal(store_enqueue_idem(f->st, b, 2, ids, &bad, 1), -1);
+	assert_int_equal(store_counts(f->st, &c), 0);
+	assert_int_equal(c.by_state[MSG_QUEUED], 4);
+	/* an expired key not yet purged is replaced, never failing the batch it comes with */
+	struct store_idem_new again = idem_rec("crm", "k1", 0, 1, 7000);
+	assert_int_equal(store_enqueue_idem(f->st, b, 1, ids, &again, 1), 0);
+	assert_int_equal(store_idem_get(f->st, "crm", "k1", 6500, &got), 0);
+	assert_int_equal(got.first_id, ids[0]);
+	assert_int_equal(got.created_ms, 7000);
+
+	assert_int_equal(store_idem_purge(f->st, 6500), 1);     /* k2 (6000) goes, k1 (7000) stays */
+	assert_int_equal(store_idem_get(f->st, "crm", "k2", 0, &got), 1);
+	assert_int_equal(store_idem_get(f->st, "crm", "k1", 0, &got), 0);
+	assert_int_equal(store_idem_purge(f->st, 6500), 0);
+	/* a purged key may be used again */
+	struct store_idem_new reuse = idem_rec("crm", "k2", 0, 1, 8000);
+	assert_int_equal(store_enqueue_idem(f->st, b, 1, ids, &reuse, 1), 0);
+	assert_int_equal(store_idem_get(f->st, "crm", "k2", 0, &got), 0);
+	assert_int_equal(got.first_id, ids[0]);
+}
+
+struct listed {
+	int64_t ids[64];
+	size_t n, stop_at;
+};
+
+static int list_cb(void *arg, const struct store_msg *m)
+{
+	struct listed *l = arg;
+
+	l->ids[l->n++] = m->id;
+	return l->stop_at != 0 && l->n == l->stop_at;
+}
+
+static void test_list(void **state)
+{
+	struct fx *f = *state;
+	struct store_new_msg b[10];
+	int64_t ids[10];
+	struct listed l = { 0 };
+	struct store_filter flt = { .state = -1, .limit = 50 };
+
+	for (int i = 0; i < 10; i++) {
+		b[i] = nm(i % 2 ? "+447700900001" : "+447700900002", LANE_NORMAL, 1);
+		b[i].created_ms = 1000 + i;
+	}
+	assert_int_equal(store_enqueue(f->st, b, 10, ids), 0);
+	assert_int_equal(store_transition(f->st, ids[3], MSG_QUEUED, MSG_CANCELLED, NULL, NULL, 2000), 0);
+	assert_int_equal(store_transition(f->st, ids[7], MSG_QUEUED, MSG_CANCELLED, NULL, NULL, 2000), 0);
+
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(l.ids[i], ids[9 - i]);        /* newest first */
+	/* keyset paging: limit, then the last id seen as the cursor */
+	flt.limit = 4;
+	l.n = 0;
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 4);
+	flt.before_id = l.ids[3];
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 4);
+	flt.before_id = l.ids[7];
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 2);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(l.ids[i], ids[9 - i]);
+	/* filters combine */
+	flt = (struct store_filter){ .state = MSG_CANCELLED, .limit = 50 };
+	l.n = 0;
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 2);
+	assert_int_equal(l.ids[0], ids[7]);
+	assert_int_equal(l.ids[1], ids[3]);
+	flt = (struct store_filter){ .state = -1, .to = "+447700900001", .since_ms = 1004, .limit = 50 };
+	l.n = 0;
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 3);    /* created 1005, 1007, 1009 */
+	assert_int_equal(l.ids[2], ids[5]);
+	/* early stop, and bad arguments */
+	flt = (struct store_filter){ .state = -1, .limit = 50 };
+	l = (struct listed){ .stop_at = 2 };
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 2);
+	flt.limit = 0;
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), -1);
+	flt = (struct store_filter){ .state = MSG_STATE_COUNT, .limit = 5 };
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), -1);
+	flt = (struct store_filter){ .state = -1, .before_id = 1, .limit = 5 };
+	l.n = 0;
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 0);
+}
+
 #define BOTH(fn)                                                                              \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
@@ -879,6 +1038,9 @@ int main(void)
 		BOTH(test_record_part),
 		BOTH(test_recover),
 		BOTH(test_counts),
+		BOTH(test_options_stored),
+		BOTH(test_idem),
+		BOTH(test_list),
 		cmocka_unit_test(test_open_bad_backend),
 		SQLITE(test_reopen),
 		SQLITE(test_migrate_from_0),

@@ -4,16 +4,35 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "api/api.h"
+#include "queue/message.h"
 
 struct evhttp_request;
+struct event;
+
+/* An Idempotency-Key whose messages are submitted but not yet committed: a second request with it
+ * must wait for the first (409), or both would be stored. */
+struct api_flight {
+	struct api_flight *next;
+	char owner[65], key[129];
+};
+
+/* Token bucket of one API key (rate_limit per second, rate_burst deep). */
+struct api_bucket {
+	double tokens;
+	int64_t last_us;          /* CLOCK_MONOTONIC */
+};
 
 struct api {
 	struct event_base *base;
 	struct api_deps deps;
 	struct evhttp *tcp, *unix_http;
 	char socket_path[256];
+	struct api_flight *flights;
+	struct api_bucket *buckets;   /* one per cfg->api_keys[] */
+	struct event *housekeeping;
 };
 
 struct api_req {
@@ -22,6 +41,7 @@ struct api_req {
 	const char *path;         /* decoded path, without query */
 	bool trusted;             /* came over the Unix socket */
 	unsigned scopes;
+	const char *owner;        /* the API key's name, or "unix": scopes idempotency keys */
 };
 
 /* Sends `body` (stolen: decref'd) with `status`. */
@@ -31,9 +51,26 @@ void api_error(struct evhttp_request *req, int status, const char *code, const c
 	__attribute__((format(printf, 5, 6)));
 /* ISO 8601 UTC with milliseconds, or JSON null for 0. */
 json_t *api_time(int64_t ms);
+/* Wall clock, ms since the epoch. */
+int64_t api_now_ms(void);
+/* Whether s (len bytes) holds a control character other than \t \n \r (C0 or DEL): such text is
+ * refused, it would reach handsets or logs as garbage. */
+bool api_has_control(const char *s, size_t len);
+/* The message as GET /v1/messages returns it (without its events). */
+struct store_msg;
+json_t *api_message_doc(const struct store_msg *m);
 
 void api_messages_post(struct api_req *r);
 void api_messages_get(struct api_req *r, const char *id);
+void api_messages_list(struct api_req *r);
+void api_messages_delete(struct api_req *r, const char *id);
 void api_status_get(struct api_req *r);
+void api_modems_get(struct api_req *r);
+void api_healthz(struct api_req *r);
+void api_readyz(struct api_req *r);
+void api_metrics(struct api_req *r);
+
+/* Idempotency records older than this are forgotten (lookups ignore them; housekeeping purges). */
+#define API_IDEM_KEEP_MS (24LL * 3600 * 1000)
 
 #endif

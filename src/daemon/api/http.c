@@ -13,20 +13,58 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
+#include <math.h>
 #include <unistd.h>
 
 #include "api/api_private.h"
 #include "config.h"
+#include "queue/store.h"
 #include "simroute/log.h"
+
+/* How often housekeeping runs (idempotency purge). */
+#define HOUSEKEEPING_S 300
+
+static const char *reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+int64_t api_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool api_has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+			return true;
+	}
+	return false;
+}
 
 void api_reply(struct evhttp_request *req, int status, json_t *body)
 {
 	struct evbuffer *buf = evbuffer_new();
 	char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	const char *reason = status == 200 ? "OK" : status == 202 ? "Accepted" : status == 400 ? "Bad Request"
-			   : status == 401 ? "Unauthorized" : status == 403 ? "Forbidden" : status == 404 ? "Not Found"
-			   : status == 405 ? "Method Not Allowed" : status == 413 ? "Payload Too Large"
-			   : status == 503 ? "Service Unavailable" : "Error";
+	const char *reason = reason_phrase(status);
 	json_decref(body);
 	if (!buf) {
 		free(s);
@@ -66,37 +104,81 @@ json_t *api_time(int64_t ms)
 	return json_string(buf);
 }
 
-/* Bearer key -> scopes of the matching [api_key:*], compared by SHA-256 in constant time. */
-static unsigned authenticate(const struct api *api, struct evhttp_request *req)
+/* Bearer key -> index of the matching [api_key:*] (compared by SHA-256 in constant time), or -1.
+ * Every key is compared, so the time taken does not tell which one matched. */
+static int authenticate(const struct api *api, struct evhttp_request *req)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 	const struct config *cfg = api->deps.cfg;
-	unsigned scopes = 0;
+	int found = -1;
 
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
-		return 0;
+		return -1;
 	SHA256((const unsigned char *)h + 7, strlen(h + 7), digest);
 	for (size_t i = 0; i < cfg->napi_keys; i++)
-		if (CRYPTO_memcmp(digest, cfg->api_keys[i].sha256, sizeof(digest)) == 0)
-			scopes |= cfg->api_keys[i].scopes;
-	return scopes;
+		if (CRYPTO_memcmp(digest, cfg->api_keys[i].sha256, sizeof(digest)) == 0 && found < 0)
+			found = (int)i;
+	return found;
 }
 
-enum route_id { R_MESSAGES, R_MESSAGE, R_STATUS };
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Token bucket per key: 0 if the request may go on, else the seconds to wait (for Retry-After). */
+static int rate_limited(struct api *api, int key)
+{
+	const struct config *cfg = api->deps.cfg;
+	struct api_bucket *b = &api->buckets[key];
+	int64_t now = mono_us();
+
+	if (cfg->api_rate_limit <= 0)
+		return 0;
+	if (b->last_us == 0)
+		b->tokens = cfg->api_rate_burst;
+	else
+		b->tokens += (double)(now - b->last_us) / 1e6 * cfg->api_rate_limit;
+	if (b->tokens > cfg->api_rate_burst)
+		b->tokens = cfg->api_rate_burst;
+	b->last_us = now;
+	if (b->tokens >= 1.0) {
+		b->tokens -= 1.0;
+		return 0;
+	}
+	int wait = (int)ceil((1.0 - b->tokens) / cfg->api_rate_limit);
+	return wait < 1 ? 1 : wait;
+}
+
+enum route_id {
+	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_STATUS, R_MODEMS,
+	R_HEALTHZ, R_READYZ, R_METRICS
+};
 
 struct route {
 	enum evhttp_cmd_type method;
 	const char *prefix;
 	int exact;            /* 1: path == prefix; 0: prefix + one non-empty segment */
-	unsigned scope;
+	unsigned scope;       /* 0: open, no key needed even on TCP */
 	enum route_id id;
 };
 
+/* docs/openapi.yaml lists every path here (tests/integration/test_api_docs.py checks it): a
+ * prefix route "/x/" is documented as "/x/{id}". */
 static const struct route routes[] = {
-	{ EVHTTP_REQ_POST, "/v1/messages", 1, SCOPE_SEND, R_MESSAGES },
+	{ EVHTTP_REQ_POST, "/v1/messages", 1, SCOPE_SEND, R_MESSAGES_POST },
+	{ EVHTTP_REQ_GET, "/v1/messages", 1, SCOPE_READ, R_MESSAGES_LIST },
 	{ EVHTTP_REQ_GET, "/v1/messages/", 0, SCOPE_READ, R_MESSAGE },
+	{ EVHTTP_REQ_DELETE, "/v1/messages/", 0, SCOPE_SEND, R_MESSAGE_DELETE },
 	{ EVHTTP_REQ_GET, "/v1/status", 1, SCOPE_READ, R_STATUS },
+	{ EVHTTP_REQ_GET, "/v1/modems", 1, SCOPE_READ, R_MODEMS },
+	/* liveness is open: a load balancer or systemd probe has no key, and it tells nothing */
+	{ EVHTTP_REQ_GET, "/healthz", 1, 0, R_HEALTHZ },
+	{ EVHTTP_REQ_GET, "/readyz", 1, SCOPE_READ, R_READYZ },
+	{ EVHTTP_REQ_GET, "/metrics", 1, SCOPE_READ, R_METRICS },
 };
 
 static void handle(struct evhttp_request *req, struct api *api, bool trusted)
@@ -104,7 +186,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
-	struct api_req r = { .api = api, .req = req, .path = path, .trusted = trusted };
+	struct api_req r = { .api = api, .req = req, .path = path, .trusted = trusted, .owner = "unix" };
 	int path_known = 0;
 
 	if (!path || !*path) {
@@ -125,25 +207,43 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		path_known = 1;
 		if (rt->method != method)
 			continue;
-		if (!trusted) {
-			r.scopes = authenticate(api, req);
-			if (!r.scopes) {
+		if (!trusted && rt->scope) {
+			int key = authenticate(api, req);
+			if (key < 0) {
 				evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 						  "Bearer realm=\"simroute\"");
 				api_error(req, 401, "unauthorized", NULL, "an API key is required (Authorization: Bearer <key>)");
 				return;
 			}
+			r.scopes = api->deps.cfg->api_keys[key].scopes;
+			r.owner = api->deps.cfg->api_keys[key].name;
 			if (!(r.scopes & rt->scope)) {
 				api_error(req, 403, "forbidden", NULL, "this API key lacks the scope for %s", path);
+				return;
+			}
+			int wait = rate_limited(api, key);
+			if (wait) {
+				char secs[16];
+				snprintf(secs, sizeof(secs), "%d", wait);
+				evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", secs);
+				api_error(req, 429, "rate_limited", NULL,
+					  "more than %d requests/s (burst %d) with this API key; retry after %d s",
+					  api->deps.cfg->api_rate_limit, api->deps.cfg->api_rate_burst, wait);
 				return;
 			}
 		} else {
 			r.scopes = SCOPE_SEND | SCOPE_READ | SCOPE_ADMIN;
 		}
 		switch (rt->id) {
-		case R_MESSAGES: api_messages_post(&r); return;
+		case R_MESSAGES_POST: api_messages_post(&r); return;
+		case R_MESSAGES_LIST: api_messages_list(&r); return;
 		case R_MESSAGE: api_messages_get(&r, rest); return;
+		case R_MESSAGE_DELETE: api_messages_delete(&r, rest); return;
 		case R_STATUS: api_status_get(&r); return;
+		case R_MODEMS: api_modems_get(&r); return;
+		case R_HEALTHZ: api_healthz(&r); return;
+		case R_READYZ: api_readyz(&r); return;
+		case R_METRICS: api_metrics(&r); return;
 		}
 	}
 	if (path_known)
@@ -164,7 +264,9 @@ static struct evhttp *new_http(struct api *api, void (*cb)(struct evhttp_request
 	evhttp_set_max_body_size(http, (ev_ssize_t)api->deps.cfg->api_max_body);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, 30);
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+	/* every method reaches the router, so an unknown one gets a JSON 405 rather than evhttp's bare 501 */
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
+					 EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
 	return http;
 }
 
@@ -243,15 +345,33 @@ static int bind_unix(struct api *api, const char *path, int mode, char *err, siz
 	return 0;
 }
 
+/* Periodic work of the API: forget idempotency keys past their 24 h. */
+static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct api *api = arg;
+	(void)fd;
+	(void)what;
+	if (store_idem_purge(api->deps.st, api_now_ms() - API_IDEM_KEEP_MS) < 0)
+		log_warnx("api: could not purge old idempotency keys; retrying in %d s", HOUSEKEEPING_S);
+}
+
 struct api *api_new(struct event_base *base, const struct api_deps *deps, char *err, size_t errlen)
 {
 	struct api *api = calloc(1, sizeof(*api));
+	struct timeval every = { HOUSEKEEPING_S, 0 };
 	if (!api) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	api->base = base;
 	api->deps = *deps;
+	api->buckets = calloc(deps->cfg->napi_keys + 1, sizeof(*api->buckets));
+	api->housekeeping = event_new(base, -1, EV_PERSIST, housekeeping_cb, api);
+	if (!api->buckets || !api->housekeeping || event_add(api->housekeeping, &every) < 0) {
+		snprintf(err, errlen, "out of memory");
+		api_free(api);
+		return NULL;
+	}
 	if ((deps->cfg->api_listen[0] && bind_tcp(api, deps->cfg->api_listen, err, errlen) < 0) ||
 	    (deps->cfg->api_socket[0] &&
 	     bind_unix(api, deps->cfg->api_socket, deps->cfg->api_socket_mode, err, errlen) < 0)) {
@@ -271,5 +391,13 @@ void api_free(struct api *api)
 		evhttp_free(api->unix_http);
 	if (api->socket_path[0])
 		unlink(api->socket_path);
+	if (api->housekeeping)
+		event_free(api->housekeeping);
+	while (api->flights) {
+		struct api_flight *f = api->flights;
+		api->flights = f->next;
+		free(f);
+	}
+	free(api->buckets);
 	free(api);
 }

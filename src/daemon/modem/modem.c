@@ -4,10 +4,12 @@
  * runs the new state's entry action (usually: send its first command); modem_response() judges each
  * finished AT command by what was in flight and decides the next step. Delays are timers, every
  * command has a timeout (at.c), and no state waits forever: a modem that makes no progress goes to
- * RECOVERING, which climbs a ladder (resync, soft reset, close/reopen with back-off). */
+ * RECOVERING, which climbs a ladder (resync, soft reset, close/reopen, USB reset, reopen with back-off).
+ * The bring-up states (INITIALISING, SIM_WAIT, REGISTERING) live in modem_bringup.c. */
 #include "modem/modem.h"
+#include "modem/modem_int.h"
 
-#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,69 +19,16 @@
 #include "modem/at.h"
 #include "modem/dialect.h"
 #include "modem/serial.h"
+#include "simroute/cms.h"
 #include "simroute/log.h"
 
 #define MODEM_CMD_TIMEOUT_MS   5000
 #define MODEM_SEND_TIMEOUT_MS  60000
 #define MODEM_REOPEN_MS        2000
 #define MODEM_REOPEN_MAX_MS    60000
-#define MODEM_POLL_MS          1000     /* SIM and registration polls */
-#define MODEM_SIM_LOCKED_MS    10000    /* SIM needs a PIN/PUK we cannot give: ask now and then */
-#define MODEM_SIM_POLLS        30       /* SIM_WAIT without progress this many polls: recover */
-#define MODEM_REG_POLLS        120      /* REGISTERING without registration: recover */
+#define MODEM_RUNG_USB_RESET   4        /* resync, soft reset, reopen, then this */
+#define MODEM_ABSENT_MAX_MS    5000     /* ABSENT: retry a missing or locked port at least this often */
 #define MODEM_HEALTH_MS        30000    /* READY: registration and signal poll */
-
-/* What the command in flight was for; modem_response() dispatches on it. */
-enum modem_cmd {
-	CMD_NONE = 0,
-	CMD_OPEN_SYNC,     /* OPENING: ESC, quiet, AT */
-	CMD_INIT,          /* INITIALISING: init_steps[m->step] or a dialect command; CMD_INIT..CMD_COPS */
-	CMD_CPIN,
-	CMD_PIN,
-	CMD_ICCID,
-	CMD_CREG,
-	CMD_CSQ,
-	CMD_COPS,          /* ...are the bring-up commands (see modem_response) */
-	CMD_POLL_CREG,     /* READY health poll */
-	CMD_POLL_CSQ,
-	CMD_SEND,
-	CMD_RECOVER_SYNC,
-	CMD_RESET,
-};
-
-struct modem {
-	struct event_base *base;
-	char *name, *port, *pin;
-	int baud, cfg_cmd_timeout, cfg_send_timeout, reopen_ms, poll_ms;
-	const struct dialect *forced;      /* from config; NULL: detect */
-	struct modem_events ev;
-	void *arg;
-
-	enum modem_state state;
-	struct serial_port *sp;
-	struct at_chan *ch;
-	const struct dialect *d;
-	struct event *timer;               /* the current state's timer: reopen, poll, recovery */
-	struct event *health;              /* READY: periodic poll */
-	enum modem_cmd inflight;
-	int step;                          /* INITIALISING: position in the init sequence */
-	int tries;                         /* polls in the current state */
-	int recover_level;                 /* rungs climbed since the last READY */
-	int open_failures;
-	bool started, pin_tried, lock_warned, denied_warned;
-	bool pin_refused;                  /* until an admin re-enables: each wrong try brings the PUK closer */
-	bool iccid_fallback;               /* SIM_WAIT: the dialect's ICCID command failed, AT+CCID tried */
-
-	/* the send in progress (BUSY) */
-	bool send_active, send_started;
-	void *cookie;
-	char *pdu;
-	char cmgs[32];
-
-	struct modem_info info;
-	int depth;                         /* inside an entry point; see modem_leave() */
-	bool dead;                         /* modem_free() called; freed when depth drops to 0 */
-};
 
 static const char *const state_names[MODEM_STATE_COUNT] = {
 	"absent", "opening", "initialising", "sim_wait", "registering", "ready", "busy", "recovering",
@@ -107,7 +56,6 @@ static const unsigned modem_moves[MODEM_STATE_COUNT] = {
 	[MODEM_DRAINING] = B(MODEM_DISABLED),
 };
 
-static void modem_enter_state(struct modem *m, enum modem_state to, const char *why);
 static void modem_response(void *arg, const struct at_reply *r);
 static void modem_recover(struct modem *m);
 static void modem_start_send(struct modem *m);
@@ -137,7 +85,7 @@ static void modem_leave(struct modem *m)
 		modem_destroy(m);
 }
 
-static int modem_cmd_timeout(const struct modem *m)
+int modem_cmd_timeout(const struct modem *m)
 {
 	if (m->cfg_cmd_timeout > 0)
 		return m->cfg_cmd_timeout;
@@ -151,14 +99,13 @@ static int modem_send_timeout(const struct modem *m)
 	return m->d && m->d->send_timeout_ms > 0 ? m->d->send_timeout_ms : MODEM_SEND_TIMEOUT_MS;
 }
 
-static void modem_arm(struct modem *m, int ms)
+void modem_arm(struct modem *m, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 	evtimer_add(m->timer, &tv);
 }
 
-/* Truncating copy (snprintf "%s" into a smaller buffer trips -Wformat-truncation at -O2). */
-static void copy_str(char *dst, size_t n, const char *src)
+void modem_copy_str(char *dst, size_t n, const char *src)
 {
 	size_t len = strlen(src);
 
@@ -168,9 +115,9 @@ static void copy_str(char *dst, size_t n, const char *src)
 	dst[len] = '\0';
 }
 
-static void modem_set_error(struct modem *m, const char *why)
+void modem_set_error(struct modem *m, const char *why)
 {
-	copy_str(m->info.last_error, sizeof(m->info.last_error), why);
+	modem_copy_str(m->info.last_error, sizeof(m->info.last_error), why);
 }
 
 static void modem_close_port(struct modem *m)
@@ -184,8 +131,7 @@ static void modem_close_port(struct modem *m)
 	m->sp = NULL;
 }
 
-/* Send a command for the current state. A channel that refuses it is broken: recover. */
-static bool modem_issue(struct modem *m, enum modem_cmd kind, const char *cmd, int timeout_ms)
+bool modem_issue(struct modem *m, enum modem_cmd kind, const char *cmd, int timeout_ms)
 {
 	if (m->ch && at_command(m->ch, cmd, timeout_ms > 0 ? timeout_ms : modem_cmd_timeout(m),
 				modem_response, m) == 0) {
@@ -196,226 +142,6 @@ static bool modem_issue(struct modem *m, enum modem_cmd kind, const char *cmd, i
 	if (m->state != MODEM_RECOVERING)
 		modem_enter_state(m, MODEM_RECOVERING, "AT channel refused a command");
 	return false;
-}
-
-/* ---- parsing replies ---- */
-
-/* "+CREG: <n>,<stat>[,...]" answering AT+CREG? (TS 27.007 7.2); a bare "+CREG: <stat>" too. */
-static int parse_creg_stat(const char *line)
-{
-	int a, b;
-
-	if (!line)
-		return -1;
-	switch (sscanf(line, "+CREG: %d,%d", &a, &b)) {
-	case 2: return b;
-	case 1: return a;
-	default: return -1;
-	}
-}
-
-static int parse_csq(const char *line)
-{
-	int rssi;
-
-	return line && sscanf(line, "+CSQ: %d", &rssi) == 1 && rssi >= 0 && rssi <= 199 ? rssi : 99;
-}
-
-/* ---- INITIALISING: generic steps, then the dialect's commands, then CNMI ---- */
-
-static void parse_ident(struct modem *m, const struct at_reply *r)
-{
-	if (r->result != AT_RES_OK || !at_reply_first(r) || m->info.manufacturer[0])
-		return;
-	at_value(m->info.manufacturer, sizeof(m->info.manufacturer), at_reply_first(r));
-	if (!m->forced)
-		m->d = dialect_match(m->info.manufacturer);
-	copy_str(m->info.dialect, sizeof(m->info.dialect), m->d->name);
-}
-
-static void parse_model(struct modem *m, const struct at_reply *r)
-{
-	at_value(m->info.model, sizeof(m->info.model), r->result == AT_RES_OK ? at_reply_first(r) : NULL);
-}
-
-static void parse_revision(struct modem *m, const struct at_reply *r)
-{
-	at_value(m->info.revision, sizeof(m->info.revision), r->result == AT_RES_OK ? at_reply_first(r) : NULL);
-}
-
-static void parse_imei(struct modem *m, const struct at_reply *r)
-{
-	char v[40];
-	size_t o = 0;
-
-	if (r->result != AT_RES_OK)
-		return;
-	at_value(v, sizeof(v), at_reply_first(r));
-	for (const char *s = v; *s && o + 1 < sizeof(m->info.imei); s++)
-		if (isdigit((unsigned char)*s))
-			m->info.imei[o++] = *s;
-	m->info.imei[o] = '\0';
-}
-
-static bool have_manufacturer(const struct modem *m) { return m->info.manufacturer[0] != '\0'; }
-
-static const struct init_step {
-	const char *cmd;
-	bool required;                     /* a modem refusing this cannot do PDU-mode SMS for us */
-	void (*parse)(struct modem *m, const struct at_reply *r);
-	bool (*skip)(const struct modem *m);
-} init_steps[] = {
-	{ "ATE0", true, NULL, NULL },                  /* no echo: replies are only replies */
-	{ "AT+CMEE=1", false, NULL, NULL },            /* numeric +CME ERROR codes */
-	{ "AT+CGMI", false, parse_ident, NULL },
-	{ "ATI", false, parse_ident, have_manufacturer },
-	{ "AT+CGMM", false, parse_model, NULL },
-	{ "AT+CGMR", false, parse_revision, NULL },
-	{ "AT+CGSN", false, parse_imei, NULL },
-	{ "AT+CMGF=0", true, NULL, NULL },             /* PDU mode (TS 27.005 3.2.3) */
-};
-#define N_INIT_STEPS ((int)(sizeof(init_steps) / sizeof(init_steps[0])))
-
-/* Send the command of m->step, skipping steps that do not apply; past the end, SIM_WAIT. */
-static void modem_init_next(struct modem *m)
-{
-	int nd = dialect_init_count(m->d);
-
-	while (m->step < N_INIT_STEPS && init_steps[m->step].skip && init_steps[m->step].skip(m))
-		m->step++;
-	if (m->step < N_INIT_STEPS) {
-		modem_issue(m, CMD_INIT, init_steps[m->step].cmd, 0);
-	} else if (m->step < N_INIT_STEPS + nd) {
-		modem_issue(m, CMD_INIT, m->d->init[m->step - N_INIT_STEPS], 0);
-	} else if (m->step == N_INIT_STEPS + nd && m->d->cnmi) {
-		modem_issue(m, CMD_INIT, m->d->cnmi, 0);
-	} else {
-		log_info("modem %s: %s %s (%s dialect), IMEI %s", m->name,
-			 m->info.manufacturer[0] ? m->info.manufacturer : "unknown", m->info.model, m->d->name,
-			 m->info.imei[0] ? m->info.imei : "unknown");
-		modem_enter_state(m, MODEM_SIM_WAIT, "initialised");
-	}
-}
-
-static void modem_init_reply(struct modem *m, const struct at_reply *r)
-{
-	const struct init_step *st = m->step < N_INIT_STEPS ? &init_steps[m->step] : NULL;
-	char why[96];
-
-	if (r->result != AT_RES_OK) {
-		if (st && st->required) {
-			snprintf(why, sizeof(why), "%s refused (%s %d)", st->cmd, at_result_name(r->result), r->err);
-			modem_set_error(m, why);
-			modem_enter_state(m, MODEM_RECOVERING, why);
-			return;
-		}
-		log_debug("modem %s: init step %d: %s %d, carrying on", m->name, m->step, at_result_name(r->result),
-			  r->err);
-	}
-	if (st && st->parse)
-		st->parse(m, r);
-	m->step++;
-	modem_init_next(m);
-}
-
-/* ---- SIM_WAIT and REGISTERING ---- */
-
-static void modem_sim_reply(struct modem *m, const struct at_reply *r)
-{
-	const char *l = at_reply_find(r, "+CPIN:");
-	char why[96];
-
-	if (r->result == AT_RES_OK && l && strstr(l, "READY")) {
-		if (m->d->iccid_cmd)
-			modem_issue(m, CMD_ICCID, m->d->iccid_cmd, 0);
-		else
-			modem_enter_state(m, MODEM_REGISTERING, "SIM ready");
-		return;
-	}
-	if (r->result == AT_RES_OK && l && strstr(l, "SIM PIN") && !strstr(l, "PIN2") && m->pin && !m->pin_tried &&
-	    !m->pin_refused) {
-		char cmd[32];
-		m->pin_tried = true;    /* once per SIM_WAIT; a refused pin never again (see pin_refused) */
-		snprintf(cmd, sizeof(cmd), "AT+CPIN=\"%s\"", m->pin);
-		modem_issue(m, CMD_PIN, cmd, 0);
-		return;
-	}
-	if (r->result == AT_RES_OK && l && (strstr(l, "PIN") || strstr(l, "PUK"))) {
-		/* Nothing we can do but wait for an operator; a reset would not help. */
-		if (!m->lock_warned) {
-			at_value(why, sizeof(why), l);
-			log_warnx("modem %s: SIM wants %s; %s", m->name, why,
-				  m->pin ? "the configured pin was refused" : "no pin configured");
-			snprintf(m->info.last_error, sizeof(m->info.last_error), "SIM wants %s", why);
-			m->lock_warned = true;
-		}
-		modem_arm(m, MODEM_SIM_LOCKED_MS);
-		return;
-	}
-	/* not inserted, busy, not ready: give it time, then treat as stuck */
-	if (++m->tries >= MODEM_SIM_POLLS) {
-		snprintf(why, sizeof(why), "SIM not ready after %d polls (%s)", m->tries,
-			 l ? l : at_result_name(r->result));
-		modem_set_error(m, why);
-		modem_enter_state(m, MODEM_RECOVERING, why);
-		return;
-	}
-	modem_arm(m, MODEM_POLL_MS);
-}
-
-static void modem_pin_reply(struct modem *m, const struct at_reply *r)
-{
-	if (r->result != AT_RES_OK) {
-		log_warnx("modem %s: SIM refused the configured pin (%s %d); not trying again", m->name,
-			  at_result_name(r->result), r->err);
-	}
-	modem_arm(m, MODEM_POLL_MS);   /* the SIM is busy for a moment after a PIN */
-}
-
-static void modem_iccid_reply(struct modem *m, const struct at_reply *r)
-{
-	char iccid[sizeof(m->info.iccid)];
-
-	if (r->result == AT_RES_OK && at_reply_first(r)) {
-		char v[64];
-		at_value(v, sizeof(v), at_reply_first(r));
-		dialect_iccid_normalise(iccid, sizeof(iccid), v);
-		if (m->info.iccid[0] && strcmp(iccid, m->info.iccid) != 0)
-			log_info("modem %s: SIM changed: ICCID %s -> %s", m->name, m->info.iccid, iccid);
-		copy_str(m->info.iccid, sizeof(m->info.iccid), iccid);
-	} else if (!m->iccid_fallback && strcmp(m->d->iccid_cmd, "AT+CCID") != 0) {
-		/* the SIM is our route's identity: try the command most firmwares accept too */
-		m->iccid_fallback = true;
-		modem_issue(m, CMD_ICCID, "AT+CCID", 0);
-		return;
-	} else {
-		log_info("modem %s: cannot read the ICCID (%s %d)", m->name, at_result_name(r->result), r->err);
-	}
-	modem_enter_state(m, MODEM_REGISTERING, "SIM ready");
-}
-
-static void modem_creg_reply(struct modem *m, const struct at_reply *r)
-{
-	int stat = r->result == AT_RES_OK ? parse_creg_stat(at_reply_find(r, "+CREG:")) : -1;
-	char why[64];
-
-	if (stat == 1 || stat == 5) {  /* home, roaming */
-		m->denied_warned = false;
-		modem_issue(m, CMD_CSQ, "AT+CSQ", 0);
-		return;
-	}
-	if (stat == 3 && !m->denied_warned) {
-		log_warnx("modem %s: network registration denied", m->name);
-		modem_set_error(m, "registration denied");
-		m->denied_warned = true;
-	}
-	if (++m->tries >= MODEM_REG_POLLS) {
-		snprintf(why, sizeof(why), "not registered after %d polls (stat %d)", m->tries, stat);
-		modem_set_error(m, why);
-		modem_enter_state(m, MODEM_RECOVERING, why);
-		return;
-	}
-	modem_arm(m, MODEM_POLL_MS);
 }
 
 /* ---- BUSY: one PDU ---- */
@@ -471,12 +197,33 @@ static void modem_send_reply(struct modem *m, const struct at_reply *r)
 		modem_send_settled(m, "sent");
 		return;
 	case AT_RES_CMS_ERROR:
-	case AT_RES_CME_ERROR:
+	case AT_RES_CME_ERROR: {
+		/* The modem or network answered no; docs/cms-errors.md says what that means for the message
+		 * and the SIM. Only a timeout waiting for the network (332) leaves it possibly sent. */
+		bool cms = r->result == AT_RES_CMS_ERROR;
+		enum cms_class cls = cms ? cms_classify(r->err) : cme_classify(r->err);
+		bool maybe = r->pdu_written && (cms ? cms_may_have_sent(r->err) : cme_may_have_sent(r->err));
+
+		/* the scheduler is given CMS codes only: a CME one stays in the text */
+		if (cms)
+			snprintf(why, sizeof(why), "%s (%s)", cms_meaning(r->err), cms_class_name(cls));
+		else
+			snprintf(why, sizeof(why), "+CME ERROR %d: %s (%s)", r->err, cme_meaning(r->err),
+				 cms_class_name(cls));
+		if (cms)
+			log_info("modem %s: send refused: +CMS ERROR %d: %s%s", m->name, r->err, why,
+				 maybe ? "; may have been sent" : "");
+		else
+			log_info("modem %s: send refused: %s%s", m->name, why, maybe ? "; may have been sent" : "");
+		modem_send_fail(m, cms ? r->err : -1, maybe, why);
+		modem_send_settled(m, why);
+		return;
+	}
 	case AT_RES_ERROR:
-		/* The modem or network answered no: definitely not sent; the modem itself is fine. */
-		snprintf(why, sizeof(why), "%s %d", at_result_name(r->result), r->err);
+		/* A plain ERROR: definitely not sent; the modem itself is fine. */
+		snprintf(why, sizeof(why), "%s", at_result_name(r->result));
 		log_info("modem %s: send refused: %s", m->name, why);
-		modem_send_fail(m, r->result == AT_RES_CMS_ERROR ? r->err : -1, false, why);
+		modem_send_fail(m, -1, false, why);
 		modem_send_settled(m, why);
 		return;
 	case AT_RES_TIMEOUT:
@@ -517,7 +264,7 @@ static void modem_poll_reply(struct modem *m, enum modem_cmd kind, const struct 
 		return;
 	}
 	if (kind == CMD_POLL_CREG) {
-		int stat = parse_creg_stat(at_reply_find(r, "+CREG:"));
+		int stat = modem_parse_creg_stat(at_reply_find(r, "+CREG:"));
 		if (r->result == AT_RES_OK && stat != 1 && stat != 5 && m->state == MODEM_READY) {
 			log_info("modem %s: lost network registration (stat %d)", m->name, stat);
 			modem_enter_state(m, MODEM_REGISTERING, "lost registration");
@@ -528,7 +275,7 @@ static void modem_poll_reply(struct modem *m, enum modem_cmd kind, const struct 
 			return;
 		}
 	} else if (r->result == AT_RES_OK) {
-		m->info.rssi = parse_csq(at_reply_find(r, "+CSQ:"));
+		m->info.rssi = modem_parse_csq(at_reply_find(r, "+CSQ:"));
 	}
 	if (m->state == MODEM_BUSY || m->state == MODEM_DRAINING)
 		modem_start_send(m);   /* a send that arrived during the poll */
@@ -540,6 +287,23 @@ static void modem_reopen_later(struct modem *m, int ms)
 {
 	modem_close_port(m);
 	modem_arm(m, ms);
+}
+
+/* The last rung: reset the USB device behind the port (skipped for ptys and non-USB ports). */
+static bool modem_usb_reset(struct modem *m)
+{
+	char err[256];
+	int rc;
+
+	modem_close_port(m);
+	rc = serial_usb_reset(m->port, err, sizeof(err));
+	if (rc == 1)
+		log_warnx("modem %s: recovery: %s", m->name, err);
+	else if (rc == 0)
+		log_info("modem %s: recovery: USB reset skipped: %s", m->name, err);
+	else
+		log_warnx("modem %s: recovery: USB reset failed: %s", m->name, err);
+	return rc == 1;
 }
 
 static void modem_recover(struct modem *m)
@@ -559,6 +323,11 @@ static void modem_recover(struct modem *m)
 	    at_command(m->ch, m->d->reset_cmd, modem_cmd_timeout(m), modem_response, m) == 0) {
 		log_info("modem %s: recovery: soft reset (%s)", m->name, m->d->reset_cmd);
 		m->inflight = CMD_RESET;
+		return;
+	}
+	/* the port opens but the modem did not come back after a reopen: the last resort, once per climb */
+	if (rung == MODEM_RUNG_USB_RESET && modem_usb_reset(m)) {
+		modem_reopen_later(m, m->d->reset_settle_ms > m->reopen_ms ? m->d->reset_settle_ms : m->reopen_ms);
 		return;
 	}
 	{
@@ -589,13 +358,17 @@ static void modem_open(struct modem *m)
 
 	m->sp = serial_open(m->port, m->baud, err, sizeof(err));
 	if (!m->sp) {
-		if (++m->open_failures == 1)
-			log_warnx("modem %s: %s; retrying every %d ms", m->name, err, m->reopen_ms);
+		/* once per cause: a modem that stays unplugged must not fill the log every retry */
+		if (++m->open_failures == 1 || strcmp(err, m->open_error) != 0)
+			log_warnx("modem %s: %s; retrying", m->name, err);
+		modem_copy_str(m->open_error, sizeof(m->open_error), err);
 		modem_set_error(m, err);
 		modem_enter_state(m, MODEM_ABSENT, "open failed");
 		return;
 	}
 	m->open_failures = 0;
+	m->open_error[0] = '\0';
+	m->absent_ms = 0;
 	m->ch = at_new(m->base, serial_fd(m->sp), m->name, modem_on_urc, modem_on_fail, m);
 	/* DESIGN "Modem": ESC first, a crash may have left the modem waiting for PDU input. */
 	if (m->ch && at_sync(m->ch, modem_cmd_timeout(m), modem_response, m) == 0) {
@@ -607,7 +380,7 @@ static void modem_open(struct modem *m)
 	modem_enter_state(m, MODEM_ABSENT, "AT channel setup failed");
 }
 
-static void modem_enter_state(struct modem *m, enum modem_state to, const char *why)
+void modem_enter_state(struct modem *m, enum modem_state to, const char *why)
 {
 	enum modem_state from = m->state;
 
@@ -645,23 +418,26 @@ static void modem_enter_state(struct modem *m, enum modem_state to, const char *
 
 	switch (to) {
 	case MODEM_ABSENT:
-		if (m->started)
-			modem_arm(m, m->reopen_ms);
+		/* Back off from reopen_ms to MODEM_ABSENT_MAX_MS: a port that is not there costs nothing
+		 * while we wait, and a re-plugged modem is back within a few seconds. */
+		if (m->started) {
+			m->absent_ms = m->absent_ms ? m->absent_ms * 2 : m->reopen_ms;
+			if (m->absent_ms > MODEM_ABSENT_MAX_MS)
+				m->absent_ms = m->reopen_ms > MODEM_ABSENT_MAX_MS ? m->reopen_ms : MODEM_ABSENT_MAX_MS;
+			modem_arm(m, m->absent_ms);
+		}
 		break;
 	case MODEM_OPENING:
 		modem_open(m);
 		break;
 	case MODEM_INITIALISING:
-		m->pin_tried = false;
-		m->lock_warned = false;
-		modem_init_next(m);
+		modem_bringup_init(m);
 		break;
 	case MODEM_SIM_WAIT:
-		m->iccid_fallback = false;
-		modem_issue(m, CMD_CPIN, "AT+CPIN?", 0);
+		modem_bringup_sim(m);
 		break;
 	case MODEM_REGISTERING:
-		modem_issue(m, CMD_CREG, "AT+CREG?", 0);
+		modem_bringup_register(m);
 		break;
 	case MODEM_READY:
 		m->recover_level = 0;
@@ -720,35 +496,13 @@ static void modem_response(void *arg, const struct at_reply *r)
 		}
 		break;
 	case CMD_INIT:
-		modem_init_reply(m, r);
-		break;
 	case CMD_CPIN:
-		modem_sim_reply(m, r);
-		break;
 	case CMD_PIN:
-		modem_pin_reply(m, r);
-		break;
 	case CMD_ICCID:
-		modem_iccid_reply(m, r);
-		break;
 	case CMD_CREG:
-		modem_creg_reply(m, r);
-		break;
 	case CMD_CSQ:
-		m->info.rssi = parse_csq(at_reply_find(r, "+CSQ:"));
-		modem_issue(m, CMD_COPS, "AT+COPS?", 0);
-		break;
 	case CMD_COPS:
-		if (r->result == AT_RES_OK && at_reply_find(r, "+COPS:")) {
-			/* +COPS: <mode>[,<format>,"<oper>"[,<AcT>]] (TS 27.007 7.3) */
-			const char *q = strchr(at_reply_find(r, "+COPS:"), '"'), *e = q ? strchr(q + 1, '"') : NULL;
-			if (q && e)
-				snprintf(m->info.operator_name, sizeof(m->info.operator_name), "%.*s",
-					 (int)(e - q - 1), q + 1);
-		}
-		log_info("modem %s: registered%s%s, signal %d", m->name, m->info.operator_name[0] ? " on " : "",
-			 m->info.operator_name, m->info.rssi);
-		modem_enter_state(m, MODEM_READY, "registered");
+		modem_bringup_reply(m, kind, r);
 		break;
 	case CMD_POLL_CREG:
 	case CMD_POLL_CSQ:
@@ -838,11 +592,8 @@ static void modem_on_timer(evutil_socket_t fd, short what, void *arg)
 		modem_enter_state(m, MODEM_OPENING, m->state == MODEM_ABSENT ? "retry" : "reopen");
 		break;
 	case MODEM_SIM_WAIT:
-		m->iccid_fallback = false;
-		modem_issue(m, CMD_CPIN, "AT+CPIN?", 0);
-		break;
 	case MODEM_REGISTERING:
-		modem_issue(m, CMD_CREG, "AT+CREG?", 0);
+		modem_bringup_timer(m);
 		break;
 	case MODEM_BUSY:
 	case MODEM_DRAINING:
@@ -865,7 +616,12 @@ static void modem_on_health(evutil_socket_t fd, short what, void *arg)
 	if (m->state != MODEM_READY || !m->ch || at_busy(m->ch))
 		return;
 	modem_enter(m);
-	modem_issue(m, CMD_POLL_CREG, "AT+CREG?", 0);
+	if (m->sp && serial_gone(m->sp)) {
+		log_warnx("modem %s: %s vanished", m->name, m->port);
+		modem_on_fail(m, ENODEV);
+	} else {
+		modem_issue(m, CMD_POLL_CREG, "AT+CREG?", 0);
+	}
 	modem_leave(m);
 }
 
@@ -913,7 +669,7 @@ struct modem *modem_new(struct event_base *base, const struct modem_config *cfg,
 	m->state = MODEM_ABSENT;
 	m->info.state = MODEM_ABSENT;
 	m->info.rssi = 99;
-	copy_str(m->info.dialect, sizeof(m->info.dialect), m->d->name);
+	modem_copy_str(m->info.dialect, sizeof(m->info.dialect), m->d->name);
 	m->timer = evtimer_new(base, modem_on_timer, m);
 	m->health = event_new(base, -1, EV_PERSIST, modem_on_health, m);
 	if (!m->name || !m->port || (cfg->pin && !m->pin) || !m->timer || !m->health) {

@@ -34,6 +34,9 @@ struct modem_events {
 	void (*status_report)(void *arg, struct modem *m, const char *pdu_hex);
 	/* Optional. Every other URC as received (+CMTI, +CMT with its PDU, vendor lines), for the inbox. */
 	void (*urc)(void *arg, struct modem *m, const char *line, const char *pdu_hex);
+	/* Optional. A re-initialised modem reports another ICCID than before: the SIM was swapped (DESIGN:
+	 * the route is the SIM; its counters start again). Fired from SIM_WAIT, before REGISTERING. */
+	void (*sim_changed)(void *arg, struct modem *m, const char *old_iccid, const char *new_iccid);
 };
 
 struct modem_config {
@@ -42,7 +45,7 @@ struct modem_config {
 	int baud;                  /* 0: 115200 */
 	int command_timeout_ms;    /* 0: 5000 */
 	int send_timeout_ms;       /* 0: 60000 (network submit can be slow) */
-	int reopen_delay_ms;       /* 0: 2000 */
+	int reopen_delay_ms;       /* 0: 2000; a missing or locked port is retried from this, backing off to 5 s */
 	const char *dialect;       /* NULL: pick by +CGMI/ATI; else "generic" | "sim800" | "quectel" | "huawei" */
 	const char *pin;           /* NULL: none; 4-8 digits, entered once per SIM_WAIT (never retried) */
 	int poll_interval_ms;      /* 0: 30000; READY: registration and signal poll */
@@ -50,6 +53,8 @@ struct modem_config {
 
 struct modem_info {
 	enum modem_state state;
+	/* IMEI (+CGSN) names the modem, ICCID the SIM; both "" until read. The ICCID is read again on every
+	 * initialisation (see sim_changed). */
 	char imei[20], iccid[24], manufacturer[48], model[48], revision[64], operator_name[48];
 	char dialect[16];
 	int rssi;                 /* +CSQ 0..31, 99 unknown */
@@ -60,7 +65,10 @@ struct modem_info {
 /* Copies cfg's strings and *ev. Returns NULL on a bad config (pin not 4-8 digits, unknown dialect). */
 struct modem *modem_new(struct event_base *base, const struct modem_config *cfg, const struct modem_events *ev,
 			void *arg);
-void modem_start(struct modem *m);          /* absent -> opening (and retries until it opens) */
+/* absent -> opening, and retries until it opens. A port that fails later (unplugged: EIO, hang-up, or
+ * its path gone) is closed at once, a send in flight reported (send_failed, reached_modem = the PDU was
+ * written), and the port reopened when it comes back. */
+void modem_start(struct modem *m);
 /* Admin: disable closes the port (a modem in BUSY drains: its send finishes first, then DISABLED);
  * enable reopens a DISABLED modem. */
 void modem_disable(struct modem *m);

@@ -20,6 +20,11 @@ void ingest_free(struct ingest *in);    /* commits what is pending first */
 /* Queue msgs (copied) for the next commit; done runs after it. Returns 0, or -1 (out of memory). */
 int ingest_submit(struct ingest *in, const struct store_new_msg *msgs, size_t n, ingest_done_cb *done, void *arg);
 
+/* The same, with an idempotency record committed in the same transaction as msgs (idem copied;
+ * idem->first_id is filled by the store, idem->count must be n). */
+int ingest_submit_idem(struct ingest *in, const struct store_new_msg *msgs, size_t n, const struct store_idem *idem,
+		       ingest_done_cb *done, void *arg);
+
 /* Commit now (also run by the loop once no more I/O is ready in this turn). */
 void ingest_flush(struct ingest *in);
 

@@ -222,6 +222,9 @@ static void claim(struct scheduler *s, struct slot *sl, int64_t id)
 		.max_parts = (unsigned)s->cfg.max_parts,
 		.concat_ref = sl->concat_ref++,
 		.validity_minutes = msg.expires_ms ? (int)((msg.expires_ms - now + 59999) / 60000) : 0,
+		/* the client's choices, as counted at accept time: same tables, so the same parts */
+		.languages = msg.languages,
+		.status_report = msg.delivery_report,
 	};
 	enum pdu_error perr = pdu_encode_submit(msg.to, msg.text, &opts, &sl->pdu);
 	if (perr != PDU_OK) {

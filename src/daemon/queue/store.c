@@ -93,20 +93,48 @@ static bool new_msg_ok(const struct store_new_msg *m, size_t i)
 		log_warnx("store: enqueue: message %zu: bad part count %d", i, m->nparts);
 		return false;
 	}
+	if ((m->reference && strlen(m->reference) >= STORE_REFERENCE_MAX) ||
+	    (m->callback_url && strlen(m->callback_url) >= STORE_URL_MAX)) {
+		log_warnx("store: enqueue: message %zu: reference or callback_url too long", i);
+		return false;
+	}
+	return true;
+}
+
+static bool idem_ok(const struct store_idem_new *d, size_t n)
+{
+	const struct store_idem *r = &d->rec;
+
+	if (r->owner == NULL || r->key == NULL || !r->owner[0] || !r->key[0] ||
+	    strlen(r->owner) >= STORE_IDEM_OWNER_MAX || strlen(r->key) >= STORE_IDEM_KEY_MAX ||
+	    r->count < 1 || d->first + (size_t)r->count > n) {
+		log_warnx("store: enqueue: bad idempotency record");
+		return false;
+	}
 	return true;
 }
 
 int store_enqueue(struct store *st, const struct store_new_msg *msgs, size_t n, int64_t *ids)
 {
+	return store_enqueue_idem(st, msgs, n, ids, NULL, 0);
+}
+
+int store_enqueue_idem(struct store *st, const struct store_new_msg *msgs, size_t n, int64_t *ids,
+		       struct store_idem_new *idem, size_t nidem)
+{
 	if (n == 0)
 		return 0;
-	if (msgs == NULL || ids == NULL)
+	if (msgs == NULL || ids == NULL || (nidem && idem == NULL))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (!new_msg_ok(&msgs[i], i))
 			return -1;
 	}
-	if (st->be->enqueue(st->data, msgs, n, ids) == -1)
+	for (size_t i = 0; i < nidem; i++) {
+		if (!idem_ok(&idem[i], n))
+			return -1;
+	}
+	if (st->be->enqueue(st->data, msgs, n, ids, idem, nidem) == -1)
 		return -1;
 	log_debug("store: enqueued %zu message(s), ids %lld..%lld", n, (long long)ids[0],
 		  (long long)ids[n - 1]);
@@ -205,4 +233,31 @@ int store_timeline(struct store *st, int64_t id, store_event_cb *cb, void *arg)
 	if (cb == NULL)
 		return -1;
 	return st->be->timeline(st->data, id, cb, arg);
+}
+
+int store_idem_get(struct store *st, const char *owner, const char *key, int64_t not_before_ms,
+		   struct store_idem *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (owner == NULL || key == NULL)
+		return -1;
+	return st->be->idem_get(st->data, owner, key, not_before_ms, out);
+}
+
+int store_idem_purge(struct store *st, int64_t before_ms)
+{
+	int n = st->be->idem_purge(st->data, before_ms);
+
+	if (n > 0)
+		log_debug("store: purged %d idempotency record(s)", n);
+	return n;
+}
+
+int store_list(struct store *st, const struct store_filter *f, store_msg_cb *cb, void *arg)
+{
+	if (f == NULL || cb == NULL || f->limit == 0 || f->state >= MSG_STATE_COUNT) {
+		log_warnx("store: list: bad arguments");
+		return -1;
+	}
+	return st->be->list(st->data, f, cb, arg);
 }

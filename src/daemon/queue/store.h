@@ -2,6 +2,7 @@
 #ifndef SIMROUTED_STORE_H
 #define SIMROUTED_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,10 @@ struct store;
 #define STORE_TO_MAX 32
 #define STORE_ROUTE_MAX 64
 #define STORE_ERROR_MAX 160
+#define STORE_REFERENCE_MAX 129    /* client's own id: 128 bytes and the NUL */
+#define STORE_URL_MAX 513          /* callback URL: 512 bytes and the NUL */
+#define STORE_IDEM_KEY_MAX 129     /* Idempotency-Key: 128 printable characters and the NUL */
+#define STORE_IDEM_OWNER_MAX 65    /* API key name ([api_key:<name>]) or "unix" */
 
 /* A message as the API hands it in. */
 struct store_new_msg {
@@ -21,6 +26,11 @@ struct store_new_msg {
 	int nparts;               /* counted by the codec at accept time */
 	int64_t created_ms;       /* wall clock, ms since the epoch */
 	int64_t expires_ms;       /* 0: never */
+	const char *reference;    /* client's own id, NULL or "" for none (< STORE_REFERENCE_MAX) */
+	unsigned languages;       /* national shift tables allowed (mask of 1u << enum pdu_lang) */
+	bool delivery_report;     /* ask the network for a status report (TP-SRR) */
+	bool allow_carrier;       /* may go to a cloud carrier when no modem route can take it */
+	const char *callback_url; /* webhook for this message, NULL or "" for none (< STORE_URL_MAX) */
 };
 
 /* A message as the store holds it. text is owned by the struct: free with store_msg_clear(). */
@@ -36,6 +46,10 @@ struct store_msg {
 	char route[STORE_ROUTE_MAX];       /* last route tried, "" if none */
 	char last_error[STORE_ERROR_MAX];  /* "" if none */
 	int64_t created_ms, updated_ms, sent_ms, expires_ms;  /* sent_ms 0 until sent */
+	char reference[STORE_REFERENCE_MAX];  /* "" if none */
+	unsigned languages;
+	bool delivery_report, allow_carrier;
+	char callback_url[STORE_URL_MAX];     /* "" if none */
 };
 void store_msg_clear(struct store_msg *m);
 
@@ -51,6 +65,53 @@ void store_close(struct store *st);
 
 /* Insert n messages in one transaction, durable (fsync'd) when this returns 0. ids[i] receives each id. */
 int store_enqueue(struct store *st, const struct store_new_msg *msgs, size_t n, int64_t *ids);
+
+/*
+ * Idempotency records (the API's Idempotency-Key): which request, by hash, created which messages.
+ * Written in the same transaction as the messages, so a crash can never leave messages without
+ * their key (a retry would duplicate them) or a key without its messages.
+ */
+struct store_idem {
+	const char *owner;        /* API key name or "unix": keys are scoped per client */
+	const char *key;
+	unsigned char request_hash[32];  /* SHA-256 of the request body */
+	int status;               /* HTTP status of the original answer (202) */
+	int64_t first_id;         /* the request's messages are first_id .. first_id + count - 1 */
+	int count;
+	int64_t created_ms;
+};
+/* In a store_enqueue_idem batch: the record for msgs[first .. first + count - 1]. first_id is
+ * filled by the store (ids of one transaction are consecutive: one writer, AUTOINCREMENT). */
+struct store_idem_new {
+	struct store_idem rec;
+	size_t first;
+};
+
+/* store_enqueue plus idempotency records, all in one transaction. An (owner, key) already stored
+ * is replaced: the API re-uses a key only once its record has expired (and it refuses a key that is
+ * live or in flight before submitting), and an expired record awaiting its purge must not fail the
+ * whole group commit. */
+int store_enqueue_idem(struct store *st, const struct store_new_msg *msgs, size_t n, int64_t *ids,
+		       struct store_idem_new *idem, size_t nidem);
+/* Look (owner, key) up: 0 found (out filled; out->owner/key point at the arguments), 1 not found,
+ * -1 error. Records created before not_before_ms count as not found (expired, awaiting purge). */
+int store_idem_get(struct store *st, const char *owner, const char *key, int64_t not_before_ms,
+		   struct store_idem *out);
+/* Delete records created before before_ms; returns how many, or -1. */
+int store_idem_purge(struct store *st, int64_t before_ms);
+
+/* Newest first listing for GET /v1/messages. */
+struct store_filter {
+	int state;                /* enum msg_state, or -1 for any */
+	int64_t since_ms;         /* created_ms >= since_ms; 0 for any */
+	const char *to;           /* exact destination, NULL for any */
+	int64_t before_id;        /* id < before_id (the paging cursor); 0 for no bound */
+	size_t limit;             /* at most this many rows (> 0) */
+};
+/* The message is valid only during the callback; a non-zero return stops the walk. */
+typedef int store_msg_cb(void *arg, const struct store_msg *m);
+/* Calls cb for matching messages in descending id order. Returns the count visited or -1. */
+int store_list(struct store *st, const struct store_filter *f, store_msg_cb *cb, void *arg);
 
 /* Start-up recovery: `sending` rows become `queued` if no part reached a modem, else `uncertain`.
  * Returns how many rows were changed, or -1. */

@@ -23,7 +23,9 @@ struct store_backend {
 	const char *name;
 	void *(*open)(const char *path, char *err, size_t errlen);
 	void (*close)(void *be);
-	int (*enqueue)(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids);
+	/* idem[i].rec.first_id is set by the hook from ids[idem[i].first] */
+	int (*enqueue)(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids,
+		       struct store_idem_new *idem, size_t nidem);
 	int (*recover)(void *be, int64_t now_ms);
 	/* Up to max queued rows of `lane` with id > after_id, in id order; count or -1. */
 	int (*pending_fetch)(void *be, enum msg_lane lane, int64_t after_id,
@@ -34,6 +36,10 @@ struct store_backend {
 	int (*record_part)(void *be, int64_t id, int seq, int mr, const char *route, int64_t now_ms);
 	int (*counts)(void *be, struct store_counts *out);
 	int (*timeline)(void *be, int64_t id, store_event_cb *cb, void *arg);
+	int (*idem_get)(void *be, const char *owner, const char *key, int64_t not_before_ms,
+			struct store_idem *out);
+	int (*idem_purge)(void *be, int64_t before_ms);
+	int (*list)(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -23,10 +23,18 @@ struct mem_msg {
 	size_t nevents;
 };
 
-/* Messages in id order: ids are dense from 1, so message id lives at msgs[id - 1]. */
+struct mem_idem {
+	struct store_idem rec;      /* rec.owner/key point at the copies below */
+	char owner[STORE_IDEM_OWNER_MAX], key[STORE_IDEM_KEY_MAX];
+};
+
+/* Messages in id order: ids are dense from 1, so message id lives at msgs[id - 1]. Idempotency
+ * records are few (24 h of keyed requests in a test): a linear scan is enough. */
 struct mem {
 	struct mem_msg *msgs;
 	size_t n, cap;
+	struct mem_idem *idem;
+	size_t nidem;
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -59,6 +67,7 @@ static void mem_close(void *be)
 	for (size_t i = 0; i < s->n; i++)
 		mem_msg_free(&s->msgs[i]);
 	free(s->msgs);
+	free(s->idem);
 	free(s);
 }
 
@@ -70,10 +79,28 @@ static struct mem_msg *mem_find(struct mem *s, int64_t id)
 }
 
 /* All or nothing, like the sqlite transaction: grow and allocate first, then commit the batch. */
-static int mem_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids)
+static struct mem_idem *mem_idem_find(struct mem *s, const char *owner, const char *key)
+{
+	for (size_t i = 0; i < s->nidem; i++)
+		if (strcmp(s->idem[i].owner, owner) == 0 && strcmp(s->idem[i].key, key) == 0)
+			return &s->idem[i];
+	return NULL;
+}
+
+static int mem_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids,
+		       struct store_idem_new *idem, size_t nidem)
 {
 	struct mem *s = be;
 	size_t done = 0;
+
+	/* room for the records first, so that nothing can fail after the messages are in */
+	if (nidem) {
+		struct mem_idem *p = realloc(s->idem, (s->nidem + nidem) * sizeof(*p));
+
+		if (p == NULL)
+			goto nomem;
+		s->idem = p;
+	}
 
 	if (s->n + n > s->cap) {
 		size_t cap = s->cap ? s->cap : 64;
@@ -104,12 +131,31 @@ static int mem_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int
 		mm->m.nparts = nm->nparts;
 		mm->m.created_ms = mm->m.updated_ms = nm->created_ms;
 		mm->m.expires_ms = nm->expires_ms;
+		store_copy_field(mm->m.reference, sizeof(mm->m.reference), nm->reference);
+		mm->m.languages = nm->languages;
+		mm->m.delivery_report = nm->delivery_report;
+		mm->m.allow_carrier = nm->allow_carrier;
+		store_copy_field(mm->m.callback_url, sizeof(mm->m.callback_url), nm->callback_url);
 		for (int i = 0; i < nm->nparts; i++)
 			mm->parts[i].mr = -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		ids[i] = (int64_t)(s->n + i + 1);
 	s->n += n;
+	for (size_t i = 0; i < nidem; i++) {
+		/* replaces a stored (owner, key), as INSERT OR REPLACE does */
+		struct mem_idem *d = mem_idem_find(s, idem[i].rec.owner, idem[i].rec.key);
+
+		if (d == NULL)
+			d = &s->idem[s->nidem++];
+
+		idem[i].rec.first_id = ids[idem[i].first];
+		d->rec = idem[i].rec;
+		store_copy_field(d->owner, sizeof(d->owner), idem[i].rec.owner);
+		store_copy_field(d->key, sizeof(d->key), idem[i].rec.key);
+		d->rec.owner = d->owner;
+		d->rec.key = d->key;
+	}
 	return 0;
 nomem:
 	while (done > 0)
@@ -291,6 +337,61 @@ static int mem_timeline(void *be, int64_t id, store_event_cb *cb, void *arg)
 	return n;
 }
 
+static int mem_idem_get(void *be, const char *owner, const char *key, int64_t not_before_ms,
+			struct store_idem *out)
+{
+	struct mem_idem *d = mem_idem_find(be, owner, key);
+
+	if (d == NULL || d->rec.created_ms < not_before_ms)
+		return 1;
+	*out = d->rec;
+	out->owner = owner;
+	out->key = key;
+	return 0;
+}
+
+static int mem_idem_purge(void *be, int64_t before_ms)
+{
+	struct mem *s = be;
+	size_t kept = 0;
+	int n = 0;
+
+	for (size_t i = 0; i < s->nidem; i++) {
+		if (s->idem[i].rec.created_ms < before_ms) {
+			n++;
+			continue;
+		}
+		s->idem[kept] = s->idem[i];
+		s->idem[kept].rec.owner = s->idem[kept].owner;
+		s->idem[kept].rec.key = s->idem[kept].key;
+		kept++;
+	}
+	s->nidem = kept;
+	return n;
+}
+
+static int mem_list(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg)
+{
+	struct mem *s = be;
+	uint64_t top = s->n;
+	size_t n = 0;
+
+	if (f->before_id > 0 && (uint64_t)(f->before_id - 1) < top)
+		top = (uint64_t)(f->before_id - 1);
+	/* index, not pointer, and re-checked each step: a callback may enqueue (realloc) */
+	for (uint64_t i = top; i > 0 && n < f->limit && i <= s->n; i--) {
+		const struct store_msg *m = &s->msgs[i - 1].m;
+
+		if ((f->state >= 0 && m->state != (enum msg_state)f->state) ||
+		    (f->since_ms > 0 && m->created_ms < f->since_ms) || (f->to && strcmp(m->to, f->to) != 0))
+			continue;
+		n++;
+		if (cb(arg, m) != 0)
+			break;
+	}
+	return (int)n;
+}
+
 const struct store_backend store_backend_mem = {
 	.name = "mem",
 	.open = mem_open,
@@ -303,4 +404,7 @@ const struct store_backend store_backend_mem = {
 	.record_part = mem_record_part,
 	.counts = mem_counts,
 	.timeline = mem_timeline,
+	.idem_get = mem_idem_get,
+	.idem_purge = mem_idem_purge,
+	.list = mem_list,
 };

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue/store_backend.h"
+#include "queue/store_sqlite_int.h"
 #include "simroute/log.h"
 
 /*
@@ -63,37 +63,39 @@ static const char *const migrations[] = {
 	"  error TEXT,"
 	"  at_ms INTEGER NOT NULL);"
 	"CREATE INDEX events_message ON events(message_id, id);",
+
+	/* 3: per-message options of the full API, and idempotency keys. allow_carrier defaults to 1:
+	 * rows written before it existed were accepted with no restriction. The idempotency row is
+	 * written in the messages' transaction; messages_to serves GET /v1/messages?to= newest first. */
+	"ALTER TABLE messages ADD COLUMN reference TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE messages ADD COLUMN languages INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN delivery_report INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN allow_carrier INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE messages ADD COLUMN callback_url TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX messages_to ON messages(\"to\", id);"
+	"CREATE TABLE idempotency ("
+	"  owner TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  request_hash BLOB NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  first_id INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (owner, key)) WITHOUT ROWID;"
+	"CREATE INDEX idempotency_created ON idempotency(created_ms);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-#define MSG_COLUMNS \
-	"id, \"to\", text, lane, state, nparts, parts_sent, attempts, route, last_error, " \
-	"created_ms, updated_ms, sent_ms, expires_ms"
-
-/* The hot paths, prepared once at open (SQLITE_PREPARE_PERSISTENT). */
-enum sq_stmt {
-	SQ_BEGIN,
-	SQ_COMMIT,
-	SQ_ROLLBACK,
-	SQ_INSERT,
-	SQ_GET,
-	SQ_TRANSITION,
-	SQ_EVENT,
-	SQ_PENDING,
-	SQ_PART_MSG,
-	SQ_PART_UPSERT,
-	SQ_PART_COUNT,
-	SQ_COUNT
-};
-
+/* SQL of each prepared statement (enum sq_stmt, store_sqlite_int.h). */
 static const char *const stmt_sql[SQ_COUNT] = {
 	/* IMMEDIATE: take the write lock now, so a busy database fails here, before any work */
 	[SQ_BEGIN] = "BEGIN IMMEDIATE",
 	[SQ_COMMIT] = "COMMIT",
 	[SQ_ROLLBACK] = "ROLLBACK",
 	[SQ_INSERT] =
-		"INSERT INTO messages (\"to\", text, lane, state, nparts, created_ms, updated_ms, expires_ms)"
-		" VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?5, ?6)",
+		"INSERT INTO messages (\"to\", text, lane, state, nparts, created_ms, updated_ms, expires_ms,"
+		" reference, languages, delivery_report, allow_carrier, callback_url)"
+		" VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[SQ_GET] = "SELECT " MSG_COLUMNS " FROM messages WHERE id = ?1",
 	/* ?1 id, ?2 to, ?3 now, ?4 route|NULL, ?5 error|NULL, ?6 from. The WHERE on state makes a
 	 * stale caller (someone else moved the message first) change nothing. */
@@ -124,14 +126,17 @@ static const char *const stmt_sql[SQ_COUNT] = {
 		"UPDATE messages SET updated_ms = ?3,"
 		" parts_sent = (SELECT count(*) FROM parts WHERE message_id = ?1 AND attempt = ?2)"
 		" WHERE id = ?1",
+	[SQ_IDEM_INSERT] =
+		"INSERT OR REPLACE INTO idempotency (owner, key, request_hash, status, first_id, count, created_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[SQ_IDEM_GET] =
+		"SELECT request_hash, status, first_id, count, created_ms FROM idempotency"
+		" WHERE owner = ?1 AND key = ?2 AND created_ms >= ?3",
 };
 
-struct sq {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[SQ_COUNT];
-};
 
-static void sq_warn(struct sq *s, const char *what)
+
+void store_sq_warn(struct sq *s, const char *what)
 {
 	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
 }
@@ -143,7 +148,7 @@ static int sq_exec(struct sq *s, enum sq_stmt i, const char *what)
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		sq_warn(s, what);
+		store_sq_warn(s, what);
 		sqlite3_reset(st);
 		return -1;
 	}
@@ -189,7 +194,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int col, const char *v)
 		sqlite3_bind_null(st, col);
 }
 
-static const char *col_text(sqlite3_stmt *st, int col)
+const char *store_sq_col_text(sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 
@@ -323,7 +328,7 @@ static void *sq_open(const char *path, char *err, size_t errlen)
 		sqlite3_finalize(st);
 		goto fail;
 	}
-	mode = col_text(st, 0);
+	mode = store_sq_col_text(st, 0);
 	/* e.g. a filesystem without shared memory; synchronous=FULL keeps the rollback journal
 	 * durable too, so go on, slower */
 	if (strcmp(mode, "wal") != 0)
@@ -349,7 +354,8 @@ fail:
 	return NULL;
 }
 
-static int sq_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids)
+static int sq_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids,
+		      struct store_idem_new *idem, size_t nidem)
 {
 	struct sq *s = be;
 	sqlite3_stmt *st = s->stmt[SQ_INSERT];
@@ -365,11 +371,33 @@ static int sq_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int6
 		sqlite3_bind_int(st, 4, m->nparts);
 		sqlite3_bind_int64(st, 5, m->created_ms);
 		sqlite3_bind_int64(st, 6, m->expires_ms);
+		sqlite3_bind_text(st, 7, m->reference ? m->reference : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, (int64_t)m->languages);
+		sqlite3_bind_int(st, 9, m->delivery_report);
+		sqlite3_bind_int(st, 10, m->allow_carrier);
+		sqlite3_bind_text(st, 11, m->callback_url ? m->callback_url : "", -1, SQLITE_STATIC);
 		if (sq_exec(s, SQ_INSERT, "enqueue") == -1) {
 			sq_rollback(s);
 			return -1;
 		}
 		ids[i] = sqlite3_last_insert_rowid(s->db);
+	}
+	st = s->stmt[SQ_IDEM_INSERT];
+	for (size_t i = 0; i < nidem; i++) {
+		struct store_idem *r = &idem[i].rec;
+
+		r->first_id = ids[idem[i].first];
+		sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->key, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, r->request_hash, sizeof(r->request_hash), SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, r->status);
+		sqlite3_bind_int64(st, 5, r->first_id);
+		sqlite3_bind_int(st, 6, r->count);
+		sqlite3_bind_int64(st, 7, r->created_ms);
+		if (sq_exec(s, SQ_IDEM_INSERT, "enqueue: idempotency key") == -1) {
+			sq_rollback(s);
+			return -1;
+		}
 	}
 	return sq_finish(s, "enqueue: commit");
 }
@@ -400,7 +428,7 @@ static int sq_recover(void *be, int64_t now_ms)
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			n++;
 			log_info("store: message %lld: sending -> %s at start-up (%d of %d parts sent)",
-				 (long long)sqlite3_column_int64(st, 0), col_text(st, 1),
+				 (long long)sqlite3_column_int64(st, 0), store_sq_col_text(st, 1),
 				 sqlite3_column_int(st, 2), sqlite3_column_int(st, 3));
 		}
 		if (rc != SQLITE_DONE)
@@ -412,7 +440,7 @@ static int sq_recover(void *be, int64_t now_ms)
 		return -1;
 	return n;
 fail:
-	sq_warn(s, "recover");
+	store_sq_warn(s, "recover");
 	sqlite3_finalize(st);
 	sq_rollback(s);
 	return -1;
@@ -436,7 +464,7 @@ static int sq_pending_fetch(void *be, enum msg_lane lane, int64_t after_id,
 		n++;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		sq_warn(s, "load_pending");
+		store_sq_warn(s, "load_pending");
 		sqlite3_reset(st);
 		return -1;
 	}
@@ -444,11 +472,45 @@ static int sq_pending_fetch(void *be, enum msg_lane lane, int64_t after_id,
 	return (int)n;
 }
 
+/* A row of MSG_COLUMNS into out (text malloc'd); 0, or -1 (logged, out cleared). */
+int store_sq_row_to_msg(sqlite3_stmt *st, struct store_msg *out)
+{
+	int lane;
+
+	out->id = sqlite3_column_int64(st, 0);
+	store_copy_field(out->to, sizeof(out->to), store_sq_col_text(st, 1));
+	out->text = strdup(store_sq_col_text(st, 2));
+	lane = sqlite3_column_int(st, 3);
+	if (out->text == NULL || lane < 0 || lane >= LANE_COUNT ||
+	    message_state_parse(store_sq_col_text(st, 4), &out->state) == -1) {
+		log_warnx("store: message %lld: %s", (long long)out->id,
+			  out->text == NULL ? "out of memory" : "bad lane or state in database");
+		store_msg_clear(out);
+		return -1;
+	}
+	out->lane = (enum msg_lane)lane;
+	out->nparts = sqlite3_column_int(st, 5);
+	out->parts_sent = sqlite3_column_int(st, 6);
+	out->attempts = sqlite3_column_int(st, 7);
+	store_copy_field(out->route, sizeof(out->route), store_sq_col_text(st, 8));
+	store_copy_field(out->last_error, sizeof(out->last_error), store_sq_col_text(st, 9));
+	out->created_ms = sqlite3_column_int64(st, 10);
+	out->updated_ms = sqlite3_column_int64(st, 11);
+	out->sent_ms = sqlite3_column_int64(st, 12);
+	out->expires_ms = sqlite3_column_int64(st, 13);
+	store_copy_field(out->reference, sizeof(out->reference), store_sq_col_text(st, 14));
+	out->languages = (unsigned)sqlite3_column_int64(st, 15);
+	out->delivery_report = sqlite3_column_int(st, 16) != 0;
+	out->allow_carrier = sqlite3_column_int(st, 17) != 0;
+	store_copy_field(out->callback_url, sizeof(out->callback_url), store_sq_col_text(st, 18));
+	return 0;
+}
+
 static int sq_get(void *be, int64_t id, struct store_msg *out)
 {
 	struct sq *s = be;
 	sqlite3_stmt *st = s->stmt[SQ_GET];
-	int rc, lane;
+	int rc;
 
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
@@ -457,34 +519,13 @@ static int sq_get(void *be, int64_t id, struct store_msg *out)
 		return 1;
 	}
 	if (rc != SQLITE_ROW) {
-		sq_warn(s, "get");
+		store_sq_warn(s, "get");
 		sqlite3_reset(st);
 		return -1;
 	}
-	out->id = sqlite3_column_int64(st, 0);
-	store_copy_field(out->to, sizeof(out->to), col_text(st, 1));
-	out->text = strdup(col_text(st, 2));
-	lane = sqlite3_column_int(st, 3);
-	if (out->text == NULL || lane < 0 || lane >= LANE_COUNT ||
-	    message_state_parse(col_text(st, 4), &out->state) == -1) {
-		log_warnx("store: get: message %lld: %s", (long long)id,
-			  out->text == NULL ? "out of memory" : "bad lane or state in database");
-		sqlite3_reset(st);
-		store_msg_clear(out);
-		return -1;
-	}
-	out->lane = (enum msg_lane)lane;
-	out->nparts = sqlite3_column_int(st, 5);
-	out->parts_sent = sqlite3_column_int(st, 6);
-	out->attempts = sqlite3_column_int(st, 7);
-	store_copy_field(out->route, sizeof(out->route), col_text(st, 8));
-	store_copy_field(out->last_error, sizeof(out->last_error), col_text(st, 9));
-	out->created_ms = sqlite3_column_int64(st, 10);
-	out->updated_ms = sqlite3_column_int64(st, 11);
-	out->sent_ms = sqlite3_column_int64(st, 12);
-	out->expires_ms = sqlite3_column_int64(st, 13);
+	rc = store_sq_row_to_msg(st, out);
 	sqlite3_reset(st);
-	return 0;
+	return rc;
 }
 
 static int sq_transition(void *be, int64_t id, enum msg_state from, enum msg_state to,
@@ -534,12 +575,12 @@ static int sq_record_part(void *be, int64_t id, int seq, int mr, const char *rou
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		if (rc != SQLITE_DONE)
-			sq_warn(s, "record_part");
+			store_sq_warn(s, "record_part");
 		sqlite3_reset(st);
 		sq_rollback(s);
 		return rc == SQLITE_DONE ? 1 : -1;
 	}
-	if (message_state_parse(col_text(st, 0), &state) == -1)
+	if (message_state_parse(store_sq_col_text(st, 0), &state) == -1)
 		state = MSG_STATE_COUNT;
 	nparts = sqlite3_column_int(st, 1);
 	attempt = sqlite3_column_int(st, 2);
@@ -575,71 +616,6 @@ fail:
 	return -1;
 }
 
-static int sq_counts(void *be, struct store_counts *out)
-{
-	struct sq *s = be;
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT state, lane, count(*) FROM messages GROUP BY state, lane",
-			       -1, &st, NULL) != SQLITE_OK) {
-		sq_warn(s, "counts");
-		return -1;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		enum msg_state state;
-		int lane = sqlite3_column_int(st, 1);
-		int64_t n = sqlite3_column_int64(st, 2);
-
-		if (message_state_parse(col_text(st, 0), &state) == -1) {
-			log_warnx("store: counts: unknown state \"%s\" in database", col_text(st, 0));
-			continue;
-		}
-		out->by_state[state] += n;
-		if (state == MSG_QUEUED && lane >= 0 && lane < LANE_COUNT)
-			out->queued_by_lane[lane] += n;
-	}
-	if (rc != SQLITE_DONE)
-		sq_warn(s, "counts");
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Prepared per call, not cached: not a hot path, and a callback may call store_timeline again. */
-static int sq_timeline(void *be, int64_t id, store_event_cb *cb, void *arg)
-{
-	struct sq *s = be;
-	sqlite3_stmt *st;
-	int rc, n = 0;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT from_state, to_state, route, error, at_ms FROM events"
-			       " WHERE message_id = ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
-		sq_warn(s, "timeline");
-		return -1;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_event ev = { .at_ms = sqlite3_column_int64(st, 4) };
-
-		if (message_state_parse(col_text(st, 0), &ev.from) == -1 ||
-		    message_state_parse(col_text(st, 1), &ev.to) == -1) {
-			log_warnx("store: timeline: message %lld: unknown state in database", (long long)id);
-			continue;
-		}
-		ev.route = (const char *)sqlite3_column_text(st, 2);
-		ev.error = (const char *)sqlite3_column_text(st, 3);
-		n++;
-		if (cb(arg, &ev) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		sq_warn(s, "timeline");
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? n : -1;
-}
-
 const struct store_backend store_backend_sqlite = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -650,6 +626,9 @@ const struct store_backend store_backend_sqlite = {
 	.get = sq_get,
 	.transition = sq_transition,
 	.record_part = sq_record_part,
-	.counts = sq_counts,
-	.timeline = sq_timeline,
+	.counts = store_sq_counts,
+	.timeline = store_sq_timeline,
+	.idem_get = store_sq_idem_get,
+	.idem_purge = store_sq_idem_purge,
+	.list = store_sq_list,
 };

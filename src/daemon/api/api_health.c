@@ -1,0 +1,109 @@
+/* api_health: GET /healthz (liveness), GET /readyz (can accept and send) and GET /metrics (Prometheus). */
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "api/api_private.h"
+#include "modem/modem.h"
+#include "queue/scheduler.h"
+#include "queue/store.h"
+
+/* The loop answered: that is all liveness means. Open on TCP (no key), see http.c. */
+void api_healthz(struct api_req *r)
+{
+	api_reply(r->req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* Ready: the store answers a read and at least one modem can send. Otherwise 503 with every reason,
+ * so an operator sees all that is wrong at once. */
+void api_readyz(struct api_req *r)
+{
+	const struct api_deps *d = &r->api->deps;
+	struct store_counts c;
+	json_t *reasons = json_array();
+	int ready = 0;
+
+	if (store_counts(d->st, &c) < 0)
+		json_array_append_new(reasons, json_string("store: a read failed"));
+	for (size_t i = 0; i < scheduler_nmodems(d->sched); i++) {
+		enum modem_state s = modem_state(scheduler_modem(d->sched, i));
+		ready += s == MODEM_READY || s == MODEM_BUSY;
+	}
+	if (scheduler_nmodems(d->sched) == 0)
+		json_array_append_new(reasons, json_string("modems: none configured"));
+	else if (ready == 0)
+		json_array_append_new(reasons, json_string("modems: none ready"));
+	if (json_array_size(reasons)) {
+		api_reply(r->req, 503, json_pack("{s:s, s:o}", "status", "not_ready", "reasons", reasons));
+		return;
+	}
+	json_decref(reasons);
+	api_reply(r->req, 200, json_pack("{s:s, s:i}", "status", "ready", "modems_ready", ready));
+}
+
+/* Prometheus label values escape \ " and newline (exposition format 0.0.4). */
+static void label(struct evbuffer *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			evbuffer_add_printf(b, "\\%c", *v);
+		else if (*v == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, v, 1);
+	}
+}
+
+static void family(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void per_modem(struct evbuffer *b, const struct api_deps *d, const char *name, const char *type,
+		      const char *help, int what)
+{
+	family(b, name, type, help);
+	for (size_t i = 0; i < scheduler_nmodems(d->sched); i++) {
+		struct modem *m = scheduler_modem(d->sched, i);
+		struct modem_info mi;
+		long long v;
+		modem_get_info(m, &mi);
+		v = what == 0 ? mi.sent : what == 1 ? mi.failed : what == 2 ? mi.rssi
+		  : (mi.state == MODEM_READY || mi.state == MODEM_BUSY);
+		evbuffer_add_printf(b, "%s{modem=\"", name);
+		label(b, modem_name(m));
+		evbuffer_add_printf(b, "\"} %lld\n", v);
+	}
+}
+
+void api_metrics(struct api_req *r)
+{
+	const struct api_deps *d = &r->api->deps;
+	struct store_counts c;
+	struct evbuffer *b;
+
+	if (store_counts(d->st, &c) < 0) {
+		api_error(r->req, 503, "store_unavailable", NULL, "the store could not be read");
+		return;
+	}
+	if (!(b = evbuffer_new())) {
+		api_error(r->req, 503, "overloaded", NULL, "out of memory");
+		return;
+	}
+	family(b, "simroute_messages", "gauge", "Messages in the store by state.");
+	for (int s = 0; s < MSG_STATE_COUNT; s++)
+		evbuffer_add_printf(b, "simroute_messages{state=\"%s\"} %lld\n", message_state_name((enum msg_state)s),
+				    (long long)c.by_state[s]);
+	family(b, "simroute_queue_depth", "gauge", "Queued messages by lane.");
+	for (int l = 0; l < LANE_COUNT; l++)
+		evbuffer_add_printf(b, "simroute_queue_depth{lane=\"%s\"} %lld\n", message_lane_name((enum msg_lane)l),
+				    (long long)c.queued_by_lane[l]);
+	per_modem(b, d, "simroute_modem_sent_total", "counter", "Parts sent by the modem since start.", 0);
+	per_modem(b, d, "simroute_modem_failed_total", "counter", "Sends that failed on the modem since start.", 1);
+	per_modem(b, d, "simroute_modem_signal_rssi", "gauge", "Signal as +CSQ rssi: 0..31, 99 unknown.", 2);
+	per_modem(b, d, "simroute_modem_ready", "gauge", "1 when the modem can send now.", 3);
+	family(b, "simroute_uptime_seconds", "gauge", "Seconds since simrouted started.");
+	evbuffer_add_printf(b, "simroute_uptime_seconds %lld\n", (long long)((api_now_ms() - d->started_ms) / 1000));
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(r->req, 200, "OK", b);
+	evbuffer_free(b);
+}

@@ -1,0 +1,267 @@
+/* api_messages_get: GET /v1/messages/<id> (with its timeline), GET /v1/messages (paged list) and
+ * DELETE /v1/messages/<id> (cancel while still queued). */
+#include <ctype.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include "api/api_private.h"
+#include "queue/store.h"
+#include "simroute/pdu.h"
+#include "simroute/log.h"
+#include "simroute/phone.h"
+
+#define LIST_LIMIT_DEFAULT 50
+#define LIST_LIMIT_MAX 500
+
+/* Ids (and cursors) are positive decimal integers; anything else is refused, never partly parsed. */
+static int parse_id(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	if (!*s || strlen(s) > 18)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return v > 0 ? 0 : -1;
+}
+
+/* The language codes of a mask, in enum order ("tr", "es", "pt", ...). */
+static json_t *languages_doc(unsigned mask)
+{
+	static const char *const codes[] = { "", "tr", "es", "pt", "bn", "gu", "hi", "kn", "ml", "or", "pa", "ta", "te", "ur" };
+	json_t *a = json_array();
+	for (size_t i = 1; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (mask & (1u << i))
+			json_array_append_new(a, json_string(codes[i]));
+	return a;
+}
+
+json_t *api_message_doc(const struct store_msg *m)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "id", (json_int_t)m->id, "to", m->to, "text",
+			      m->text ? m->text : "", "priority", message_lane_name(m->lane), "status",
+			      message_state_name(m->state), "parts", m->nparts, "parts_sent", m->parts_sent, "attempts",
+			      m->attempts);
+	json_object_set_new(o, "reference", m->reference[0] ? json_string(m->reference) : json_null());
+	json_object_set_new(o, "languages", languages_doc(m->languages));
+	json_object_set_new(o, "delivery_report", json_boolean(m->delivery_report));
+	json_object_set_new(o, "allow_carrier", json_boolean(m->allow_carrier));
+	json_object_set_new(o, "callback_url", m->callback_url[0] ? json_string(m->callback_url) : json_null());
+	json_object_set_new(o, "route", m->route[0] ? json_string(m->route) : json_null());
+	json_object_set_new(o, "error", m->last_error[0] ? json_string(m->last_error) : json_null());
+	json_object_set_new(o, "created_at", api_time(m->created_ms));
+	json_object_set_new(o, "updated_at", api_time(m->updated_ms));
+	json_object_set_new(o, "sent_at", api_time(m->sent_ms));
+	json_object_set_new(o, "expires_at", api_time(m->expires_ms));
+	return o;
+}
+
+static int event_cb(void *arg, const struct store_event *ev)
+{
+	json_t *o = json_pack("{s:o, s:s, s:s}", "at", api_time(ev->at_ms), "from", message_state_name(ev->from), "to",
+			      message_state_name(ev->to));
+	json_object_set_new(o, "route", ev->route ? json_string(ev->route) : json_null());
+	json_object_set_new(o, "error", ev->error ? json_string(ev->error) : json_null());
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+/* 0 with m filled, or -1 after replying 404/503. */
+static int load(struct api_req *r, const char *idstr, struct store_msg *m)
+{
+	int64_t id;
+	int rc;
+	if (parse_id(idstr, &id) < 0 || (rc = store_get(r->api->deps.st, id, m)) == 1) {
+		api_error(r->req, 404, "not_found", NULL, "no message with id %.32s", idstr);
+		return -1;
+	}
+	if (rc < 0) {
+		api_error(r->req, 503, "store_unavailable", NULL, "the store could not be read");
+		return -1;
+	}
+	return 0;
+}
+
+void api_messages_get(struct api_req *r, const char *idstr)
+{
+	struct store_msg m;
+	if (load(r, idstr, &m) < 0)
+		return;
+	json_t *o = api_message_doc(&m), *events = json_array();
+	/* the timeline is detail: a store error there still answers with the message itself */
+	if (store_timeline(r->api->deps.st, m.id, event_cb, events) < 0)
+		json_object_set_new(o, "events", json_null());
+	else
+		json_object_set_new(o, "events", json_incref(events));
+	json_decref(events);
+	store_msg_clear(&m);
+	api_reply(r->req, 200, o);
+}
+
+void api_messages_delete(struct api_req *r, const char *idstr)
+{
+	struct store_msg m;
+	if (load(r, idstr, &m) < 0)
+		return;
+	int64_t id = m.id;
+	int rc = m.state == MSG_QUEUED
+			 ? store_transition(r->api->deps.st, id, MSG_QUEUED, MSG_CANCELLED, NULL, "cancelled by the API", api_now_ms())
+			 : 1;
+	store_msg_clear(&m);
+	/* read again either way: the answer shows the state the store holds now */
+	if (rc < 0 || load(r, idstr, &m) < 0) {
+		if (rc < 0)
+			api_error(r->req, 503, "store_unavailable", NULL, "the store could not be written");
+		return;
+	}
+	if (rc == 1) {
+		json_t *err = json_pack("{s:s, s:s, s:s}", "code", "not_cancellable", "message",
+					"only a queued message can be cancelled", "status", message_state_name(m.state));
+		store_msg_clear(&m);
+		api_reply(r->req, 409, json_pack("{s:o}", "error", err));
+		return;
+	}
+	log_info("api: message %lld cancelled by %s", (long long)id, r->owner);
+	json_t *o = api_message_doc(&m);
+	store_msg_clear(&m);
+	api_reply(r->req, 200, o);
+}
+
+/* ISO 8601 ("2026-11-23T13:45:00Z", optional .mmm, "Z" or +hh:mm) or epoch milliseconds. */
+static int parse_since(const char *s, int64_t *out)
+{
+	int64_t ms;
+	if (parse_id(s, &ms) == 0) {
+		*out = ms;
+		return 0;
+	}
+	struct tm tm = { 0 };
+	int frac = 0, n = 0;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+		   &tm.tm_sec, &n) != 6 || n != 19)
+		return -1;
+	const char *p = s + n;
+	if (*p == '.') {
+		int digits = 0;
+		for (p++; isdigit((unsigned char)*p); p++, digits++)
+			if (digits < 3)
+				frac = frac * 10 + (*p - '0');
+		if (digits == 0)
+			return -1;
+		for (; digits < 3; digits++)
+			frac *= 10;
+	}
+	int offset = 0;
+	if (*p == 'Z' && p[1] == '\0') {
+		offset = 0;
+	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && isdigit((unsigned char)p[1]) &&
+		   isdigit((unsigned char)p[2]) && p[3] == ':' && isdigit((unsigned char)p[4]) &&
+		   isdigit((unsigned char)p[5])) {
+		offset = ((p[1] - '0') * 10 + (p[2] - '0')) * 60 + (p[4] - '0') * 10 + (p[5] - '0');
+		if (*p == '-')
+			offset = -offset;
+	} else {
+		return -1;
+	}
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	*out = ((int64_t)t - offset * 60) * 1000 + frac;
+	return *out > 0 ? 0 : -1;
+}
+
+struct listing {
+	json_t *list;
+	int64_t last_id;
+	size_t n, limit;
+};
+
+static int list_cb(void *arg, const struct store_msg *m)
+{
+	struct listing *l = arg;
+	/* one row past the page was asked for: it only says there is a next page */
+	if (l->n == l->limit)
+		return 1;
+	json_array_append_new(l->list, api_message_doc(m));
+	l->last_id = m->id;
+	l->n++;
+	return 0;
+}
+
+void api_messages_list(struct api_req *r)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct store_filter f = { .state = -1, .limit = LIST_LIMIT_DEFAULT };
+	struct evkeyvalq q;
+	struct evkeyval *kv;
+	int64_t v;
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) < 0) {
+		api_error(r->req, 400, "invalid_query", NULL, "malformed query string");
+		return;
+	}
+	TAILQ_FOREACH(kv, &q, next) {
+		const char *k = kv->key, *val = kv->value;
+		if (strcmp(k, "status") == 0) {
+			enum msg_state st;
+			if (message_state_parse(val, &st) < 0) {
+				api_error(r->req, 400, "invalid_field", "status",
+					  "status: expected a message status such as \"queued\" or \"sent\"");
+				goto out;
+			}
+			f.state = (int)st;
+		} else if (strcmp(k, "since") == 0) {
+			if (parse_since(val, &f.since_ms) < 0) {
+				api_error(r->req, 400, "invalid_field", "since",
+					  "since: expected ISO 8601 (\"2026-11-23T13:45:00Z\") or epoch milliseconds");
+				goto out;
+			}
+		} else if (strcmp(k, "to") == 0) {
+			if (!phone_e164_valid(val)) {
+				api_error(r->req, 400, "invalid_field", "to", "to: expected an E.164 number such as \"+447700900123\"");
+				goto out;
+			}
+			f.to = val;
+		} else if (strcmp(k, "limit") == 0) {
+			if (parse_id(val, &v) < 0 || v > LIST_LIMIT_MAX) {
+				api_error(r->req, 400, "invalid_field", "limit", "limit: expected 1 to %d", LIST_LIMIT_MAX);
+				goto out;
+			}
+			f.limit = (size_t)v;
+		} else if (strcmp(k, "cursor") == 0) {
+			if (parse_id(val, &f.before_id) < 0) {
+				api_error(r->req, 400, "invalid_field", "cursor", "cursor: expected a next_cursor from a previous page");
+				goto out;
+			}
+		} else {
+			api_error(r->req, 400, "unknown_field", k, "unknown query parameter \"%.64s\"", k);
+			goto out;
+		}
+	}
+	struct listing l = { .list = json_array(), .limit = f.limit };
+	f.limit++;
+	int n = store_list(r->api->deps.st, &f, list_cb, &l);
+	if (n < 0) {
+		json_decref(l.list);
+		api_error(r->req, 503, "store_unavailable", NULL, "the store could not be read");
+		goto out;
+	}
+	char cursor[24];
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)l.last_id);
+	api_reply(r->req, 200,
+		  json_pack("{s:o, s:o}", "messages", l.list, "next_cursor", (size_t)n > l.limit ? json_string(cursor) : json_null()));
+out:
+	evhttp_clear_headers(&q);
+}

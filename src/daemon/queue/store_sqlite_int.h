@@ -1,0 +1,50 @@
+/* store_sqlite_int: what the sqlite backend's files share (private to store_sqlite*.c). */
+#ifndef SIMROUTED_STORE_SQLITE_INT_H
+#define SIMROUTED_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "queue/store_backend.h"
+
+#define MSG_COLUMNS \
+	"id, \"to\", text, lane, state, nparts, parts_sent, attempts, route, last_error, " \
+	"created_ms, updated_ms, sent_ms, expires_ms, reference, languages, delivery_report, " \
+	"allow_carrier, callback_url"
+
+/* The hot paths, prepared once at open (SQLITE_PREPARE_PERSISTENT). */
+enum sq_stmt {
+	SQ_BEGIN,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_INSERT,
+	SQ_GET,
+	SQ_TRANSITION,
+	SQ_EVENT,
+	SQ_PENDING,
+	SQ_PART_MSG,
+	SQ_PART_UPSERT,
+	SQ_PART_COUNT,
+	SQ_IDEM_INSERT,
+	SQ_IDEM_GET,
+	SQ_COUNT
+};
+
+struct sq {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[SQ_COUNT];
+};
+
+void store_sq_warn(struct sq *s, const char *what);
+/* A text column, "" for NULL. */
+const char *store_sq_col_text(sqlite3_stmt *st, int col);
+/* A row of MSG_COLUMNS into out (text malloc'd); 0, or -1 (logged, out cleared). */
+int store_sq_row_to_msg(sqlite3_stmt *st, struct store_msg *out);
+
+/* The read side (store_sqlite_read.c): counts, timelines, listing, idempotency records. */
+int store_sq_counts(void *be, struct store_counts *out);
+int store_sq_timeline(void *be, int64_t id, store_event_cb *cb, void *arg);
+int store_sq_idem_get(void *be, const char *owner, const char *key, int64_t not_before_ms, struct store_idem *out);
+int store_sq_idem_purge(void *be, int64_t before_ms);
+int store_sq_list(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg);
+
+#endif

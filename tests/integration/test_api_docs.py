@@ -1,0 +1,54 @@
+"""docs/openapi.yaml documents every route of the daemon's routing table (src/daemon/api/http.c)."""
+import os
+import re
+
+from conftest import ROOT
+
+HTTP_C = os.path.join(ROOT, "src", "daemon", "api", "http.c")
+OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+
+def table_routes():
+    """(method, path) of each row of `routes[]`; a prefix route "/x/" is documented as "/x/{id}"."""
+    src = open(HTTP_C).read()
+    table = re.search(r"static const struct route routes\[\] = \{(.*?)\n\};", src, re.S)
+    assert table, "routes[] table not found in http.c"
+    rows = re.findall(r'\{\s*EVHTTP_REQ_(\w+),\s*"([^"]+)",\s*([01]),', table.group(1))
+    assert rows, "no rows parsed from routes[]"
+    return [(m, p if exact == "1" else p + "{id}") for m, p, exact in rows]
+
+
+def openapi_paths():
+    """{path: {methods}} from the YAML, without PyYAML: path lines are `  /...:`, methods `    get:`."""
+    paths, cur, in_paths = {}, None, False
+    for line in open(OPENAPI):
+        if re.match(r"^\S", line):
+            in_paths = line.startswith("paths:")
+            cur = None
+            continue
+        if not in_paths:
+            continue
+        m = re.match(r"^  (/\S*):\s*$", line)
+        if m:
+            cur = m.group(1)
+            paths[cur] = set()
+            continue
+        m = re.match(r"^    (\w+):", line)
+        if m and cur and m.group(1).upper() in METHODS:
+            paths[cur].add(m.group(1).upper())
+    return paths
+
+
+def test_every_route_is_documented():
+    doc = openapi_paths()
+    routes = table_routes()
+    assert len(routes) >= 9
+    missing = [(m, p) for m, p in routes if m not in doc.get(p, set())]
+    assert not missing, "routes in http.c but not in docs/openapi.yaml: %s" % missing
+
+
+def test_nothing_documented_that_is_not_routed():
+    routed = set(table_routes())
+    extra = [(m, p) for p, ms in openapi_paths().items() for m in ms if (m, p) not in routed]
+    assert not extra, "docs/openapi.yaml documents routes http.c does not have: %s" % extra
