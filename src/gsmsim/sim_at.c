@@ -13,29 +13,56 @@
 #include "simroute/log.h"
 
 #include "sim_at_int.h"
+#include "sim_store.h"
 
 static const struct { int code; const char *text; } cme_texts[] = {
 	{ CME_NOT_ALLOWED, "operation not allowed" },
 	{ CME_NOT_SUPPORTED, "operation not supported" },
+	{ CME_SIM_NOT_INSERTED, "SIM not inserted" },
+	{ CME_SIM_PIN, "SIM PIN required" },
+	{ CME_SIM_PUK, "SIM PUK required" },
+	{ CME_WRONG_PASSWORD, "incorrect password" },
+	{ CME_NO_NETWORK, "no network service" },
 	{ CME_BAD_PARAM, "Incorrect parameters" },
 	{ CME_UNKNOWN, "unknown" },
 };
 
 /* TS 27.005 3.2.5 */
 static const struct { int code; const char *text; } cms_texts[] = {
+	/* TS 24.011 E.2 RP-cause values, passed through as <err> 0..127 */
+	{ 8, "Operator determined barring" },
+	{ 10, "Call barred" },
+	{ 21, "Short message transfer rejected" },
+	{ SIM_CMS_NET_OUT_OF_ORDER, "Network out of order" },
+	{ 41, "Temporary failure" },
+	{ 42, "Congestion" },
+	{ 47, "Resources unavailable, unspecified" },
+	{ 50, "Requested facility not subscribed" },
+	{ 69, "Requested facility not implemented" },
+	{ 96, "Invalid mandatory information" },
 	{ SIM_CMS_OP_NOT_ALLOWED, "operation not allowed" },
 	{ SIM_CMS_INVALID_PDU_PARAM, "invalid PDU mode parameter" },
 	{ SIM_CMS_INVALID_TEXT_PARAM, "invalid text mode parameter" },
 	{ SIM_CMS_INVALID_INDEX, "invalid memory index" },
+	{ SIM_CMS_SIM_NOT_INSERTED, "SIM not inserted" },
+	{ SIM_CMS_SIM_PIN, "SIM PIN required" },
+	{ SIM_CMS_SIM_PUK, "SIM PUK required" },
+	{ SIM_CMS_MEMORY_FULL, "memory full" },
+	{ 330, "SMSC address unknown" },
 	{ SIM_CMS_NO_NETWORK, "no network service" },
+	{ 332, "network timeout" },
+	{ SIM_CMS_UNKNOWN, "unknown error" },
+	{ 512, "SMS rejected by the network" },   /* manufacturer specific range (TS 27.005 3.2.5) */
+	{ 515, "Please wait, init or command processing in progress" },
 };
 
-static void reset_profile(struct sim_at *at)
+void sim_at_reset_profile(struct sim_at *at)
 {
 	at->echo = true;
 	at->cmee = 0;
 	at->cmgf = 0;
-	at->creg = 0;
+	at->creg = at->cgreg = at->cereg = 0;
+	at->qind_csq = false;
 	at->cfun = 1;
 	at->csms = 0;
 	snprintf(at->cscs, sizeof(at->cscs), "%s", at->dialect->cscs_default);
@@ -61,18 +88,39 @@ struct sim_at *sim_at_new(const char *name, const struct sim_dialect *d, const s
 	at->dialect = d;
 	at->id = *id;
 	snprintf(at->csca, sizeof(at->csca), "+46700000000");
-	reset_profile(at);
+	snprintf(at->puk, sizeof(at->puk), "12345678");
+	at->signal = 20;
+	at->reg = 1;
+	at->sim = SIM_SIM_READY;
+	at->store = sim_store_new(d->cpms_total);
+	at->urc = evbuffer_new();
+	if (!at->store || !at->urc) {
+		sim_at_free(at);
+		return NULL;
+	}
+	sim_at_reset_profile(at);
+	at->curc = d->chatter_s > 0;
 	return at;
 }
 
-void sim_at_free(struct sim_at *at) { free(at); }
+void sim_at_free(struct sim_at *at)
+{
+	if (!at)
+		return;
+	sim_store_free(at->store);
+	if (at->urc)
+		evbuffer_free(at->urc);
+	free(at);
+}
 bool sim_at_echo(const struct sim_at *at) { return at->echo; }
 const struct sim_identity *sim_at_identity(const struct sim_at *at) { return &at->id; }
 
 int sim_at_submit_blocked(const struct sim_at *at)
 {
-	/* CFUN 0/4 switch the radio off: a real modem takes the PDU and then fails to submit it. */
-	return at->cfun == 1 ? 0 : SIM_CMS_NO_NETWORK;
+	int reg = sim_at_reg(at);
+
+	/* Radio off (CFUN 0/4) or no registration: a real modem takes the PDU, then fails to submit it. */
+	return reg == 1 || reg == 5 ? 0 : SIM_CMS_NO_NETWORK;
 }
 
 /* ---- result formatting (V.250 5.7.1 verbose form: <CR><LF>text<CR><LF>) ---- */
@@ -201,97 +249,126 @@ enum at_status sim_at_not_supported(struct sim_at *at)
 	return AT_ST_CME;
 }
 
-/* ---- extended commands ---- */
+/* ---- the world outside the profile ---- */
 
-enum { ID_MANUF, ID_MODEL, ID_REV, ID_IMEI, ID_IMSI, ID_ICCID };
-
-static enum at_status h_ident(struct sim_at *at, const struct at_cmd *c, enum at_op op, const char *args,
-			      struct evbuffer *out)
+int sim_at_sim_cme(const struct sim_at *at)
 {
-	const char *v = NULL;
+	static const int cme[] = {
+		[SIM_SIM_READY] = 0, [SIM_SIM_PIN] = CME_SIM_PIN, [SIM_SIM_PUK] = CME_SIM_PUK,
+		[SIM_SIM_ABSENT] = CME_SIM_NOT_INSERTED,
+	};
+	return cme[at->sim];
+}
 
-	if (op == AT_OP_TEST)
-		return AT_ST_OK;
-	if (op != AT_OP_EXEC)
-		return sim_at_not_supported(at);
-	switch (c->which) {
-	case ID_MANUF: v = at->dialect->manufacturer; break;
-	case ID_MODEL: v = at->dialect->model; break;
-	case ID_REV: v = at->dialect->revision; break;
-	case ID_IMEI: v = at->id.imei; break;
-	case ID_IMSI: v = at->id.imsi; break;
-	case ID_ICCID: v = at->id.iccid; break;
+const char *sim_at_sim_name(enum sim_sim_state st)
+{
+	static const char *const names[] = {
+		[SIM_SIM_READY] = "ready", [SIM_SIM_PIN] = "pin", [SIM_SIM_PUK] = "puk", [SIM_SIM_ABSENT] = "absent",
+	};
+	return (unsigned)st < 4 ? names[st] : "?";
+}
+
+void sim_at_urc_add(struct sim_at *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	evbuffer_add(at->urc, "\r\n", 2);
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(at->urc, fmt, ap);
+	va_end(ap);
+	evbuffer_add(at->urc, "\r\n", 2);
+}
+
+void sim_at_set_signal(struct sim_at *at, int rssi)
+{
+	if (rssi == at->signal)
+		return;
+	at->signal = rssi;
+	if (at->dialect->rssi_urc && at->curc)
+		sim_at_urc_add(at, "%s%d", at->dialect->rssi_urc, rssi);
+	if (at->qind_csq)
+		sim_at_urc_add(at, "+QIND: \"csq\",%d,99", rssi);
+}
+
+int sim_at_signal(const struct sim_at *at) { return at->signal; }
+int sim_at_cfun(const struct sim_at *at) { return at->cfun; }
+enum sim_sim_state sim_at_sim(const struct sim_at *at) { return at->sim; }
+
+int sim_at_reg(const struct sim_at *at)
+{
+	/* With the radio off or no usable SIM the MT is "not registered, not searching". */
+	return at->cfun == 1 && at->sim == SIM_SIM_READY ? at->reg : 0;
+}
+
+void sim_at_set_reg(struct sim_at *at, int stat)
+{
+	int old = sim_at_reg(at);
+
+	at->reg = stat;
+	sim_at_reg_changed(at, old);
+}
+
+void sim_at_set_sim(struct sim_at *at, enum sim_sim_state st)
+{
+	int old = sim_at_reg(at);
+
+	if (st == at->sim)
+		return;
+	if (st == SIM_SIM_ABSENT && at->dialect->sim_removed_urc)
+		sim_at_urc_add(at, "%s", at->dialect->sim_removed_urc);
+	if (st == SIM_SIM_READY)
+		at->pin_tries = 0;
+	at->sim = st;
+	sim_at_reg_changed(at, old);
+}
+
+void sim_at_set_pin(struct sim_at *at, const char *pin)
+{
+	snprintf(at->pin, sizeof(at->pin), "%s", pin);
+}
+
+void sim_at_set_identity(struct sim_at *at, const struct sim_identity *id)
+{
+	at->id = *id;
+	/* Another SIM: its own storage, which starts empty. */
+	sim_store_clear(at->store);
+}
+
+/* The dialect's boot lines, with its "+CPIN: READY" telling the truth about the SIM (SIM800 manual
+ * URC table: "+CPIN: NOT INSERTED"; a locked SIM announces "+CPIN: SIM PIN"). */
+static void boot_urcs(struct sim_at *at)
+{
+	static const char *const cpin[] = {
+		[SIM_SIM_READY] = "+CPIN: READY", [SIM_SIM_PIN] = "+CPIN: SIM PIN",
+		[SIM_SIM_PUK] = "+CPIN: SIM PUK", [SIM_SIM_ABSENT] = "+CPIN: NOT INSERTED",
+	};
+	const char *lines = at->dialect->boot_urcs, *hit = strstr(lines, cpin[SIM_SIM_READY]);
+
+	if (!hit) {
+		sim_at_urc_add(at, "%s", lines);
+		return;
 	}
-	sim_at_info(out, "%s", v ? v : "");
-	return AT_ST_OK;
+	sim_at_urc_add(at, "%.*s%s%s", (int)(hit - lines), lines, cpin[at->sim],
+		       hit + strlen(cpin[SIM_SIM_READY]));
 }
 
-static enum at_status h_cpin(struct sim_at *at, const struct at_cmd *c, enum at_op op, const char *args,
-			     struct evbuffer *out)
+void sim_at_boot(struct sim_at *at)
 {
-	if (op == AT_OP_READ)
-		sim_at_info(out, "+CPIN: READY");
-	else if (op == AT_OP_EXEC)
-		return sim_at_not_supported(at);
-	/* SET with a PIN while READY: accepted, as the SIM needs nothing. */
-	return AT_ST_OK;
+	sim_at_reset_profile(at);
+	at->reboot = false;
+	evbuffer_drain(at->urc, evbuffer_get_length(at->urc));
+	if (at->sim != SIM_SIM_ABSENT)
+		at->sim = at->pin[0] ? SIM_SIM_PIN : SIM_SIM_READY;
+	at->pin_tries = 0;
+	at->curc = at->dialect->chatter_s > 0;
+	if (at->dialect->boot_urcs)
+		boot_urcs(at);
 }
 
-static enum at_status h_csq(struct sim_at *at, const struct at_cmd *c, enum at_op op, const char *args,
-			    struct evbuffer *out)
-{
-	if (op == AT_OP_EXEC)
-		sim_at_info(out, "+CSQ: %d,0", at->cfun == 1 ? 20 : 99);
-	else if (op == AT_OP_TEST)
-		sim_at_info(out, "+CSQ: (0-31,99),(0-7,99)");
-	else
-		return sim_at_not_supported(at);
-	return AT_ST_OK;
-}
-
-static enum at_status h_creg(struct sim_at *at, const struct at_cmd *c, enum at_op op, const char *args,
-			     struct evbuffer *out)
-{
-	/* TS 27.007 7.2: <stat> 1 = registered, home network; 0 = not searching (radio off). */
-	int stat = at->cfun == 1 ? 1 : 0;
-
-	switch (op) {
-	case AT_OP_READ:
-		if (at->creg == 2 && stat == 1)
-			sim_at_info(out, "+CREG: 2,1,\"1A2B\",\"%04X\"", 0x0C00u + (unsigned)(at->id.imei[13] - '0'));
-		else
-			sim_at_info(out, "+CREG: %d,%d", at->creg, stat);
-		return AT_ST_OK;
-	case AT_OP_TEST:
-		sim_at_info(out, "+CREG: (0-2)");
-		return AT_ST_OK;
-	case AT_OP_SET:
-		return sim_at_set_one_int(at, args, 0, 2, &at->creg);
-	case AT_OP_EXEC:
-		at->creg = 0;
-		return AT_ST_OK;
-	}
-	return AT_ST_OK;
-}
-
-static enum at_status h_cops(struct sim_at *at, const struct at_cmd *c, enum at_op op, const char *args,
-			     struct evbuffer *out)
-{
-	switch (op) {
-	case AT_OP_READ:
-		if (at->cfun == 1)
-			sim_at_info(out, "+COPS: 0,0,\"SIMROUTE TEST\"");
-		else
-			sim_at_info(out, "+COPS: 0");
-		return AT_ST_OK;
-	case AT_OP_TEST:
-		sim_at_info(out, "+COPS: (2,\"SIMROUTE TEST\",\"SIMROUTE\",\"00101\"),,(0-4),(0-2)");
-		return AT_ST_OK;
-	default:
-		/* Operator selection: there is one network and it is always selected. */
-		return AT_ST_OK;
-	}
-}
+struct sim_store *sim_at_store(const struct sim_at *at) { return at->store; }
+struct evbuffer *sim_at_urc(const struct sim_at *at) { return at->urc; }
+int sim_at_cnmi(const struct sim_at *at, int i) { return i >= 0 && i < 5 ? at->cnmi[i] : 0; }
+bool sim_at_chatter_on(const struct sim_at *at) { return at->curc; }
 
 /* AT+CMEE / AT+CMGF: one integer setting with a read and a test form. */
 static enum at_status h_int_setting(struct sim_at *at, const struct at_cmd *c, enum at_op op,
@@ -316,72 +393,21 @@ static enum at_status h_int_setting(struct sim_at *at, const struct at_cmd *c, e
 	return AT_ST_OK;
 }
 
-
-static enum at_status h_cfun(struct sim_at *at, const struct at_cmd *c, enum at_op op, const char *args,
-			     struct evbuffer *out)
-{
-	char f[AT_ARGS_MAX][AT_ARG_LEN];
-	int n, fun, rst = 0;
-
-	switch (op) {
-	case AT_OP_READ:
-		sim_at_info(out, "+CFUN: %d", at->cfun);
-		return AT_ST_OK;
-	case AT_OP_TEST:
-		sim_at_info(out, "+CFUN: (0,1,4),(0,1)");
-		return AT_ST_OK;
-	case AT_OP_SET:
-		n = sim_at_split_args(args, f, AT_ARGS_MAX);
-		if (n < 1 || n > 2 || !sim_at_arg_int(f[0], 0, 4, &fun) || fun == 2 || fun == 3 ||
-		    (n == 2 && !sim_at_arg_int(f[1], 0, 1, &rst))) {
-			at->err = CME_BAD_PARAM;
-			return AT_ST_CME;
-		}
-		/* TS 27.007 8.2: <rst>=1 resets the MT first; the simulated reset restores the profile. */
-		if (rst)
-			reset_profile(at);
-		at->cfun = fun;
-		log_info("%s: AT+CFUN=%d%s", at->name, fun, rst ? ",1 (reset)" : "");
-		return AT_ST_OK;
-	case AT_OP_EXEC:
-		return sim_at_not_supported(at);
-	}
-	return AT_ST_OK;
-}
-
-
-static enum at_status h_cnum(struct sim_at *at, const struct at_cmd *c, enum at_op op, const char *args,
-			     struct evbuffer *out)
-{
-	if (op == AT_OP_EXEC)
-		sim_at_info(out, "+CNUM: \"\",\"%s\",145", at->id.msisdn);
-	else if (op != AT_OP_TEST)
-		return sim_at_not_supported(at);
-	return AT_ST_OK;
-}
-
-
-/* TS 27.007 and identity commands; the TS 27.005 ones are in sim_at_sms.c. */
 static const struct at_cmd at_cmds[] = {
-	{ "CGMI", h_ident, ID_MANUF },  { "GMI", h_ident, ID_MANUF },
-	{ "CGMM", h_ident, ID_MODEL },  { "GMM", h_ident, ID_MODEL },
-	{ "CGMR", h_ident, ID_REV },    { "GMR", h_ident, ID_REV },
-	{ "CGSN", h_ident, ID_IMEI },   { "GSN", h_ident, ID_IMEI },
-	{ "CIMI", h_ident, ID_IMSI },   { "CCID", h_ident, ID_ICCID },
-	{ "CPIN", h_cpin, 0 },          { "CSQ", h_csq, 0 },
-	{ "CREG", h_creg, 0 },          { "COPS", h_cops, 0 },
 	{ "CMEE", h_int_setting, 0 },   { "CMGF", h_int_setting, 1 },
-	{ "CFUN", h_cfun, 0 },          { "CNUM", h_cnum, 0 },
 };
 static const size_t at_ncmds = sizeof(at_cmds) / sizeof(at_cmds[0]);
 
-static const struct at_cmd *find_cmd(const char *name, size_t nlen)
+static const struct at_cmd *find_cmd(const struct sim_at *at, const char *name, size_t nlen)
 {
-	static const struct { const struct at_cmd *cmds; const size_t *n; } tables[] = {
-		{ at_cmds, &at_ncmds }, { sim_at_sms_cmds, &sim_at_sms_ncmds },
+	const struct { const struct at_cmd *cmds; const size_t *n; } tables[] = {
+		{ at_cmds, &at_ncmds }, { sim_at_net_cmds, &sim_at_net_ncmds }, { sim_at_sms_cmds, &sim_at_sms_ncmds },
+		{ at->dialect->vendor_cmds, at->dialect->n_vendor_cmds },
 	};
 
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		if (!tables[t].cmds)
+			continue;
 		for (size_t i = 0; i < *tables[t].n; i++) {
 			const struct at_cmd *c = &tables[t].cmds[i];
 			if (strlen(c->name) == nlen && strncmp(c->name, name, nlen) == 0)
@@ -434,7 +460,7 @@ static enum at_status basic(struct sim_at *at, const char **pp, struct evbuffer 
 
 	if (amp) {
 		switch (letter) {
-		case 'F': reset_profile(at); return AT_ST_OK;   /* factory defaults */
+		case 'F': sim_at_reset_profile(at); return AT_ST_OK;   /* factory defaults */
 		case 'W': return AT_ST_OK;                      /* store profile: nothing persists */
 		case 'C': case 'D': case 'K': return AT_ST_OK;  /* DCD / DTR / flow control: no lines on a pty */
 		default: goto unknown;
@@ -456,7 +482,7 @@ static enum at_status basic(struct sim_at *at, const char **pp, struct evbuffer 
 	case 'H':
 		return AT_ST_OK;
 	case 'Z':
-		reset_profile(at);
+		sim_at_reset_profile(at);
 		return AT_ST_OK;
 	case 'I':
 		sim_at_info(out, "%s", at->dialect->ati);
@@ -491,9 +517,10 @@ static bool normalise(const char *line, char *cmd, size_t size)
 	return !inq;
 }
 
+/* "+NAME" or "^NAME" (Huawei): the caret is part of the table name, the plus is not. */
 static enum at_status extended(struct sim_at *at, const char **pp, struct evbuffer *out)
 {
-	const char *p = *pp + 1, *name = p, *args;
+	const char *p = *pp + 1, *name = **pp == '^' ? *pp : p, *args;
 	char argbuf[AT_CMD_MAX];
 	size_t nlen, alen = 0;
 	bool inq = false;
@@ -526,7 +553,7 @@ static enum at_status extended(struct sim_at *at, const char **pp, struct evbuff
 	if ((op == AT_OP_READ || op == AT_OP_TEST || op == AT_OP_EXEC) && alen > 0)
 		goto unknown;
 
-	c = find_cmd(name, nlen);
+	c = find_cmd(at, name, nlen);
 	if (c)
 		return c->fn(at, c, op, argbuf, out);
 unknown:
@@ -554,12 +581,13 @@ enum sim_at_result sim_at_line(struct sim_at *at, const char *line, struct evbuf
 		return SIM_AT_DONE;
 	}
 	/* Commands run left to right; the first failure ends the line with its error (V.250 5.2.1). */
-	for (p = cmd; *p && st == AT_ST_OK;) {
+	at->reboot = false;
+	for (p = cmd; *p && st == AT_ST_OK && !at->reboot;) {
 		if (*p == ';') {
 			p++;
 			continue;
 		}
-		if (*p == '+')
+		if (*p == '+' || *p == '^')
 			st = extended(at, &p, out);
 		else if (isalpha((unsigned char)*p) || *p == '&')
 			st = basic(at, &p, out);
@@ -571,6 +599,11 @@ enum sim_at_result sim_at_line(struct sim_at *at, const char *line, struct evbuf
 	switch (st) {
 	case AT_ST_OK:
 		sim_at_final_ok(at, out);
+		if (at->reboot) {
+			/* AT+CFUN=1,1 answers OK, then the MT resets: what follows it on the line is lost. */
+			at->reboot = false;
+			return SIM_AT_REBOOT;
+		}
 		break;
 	case AT_ST_CME:
 		final_cme(at, at->err, out);

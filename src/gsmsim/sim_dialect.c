@@ -5,10 +5,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim_at_int.h"
+
 /*
- * sim800 follows the SIM800 Series AT Command Manual. quectel and huawei carry identity strings only
- * for now; their quirks (URC shapes, error mapping, ESC behaviour) are a later change and belong in
- * new fields of struct sim_dialect, filled in here.
+ * sim800: SIM800 Series AT Command Manual V1.09 (UART modem: a reset keeps the port; "Call Ready" and
+ * "SMS Ready" arrive seconds after RDY and drivers that send AT+CMGS before "SMS Ready" get errors).
+ * quectel: EC25 AT Commands Manual V1.3 (USB: AT+CFUN=1,1 re-enumerates; +QIND: SMS DONE at boot; the
+ * ICCID via AT+QCCID). huawei: E173/E3372 (USB; ^RSSI/^BOOT/^MODE chatter on the command port until
+ * AT^CURC=0, written without a space after the colon; ^ICCID answered).
  */
 static const struct sim_dialect dialects[] = {
 	{
@@ -22,6 +26,14 @@ static const struct sim_dialect dialects[] = {
 		.cpms_total = 50,
 		.esc_replies_ok = true,
 		.cmgs_echo_pdu = true,
+		.ccid_prefix = "",
+		/* SIM800 fills the optional <alpha> with an empty string: "+CMT: \"\",24"; a driver that
+		 * takes "the field after the comma" as the length must cope */
+		.pdu_alpha = "\"\"",
+		.boot_urcs = "RDY\r\n+CFUN: 1\r\n+CPIN: READY\r\nCall Ready\r\nSMS Ready",
+		.sim_removed_urc = "+CPIN: NOT READY",
+		.vendor_cmds = sim_at_sim800_cmds,
+		.n_vendor_cmds = &sim_at_sim800_ncmds,
 	},
 	{
 		.name = "quectel",
@@ -34,6 +46,14 @@ static const struct sim_dialect dialects[] = {
 		.cpms_total = 255,
 		.esc_replies_ok = true,
 		.cmgs_echo_pdu = true,
+		.ccid_prefix = "+CCID: ",
+		.pdu_alpha = "",
+		.boot_urcs = "RDY\r\n+CFUN: 1\r\n+CPIN: READY\r\n+QIND: SMS DONE\r\n+QIND: PB DONE",
+		.reset_reenumerates = true,
+		.sim_removed_urc = "+CPIN: NOT READY",
+		.has_cereg = true,
+		.vendor_cmds = sim_at_quectel_cmds,
+		.n_vendor_cmds = &sim_at_quectel_ncmds,
 	},
 	{
 		.name = "huawei",
@@ -46,6 +66,17 @@ static const struct sim_dialect dialects[] = {
 		.cpms_total = 100,
 		.esc_replies_ok = true,
 		.cmgs_echo_pdu = true,
+		.ccid_prefix = "",
+		.pdu_alpha = "",
+		.boot_urcs = "^SYSSTART\r\n^SIMST:1\r\n^SRVST:2",
+		.reset_reenumerates = true,
+		.chatter_s = 5,
+		.chatter = "^BOOT:20272720,0,0,0,72\r\n\r\n^MODE:5,4",
+		.rssi_urc = "^RSSI:",
+		.sim_removed_urc = "^SIMST:255",
+		.has_cereg = true,
+		.vendor_cmds = sim_at_huawei_cmds,
+		.n_vendor_cmds = &sim_at_huawei_ncmds,
 	},
 };
 
@@ -57,6 +88,11 @@ const struct sim_dialect *sim_dialect_find(const char *name)
 		if (strcasecmp(name, dialects[i].name) == 0)
 			return &dialects[i];
 	return NULL;
+}
+
+const struct sim_dialect *sim_dialect_at(size_t i)
+{
+	return i < NDIALECTS ? &dialects[i] : NULL;
 }
 
 const char *sim_dialect_names(void)

@@ -1,4 +1,5 @@
-/* sim_log: the RUNDIR/sent.jsonl record of every SMS the simulated network accepted, one JSON line each. */
+/* sim_log: RUNDIR/sent.jsonl (every SMS the simulated network accepted) and RUNDIR/events.jsonl (every fault
+ * and network event), one JSON line each. */
 #include "sim_log.h"
 
 #include <errno.h>
@@ -57,14 +58,33 @@ static void iso_now(char *buf, size_t size)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
+/* One JSON line in one write(), so a reader never sees half a record; consumes `o`. */
+static int write_record(struct sim_log *log, const char *who, json_t *o)
+{
+	char *line;
+	size_t len;
+	ssize_t n;
+
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!line)
+		return -1;
+	len = strlen(line);
+	line[len] = '\n';   /* json_dumps' NUL becomes the newline: the line goes out in one write() */
+	n = write(log->fd, line, len + 1);
+	free(line);
+	if (n != (ssize_t)(len + 1)) {
+		log_warn("%s: write %s", who, log->path);
+		return -1;
+	}
+	return 0;
+}
+
 int sim_log_sent(struct sim_log *log, const char *modem, const struct sim_identity *id, const char *hex,
 		 const struct pdu_decoded *d, int mr)
 {
 	char now[80];
 	json_t *o, *concat;
-	char *line;
-	size_t len;
-	ssize_t n;
 
 	iso_now(now, sizeof(now));
 	if (d->concat.present)
@@ -85,17 +105,22 @@ int sim_log_sent(struct sim_log *log, const char *modem, const struct sim_identi
 		if (!o)
 			return -1;
 	}
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!line)
-		return -1;
-	len = strlen(line);
-	line[len] = '\n';   /* json_dumps' NUL becomes the newline: the line goes out in one write() */
-	n = write(log->fd, line, len + 1);
-	free(line);
-	if (n != (ssize_t)(len + 1)) {
-		log_warn("%s: write %s", modem, log->path);
+	return write_record(log, modem, o);
+}
+
+int sim_log_event(struct sim_log *log, const char *modem, const char *event, json_t *fields)
+{
+	char now[80];
+	json_t *o;
+
+	iso_now(now, sizeof(now));
+	o = json_pack("{s:s, s:s?, s:s}", "time", now, "modem", modem, "event", event);
+	if (!o) {
+		json_decref(fields);
 		return -1;
 	}
-	return 0;
+	if (fields)
+		json_object_update(o, fields);
+	json_decref(fields);
+	return write_record(log, modem ? modem : "gsmsim", o);
 }

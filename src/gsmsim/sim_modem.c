@@ -1,4 +1,5 @@
-/* sim_modem: one simulated modem: its pty, the byte stream state machine (command / PDU input / submitting). */
+/* sim_modem: one simulated modem's byte stream: the state machine of command lines, PDU input and
+ * submission, with the faults that hit a command (no answer, late answer, line noise, hang, +CMS ERROR). */
 #include "sim_modem.h"
 
 #include <ctype.h>
@@ -16,106 +17,133 @@
 
 #include "sim_at.h"
 #include "sim_log.h"
-#include "sim_pty.h"
+#include "sim_modem_int.h"
 
-#define LINE_MAX_BYTES 4096     /* a longer command line is discarded and answered ERROR */
-#define HEX_MAX_CHARS (PDU_HEX_MAX - 1)
-#define IN_HIGH_WATER 16384     /* read no more while this much input waits (the modem is busy) */
 #define OUT_MAX 65536           /* output nobody reads beyond this is dropped */
 
 #define CTRL_Z 0x1a
 #define ESC 0x1b
 #define BACKSPACE 0x08
 
-/*
- * command: bytes form CR-terminated AT command lines.
- * pdu_input: after AT+CMGS=<len> and "> ", hex digits until Ctrl-Z (send) or ESC (cancel).
- * submitting: the PDU is "on the network" for the latency; the modem reads nothing (bytes wait in
- *   the pty and in our input buffer) and answers +CMGS when the timer fires.
- */
-enum sim_modem_state {
-	SIM_MODEM_COMMAND,
-	SIM_MODEM_PDU_INPUT,
-	SIM_MODEM_SUBMITTING,
-};
-
-struct sim_modem {
-	char name[16];
-	enum sim_modem_state state;
-	const struct sim_dialect *dialect;
-	struct sim_at *at;
-	struct sim_pty *pty;
-	struct bufferevent *bev;
-	struct event *submit_timer;
-	struct timeval latency;
-	struct sim_log *sent_log;
-
-	char line[LINE_MAX_BYTES];
-	size_t line_len;
-	bool line_overflow;
-	char last_line[LINE_MAX_BYTES];   /* for A/ */
-
-	char hex[HEX_MAX_CHARS + 1];
-	size_t hex_len;
-	bool hex_overflow;
-	int cmgs_len;
-
-	struct pdu_decoded pending;   /* the PDU being submitted */
-	int next_mr;                  /* TP-MR the network will assign next (TS 23.040 9.2.3.6), mod 256 */
-	bool warned_output_dropped;
-};
-
 static const char *const state_names[] = {
 	[SIM_MODEM_COMMAND] = "command",
 	[SIM_MODEM_PDU_INPUT] = "pdu-input",
 	[SIM_MODEM_SUBMITTING] = "submitting",
+	[SIM_MODEM_BUSY] = "busy",
+	[SIM_MODEM_HUNG] = "hung",
+	[SIM_MODEM_BOOTING] = "booting",
+	[SIM_MODEM_ABSENT] = "absent",
 };
 
-static const char *sim_modem_state_name(enum sim_modem_state s)
+const char *sim_modem_state_name(enum sim_modem_state s)
 {
-	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+	return (unsigned)s < SIM_MODEM_NSTATES ? state_names[s] : "?";
 }
 
 static void process_input(struct sim_modem *m);
 
-/* The only place ->state changes. Reading is paused exactly while submitting. */
-static void sim_modem_enter_state(struct sim_modem *m, enum sim_modem_state next)
+static struct timeval tv_of(double s)
 {
-	static const bool allowed[3][3] = {
-		[SIM_MODEM_COMMAND] = { [SIM_MODEM_PDU_INPUT] = true },
-		[SIM_MODEM_PDU_INPUT] = { [SIM_MODEM_COMMAND] = true, [SIM_MODEM_SUBMITTING] = true },
-		[SIM_MODEM_SUBMITTING] = { [SIM_MODEM_COMMAND] = true },
-	};
+	struct timeval tv;
 
-	if (!allowed[m->state][next]) {
+	if (s < 0)
+		s = 0;
+	tv.tv_sec = (time_t)s;
+	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+	return tv;
+}
+
+double sim_modem_latency(struct sim_modem *m)
+{
+	return m->faults.latency + m->faults.jitter * sim_fault_uniform(&m->rng);
+}
+
+/*
+ * The only place ->state changes. The state's one timer is cancelled on every move and armed by the
+ * state that needs it; reading is paused exactly while submitting or busy (the bytes wait, as they do
+ * in a real modem's UART buffer), and discarded while hung or booting.
+ */
+void sim_modem_enter_state(struct sim_modem *m, enum sim_modem_state next)
+{
+#define S(x) (1u << SIM_MODEM_##x)
+	static const unsigned allowed[SIM_MODEM_NSTATES] = {
+		[SIM_MODEM_COMMAND] = S(PDU_INPUT) | S(BUSY) | S(BOOTING) | S(ABSENT),
+		[SIM_MODEM_PDU_INPUT] = S(COMMAND) | S(SUBMITTING) | S(HUNG) | S(BOOTING) | S(ABSENT),
+		[SIM_MODEM_SUBMITTING] = S(COMMAND) | S(BOOTING) | S(ABSENT),
+		[SIM_MODEM_BUSY] = S(COMMAND) | S(BOOTING) | S(ABSENT),
+		[SIM_MODEM_HUNG] = S(BOOTING) | S(ABSENT),
+		[SIM_MODEM_BOOTING] = S(COMMAND) | S(BOOTING) | S(ABSENT),
+		[SIM_MODEM_ABSENT] = S(COMMAND) | S(BOOTING),
+	};
+#undef S
+	struct timeval tv;
+
+	if (!(allowed[m->state] & (1u << next))) {
 		log_errorx("%s: bad transition %s -> %s", m->name, sim_modem_state_name(m->state),
 			   sim_modem_state_name(next));
 		return;
 	}
 	log_debug("%s: %s -> %s", m->name, sim_modem_state_name(m->state), sim_modem_state_name(next));
 	m->state = next;
+	evtimer_del(m->timer);
+	if (m->bev && (next == SIM_MODEM_SUBMITTING || next == SIM_MODEM_BUSY))
+		bufferevent_disable(m->bev, EV_READ);
+	else if (m->bev)
+		bufferevent_enable(m->bev, EV_READ);
 	switch (next) {
 	case SIM_MODEM_PDU_INPUT:
 		m->hex_len = 0;
 		m->hex_overflow = false;
 		break;
 	case SIM_MODEM_SUBMITTING:
-		bufferevent_disable(m->bev, EV_READ);
-		evtimer_add(m->submit_timer, &m->latency);
+		tv = tv_of(sim_modem_latency(m));
+		evtimer_add(m->timer, &tv);
+		break;
+	case SIM_MODEM_BUSY:
+		tv = tv_of(m->faults.late_s);
+		evtimer_add(m->timer, &tv);
+		break;
+	case SIM_MODEM_HUNG:
+		if (m->faults.hang_s > 0) {
+			tv = tv_of(m->faults.hang_s);
+			evtimer_add(m->timer, &tv);
+		}
+		break;
+	case SIM_MODEM_BOOTING:
+		/* a short pause first, so the OK of AT+CFUN=1,1 leaves before the port goes */
+		tv = tv_of(m->dialect->reset_reenumerates && m->bev ? 0.05 : m->faults.boot_s);
+		evtimer_add(m->timer, &tv);
+		break;
+	case SIM_MODEM_ABSENT:
+		if (m->replug_after_timer) {
+			tv = tv_of(m->faults.boot_s);
+			evtimer_add(m->timer, &tv);
+		}
 		break;
 	case SIM_MODEM_COMMAND:
-		bufferevent_enable(m->bev, EV_READ);
+	case SIM_MODEM_NSTATES:
 		break;
 	}
 }
 
+void sim_modem_event(struct sim_modem *m, const char *event, json_t *fields)
+{
+	log_info("%s: %s", m->name, event);
+	sim_log_event(m->event_log, m->name, event, fields);
+}
+
 /* Every byte the modem says goes out here; at debug level each reply is logged, escaped. */
-static void say(struct sim_modem *m, struct evbuffer *reply)
+void sim_modem_say(struct sim_modem *m, struct evbuffer *reply)
 {
 	size_t n = evbuffer_get_length(reply);
+	struct evbuffer *out;
 
 	if (n == 0)
 		return;
+	if (!m->bev) {
+		evbuffer_drain(reply, n);
+		return;
+	}
 	if (log_enabled(LOG_LEVEL_DEBUG)) {
 		char esc[512];
 		size_t k = 0;
@@ -133,6 +161,14 @@ static void say(struct sim_modem *m, struct evbuffer *reply)
 		esc[k] = '\0';
 		log_debug("%s: -> %s", m->name, esc);
 	}
+	/* Nobody has read our output for a long time: a real modem's buffer would have overflowed too. */
+	out = bufferevent_get_output(m->bev);
+	if (evbuffer_get_length(out) > OUT_MAX) {
+		if (!m->warned_output_dropped)
+			log_warnx("%s: nobody reads the port: dropping output", m->name);
+		m->warned_output_dropped = true;
+		evbuffer_drain(out, evbuffer_get_length(out));
+	}
 	bufferevent_write_buffer(m->bev, reply);
 }
 
@@ -143,8 +179,24 @@ static void say_str(struct sim_modem *m, const char *s)
 	if (!b)
 		return;
 	evbuffer_add(b, s, strlen(s));
-	say(m, b);
+	sim_modem_say(m, b);
 	evbuffer_free(b);
+}
+
+void sim_modem_flush_urc(struct sim_modem *m, bool mid_cmgs)
+{
+	struct evbuffer *urc = sim_at_urc(m->at);
+
+	if (evbuffer_get_length(urc) == 0 || !m->bev)
+		return;
+	if (m->state == SIM_MODEM_COMMAND && m->line_len == 0) {
+		sim_modem_say(m, urc);
+	} else if (mid_cmgs && (m->state == SIM_MODEM_PDU_INPUT || m->state == SIM_MODEM_SUBMITTING) &&
+		   sim_fault_roll(&m->rng, m->faults.urc_cmgs_p)) {
+		/* Real modems do this: a +CMTI between "> " and +CMGS. A driver must not take it as the answer. */
+		sim_modem_event(m, "urc_in_cmgs", json_pack("{s:s}", "state", sim_modem_state_name(m->state)));
+		sim_modem_say(m, urc);
+	}
 }
 
 static void echo_byte(struct sim_modem *m, unsigned char b)
@@ -162,18 +214,85 @@ static void mask_number(const char *num, char *buf, size_t size)
 		buf[i] = '*';
 }
 
+/* A one-shot armed by "fault N ..." wins; else the probability decides. */
+static bool fault_hits(struct sim_modem *m, int *armed, double p)
+{
+	if (*armed > 0) {
+		(*armed)--;
+		return true;
+	}
+	return sim_fault_roll(&m->rng, p);
+}
+
+void sim_modem_add_garbage(struct sim_modem *m, struct evbuffer *out)
+{
+	int n = 4 + (int)(sim_fault_uniform(&m->rng) * 24);
+
+	/* line noise: high bytes and control characters, never a CR LF that would make it a line */
+	for (int i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)(sim_fault_uniform(&m->rng) * 256);
+		if (b == '\r' || b == '\n')
+			b = 0xff;
+		evbuffer_add(out, &b, 1);
+	}
+	m->count.garbage++;
+	sim_modem_event(m, "garbage", json_pack("{s:i}", "bytes", n));
+}
+
+/*
+ * What naive drivers trip over: an unsolicited line between a command's information text and its
+ * final result ("+CSQ: 20,0", "^RSSI:20", "OK"), as Huawei sticks do. The URC queue goes in if it has
+ * anything; else the dialect's signal URC is made up for the occasion.
+ */
+static void interleave_urc(struct sim_modem *m, struct evbuffer *reply)
+{
+	struct evbuffer *urc = sim_at_urc(m->at), *out;
+	size_t n = evbuffer_get_length(reply), cut;
+	const char *p;
+
+	if (n < 4 || (evbuffer_get_length(urc) == 0 && !m->dialect->rssi_urc))
+		return;
+	/* the final result code is the last "\r\n<code>\r\n" */
+	p = (const char *)evbuffer_pullup(reply, -1);
+	for (cut = n - 3; cut > 0 && !(p[cut] == '\r' && p[cut + 1] == '\n'); cut--)
+		;
+	out = evbuffer_new();
+	if (!out)
+		return;
+	evbuffer_add(out, p, cut);
+	if (evbuffer_get_length(urc) > 0)
+		evbuffer_add_buffer(out, urc);
+	else
+		evbuffer_add_printf(out, "\r\n%s%d\r\n", m->dialect->rssi_urc, sim_at_signal(m->at));
+	evbuffer_add(out, p + cut, n - cut);
+	evbuffer_drain(reply, n);
+	evbuffer_add_buffer(reply, out);
+	evbuffer_free(out);
+	sim_modem_event(m, "urc_interleaved", json_pack("{s:s}", "command", m->last_line));
+}
+
 static void run_line(struct sim_modem *m)
 {
-	struct evbuffer *reply = evbuffer_new();
+	struct evbuffer *reply;
 	enum sim_at_result r;
 	int len = 0;
 
-	if (!reply)
-		return;
 	m->line[m->line_len] = '\0';
 	log_debug("%s: <- %s", m->name, m->line);
 	if (m->line_len > 0 && !m->line_overflow)
 		memcpy(m->last_line, m->line, m->line_len + 1);
+	if (m->line_len > 0 && !m->line_overflow &&
+	    fault_hits(m, &m->faults.next_noanswer, m->faults.noanswer_p)) {
+		m->count.noanswer++;
+		sim_modem_event(m, "noanswer", json_pack("{s:s}", "command", m->line));
+		m->line_len = 0;
+		return;
+	}
+	reply = evbuffer_new();
+	if (!reply)
+		return;
+	if (m->line_len > 0 && fault_hits(m, &m->faults.next_garbage, m->faults.garbage_p))
+		sim_modem_add_garbage(m, reply);
 	if (m->line_overflow) {
 		log_warnx("%s: command line longer than %d bytes discarded", m->name, LINE_MAX_BYTES);
 		sim_at_final_error(m->at, reply);
@@ -183,14 +302,37 @@ static void run_line(struct sim_modem *m)
 	}
 	m->line_len = 0;
 	m->line_overflow = false;
-	if (r == SIM_AT_PROMPT) {
+	switch (r) {
+	case SIM_AT_PROMPT:
 		/* TS 27.005 3.5.1: the prompt is <CR><LF><greater_than><space>. */
 		evbuffer_add(reply, "\r\n> ", 4);
 		m->cmgs_len = len;
 		sim_modem_enter_state(m, SIM_MODEM_PDU_INPUT);
+		sim_modem_say(m, reply);
+		sim_modem_flush_urc(m, true);
+		break;
+	case SIM_AT_REBOOT:
+		sim_modem_say(m, reply);
+		sim_modem_start_reboot(m, "AT+CFUN=1,1");
+		break;
+	case SIM_AT_DONE:
+		if (evbuffer_get_length(reply) > 0 && sim_fault_roll(&m->rng, m->faults.urc_interleave_p))
+			interleave_urc(m, reply);
+		if (evbuffer_get_length(reply) > 0 && fault_hits(m, &m->faults.next_late, m->faults.late_p)) {
+			m->count.late++;
+			sim_modem_event(m, "late", json_pack("{s:s, s:f}", "command", m->last_line, "delay",
+							     m->faults.late_s));
+			evbuffer_add_buffer(m->held, reply);
+			sim_modem_enter_state(m, SIM_MODEM_BUSY);
+			break;
+		}
+		sim_modem_say(m, reply);
+		break;
 	}
-	say(m, reply);
 	evbuffer_free(reply);
+	if (m->state == SIM_MODEM_COMMAND && !TAILQ_EMPTY(&m->inbound))
+		sim_modem_deliver_pending(m);   /* AT+CMGD may have made room */
+	sim_modem_update_timers(m, false);    /* AT^CURC may have switched the chatter */
 }
 
 static void cms_error(struct sim_modem *m, int code)
@@ -200,7 +342,7 @@ static void cms_error(struct sim_modem *m, int code)
 	if (!reply)
 		return;
 	sim_at_final_cms(m->at, code, reply);
-	say(m, reply);
+	sim_modem_say(m, reply);
 	evbuffer_free(reply);
 }
 
@@ -212,6 +354,24 @@ static void submit(struct sim_modem *m)
 	unsigned v;
 
 	m->hex[m->hex_len] = '\0';
+	if (m->cmgs_len == 0) {
+		/* text mode: the modem builds the PDU itself; from here on it is the same submission */
+		char built[PDU_HEX_MAX];
+		int cms = m->hex_overflow ? SIM_CMS_INVALID_TEXT_PARAM
+					  : sim_at_text_submit(m->at, m->hex, built, sizeof(built));
+		log_debug("%s: <- text (%zu bytes)", m->name, m->hex_len);
+		if (cms) {
+			log_info("%s: AT+CMGS (text mode): +CMS ERROR %d", m->name, cms);
+			cms_error(m, cms);
+			sim_modem_enter_state(m, SIM_MODEM_COMMAND);
+			return;
+		}
+		m->hex_len = strlen(built);
+		memcpy(m->hex, built, m->hex_len + 1);
+		if (pdu_decode_submit(m->hex, true, &m->pending) != PDU_OK)
+			goto bad;
+		goto decoded;
+	}
 	log_debug("%s: <- PDU %s (length %d)", m->name, m->hex, m->cmgs_len);
 	if (m->hex_overflow || m->hex_len < 2 || m->hex_len % 2 != 0 || sscanf(m->hex, "%2x", &v) != 1) {
 		log_info("%s: AT+CMGS: PDU is not hex octets: +CMS ERROR 304", m->name);
@@ -230,12 +390,26 @@ static void submit(struct sim_modem *m)
 		log_info("%s: AT+CMGS: undecodable SUBMIT (%s): +CMS ERROR 304", m->name, pdu_strerror(err));
 		goto bad;
 	}
+decoded:
 	blocked = sim_at_submit_blocked(m->at);
 	if (blocked) {
-		log_info("%s: AT+CMGS: radio off: +CMS ERROR %d", m->name, blocked);
+		log_info("%s: AT+CMGS: not registered: +CMS ERROR %d", m->name, blocked);
 		cms_error(m, blocked);
 		sim_modem_enter_state(m, SIM_MODEM_COMMAND);
 		return;
+	}
+	if (fault_hits(m, &m->faults.next_hang, m->faults.hang_p)) {
+		m->count.hangs++;
+		sim_modem_event(m, "hang", json_pack("{s:s}", "to", m->pending.addr));
+		sim_modem_enter_state(m, SIM_MODEM_HUNG);
+		return;
+	}
+	m->submit_cms = 0;
+	if (m->faults.next_cms > 0) {
+		m->submit_cms = m->faults.next_cms;
+		m->faults.next_cms = 0;
+	} else if (m->faults.n_cms_codes > 0 && sim_fault_roll(&m->rng, m->faults.cms_p)) {
+		m->submit_cms = m->faults.cms_codes[(int)(sim_fault_uniform(&m->rng) * m->faults.n_cms_codes)];
 	}
 	sim_modem_enter_state(m, SIM_MODEM_SUBMITTING);
 	return;
@@ -244,21 +418,67 @@ bad:
 	sim_modem_enter_state(m, SIM_MODEM_COMMAND);
 }
 
-static void on_submitted(evutil_socket_t fd, short what, void *arg)
+static void on_submitted(struct sim_modem *m)
 {
-	struct sim_modem *m = arg;
 	char masked[64], reply[48];
 	int mr = m->next_mr;
 
+	if (m->submit_cms) {
+		/* The network refused it (RP-ERROR): the modem reports the cause; nothing was sent. */
+		m->count.cms_errors++;
+		sim_modem_event(m, "cms_error", json_pack("{s:i, s:s}", "code", m->submit_cms, "to", m->pending.addr));
+		cms_error(m, m->submit_cms);
+		sim_modem_enter_state(m, SIM_MODEM_COMMAND);
+		return;
+	}
 	m->next_mr = (m->next_mr + 1) & 0xff;
+	snprintf(m->mr_to[mr], sizeof(m->mr_to[mr]), "%.23s", m->pending.addr);
 	/* The record is on disk before +CMGS leaves, so whoever saw +CMGS finds the line. */
 	sim_log_sent(m->sent_log, m->name, sim_at_identity(m->at), m->hex, &m->pending, mr);
+	m->count.sent++;
 	mask_number(m->pending.addr, masked, sizeof(masked));
 	log_info("%s: SMS to %s submitted, mr %d (%s%s)", m->name, masked, mr,
 		 pdu_encoding_name(m->pending.encoding), m->pending.concat.present ? ", part of a set" : "");
 	snprintf(reply, sizeof(reply), "\r\n+CMGS: %d\r\n\r\nOK\r\n", mr);
 	say_str(m, reply);
 	sim_modem_enter_state(m, SIM_MODEM_COMMAND);
+	sim_modem_submitted(m, mr);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_modem *m = arg;
+	char err[128];
+
+	switch (m->state) {
+	case SIM_MODEM_SUBMITTING:
+		on_submitted(m);
+		break;
+	case SIM_MODEM_BUSY:
+		sim_modem_say(m, m->held);
+		sim_modem_enter_state(m, SIM_MODEM_COMMAND);
+		break;
+	case SIM_MODEM_HUNG:
+		sim_modem_start_reboot(m, "hang watchdog");
+		return;
+	case SIM_MODEM_BOOTING:
+		if (m->dialect->reset_reenumerates && m->bev) {
+			/* USB modems drop off the bus while they reset and come back as a new tty. */
+			sim_modem_close_port(m);
+			m->replug_after_timer = true;
+			sim_modem_enter_state(m, SIM_MODEM_ABSENT);
+		} else {
+			sim_modem_boot_done(m);
+		}
+		return;
+	case SIM_MODEM_ABSENT:
+		m->replug_after_timer = false;
+		if (sim_modem_replug(m, err, sizeof(err)) < 0)
+			log_warnx("%s: replug: %s", m->name, err);
+		return;
+	default:
+		return;
+	}
 	process_input(m);
 }
 
@@ -304,8 +524,13 @@ static void feed_pdu(struct sim_modem *m, unsigned char b)
 	}
 	if (sim_at_echo(m->at) && m->dialect->cmgs_echo_pdu)
 		echo_byte(m, b);
-	if (b == '\r' || b == '\n')
+	if (m->cmgs_len == 0 && b == '\r') {
+		/* text mode: a CR is a line break in the text, and TS 27.005 3.5.1 prompts again */
+		say_str(m, "\r\n> ");
+		b = '\n';
+	} else if (b == '\r' || b == '\n') {
 		return;   /* some drivers end the PDU line before the Ctrl-Z */
+	}
 	if (m->hex_len < HEX_MAX_CHARS)
 		m->hex[m->hex_len++] = (char)b;
 	else
@@ -315,13 +540,24 @@ static void feed_pdu(struct sim_modem *m, unsigned char b)
 /* Consume buffered input until it is gone or the modem turns busy (the rest waits for the answer). */
 static void process_input(struct sim_modem *m)
 {
-	struct evbuffer *in = bufferevent_get_input(m->bev);
+	struct evbuffer *in;
 
-	while (m->state != SIM_MODEM_SUBMITTING && evbuffer_get_length(in) > 0) {
-		size_t len = evbuffer_get_contiguous_space(in), used = 0;
-		unsigned char *p = evbuffer_pullup(in, (ev_ssize_t)len);
+	if (!m->bev)
+		return;
+	in = bufferevent_get_input(m->bev);
+	while (evbuffer_get_length(in) > 0) {
+		size_t len, used = 0;
+		unsigned char *p;
 
-		while (used < len && m->state != SIM_MODEM_SUBMITTING) {
+		if (m->state == SIM_MODEM_HUNG || m->state == SIM_MODEM_BOOTING) {
+			evbuffer_drain(in, evbuffer_get_length(in));   /* nobody is listening */
+			break;
+		}
+		if (m->state != SIM_MODEM_COMMAND && m->state != SIM_MODEM_PDU_INPUT)
+			break;
+		len = evbuffer_get_contiguous_space(in);
+		p = evbuffer_pullup(in, (ev_ssize_t)len);
+		while (used < len && (m->state == SIM_MODEM_COMMAND || m->state == SIM_MODEM_PDU_INPUT)) {
 			unsigned char b = p[used++];
 			if (m->state == SIM_MODEM_COMMAND)
 				feed_command(m, b);
@@ -330,22 +566,12 @@ static void process_input(struct sim_modem *m)
 		}
 		evbuffer_drain(in, used);
 	}
+	sim_modem_flush_urc(m, false);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-	struct sim_modem *m = arg;
-	struct evbuffer *out = bufferevent_get_output(bev);
-	size_t pending = evbuffer_get_length(out);
-
-	/* Nobody has read our replies for a long time: a real modem's buffer would have overflowed too. */
-	if (pending > OUT_MAX) {
-		if (!m->warned_output_dropped)
-			log_warnx("%s: nobody reads the port: dropping %zu bytes of output", m->name, pending);
-		m->warned_output_dropped = true;
-		evbuffer_drain(out, pending);
-	}
-	process_input(m);
+	process_input(arg);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -354,38 +580,45 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 	/* With our own slave fd open the master should never see EOF/EIO; log it and keep going. */
 	log_warn("%s: pty event 0x%x", m->name, what);
-	if (m->state != SIM_MODEM_SUBMITTING)
+	if (m->state != SIM_MODEM_SUBMITTING && m->state != SIM_MODEM_BUSY)
 		bufferevent_enable(bev, EV_READ);
+}
+
+void sim_modem_set_callbacks(struct sim_modem *m)
+{
+	bufferevent_setcb(m->bev, on_read, NULL, on_event, m);
 }
 
 struct sim_modem *sim_modem_new(struct event_base *base, const struct sim_modem_config *cfg)
 {
 	struct sim_modem *m = calloc(1, sizeof(*m));
 	struct sim_identity id;
-	char link[PATH_MAX];
 
 	if (!m)
 		return NULL;
 	snprintf(m->name, sizeof(m->name), "modem%u", cfg->index);
+	m->index = cfg->index;
+	m->seed = cfg->seed;
+	m->base = base;
 	m->state = SIM_MODEM_COMMAND;
 	m->dialect = cfg->dialect;
-	m->latency = cfg->latency;
 	m->sent_log = cfg->sent_log;
+	m->event_log = cfg->event_log;
+	sim_fault_defaults(&m->faults, cfg->dialect->chatter_s);
+	m->faults.latency = cfg->latency;
+	m->rng = sim_fault_seed(cfg->seed, cfg->index);
+	TAILQ_INIT(&m->inbound);
+	LIST_INIT(&m->reports);
+	snprintf(m->link, sizeof(m->link), "%s/%s", cfg->rundir, m->name);
 	sim_dialect_identity(cfg->dialect, cfg->index, cfg->seed, &id);
 	m->at = sim_at_new(m->name, cfg->dialect, &id);
-	snprintf(link, sizeof(link), "%s/%s", cfg->rundir, m->name);
-	m->pty = sim_pty_open(link);
-	if (!m->at || !m->pty)
+	m->timer = evtimer_new(base, on_timer, m);
+	m->held = evbuffer_new();
+	if (!m->at || !m->timer || !m->held || sim_modem_open_port(m) < 0)
 		goto fail;
-	m->bev = bufferevent_socket_new(base, sim_pty_master_fd(m->pty), 0);
-	m->submit_timer = evtimer_new(base, on_submitted, m);
-	if (!m->bev || !m->submit_timer)
-		goto fail;
-	bufferevent_setcb(m->bev, on_read, NULL, on_event, m);
-	bufferevent_setwatermark(m->bev, EV_READ, 0, IN_HIGH_WATER);
-	bufferevent_enable(m->bev, EV_READ | EV_WRITE);
+	sim_modem_update_timers(m, false);
 	log_debug("%s: %s, IMEI %s, ICCID %s on %s", m->name, cfg->dialect->name, id.imei, id.iccid,
-		  sim_pty_slave_name(m->pty));
+		  sim_modem_tty(m));
 	return m;
 fail:
 	log_warnx("%s: cannot set up", m->name);
@@ -397,14 +630,14 @@ void sim_modem_free(struct sim_modem *m)
 {
 	if (!m)
 		return;
-	if (m->submit_timer)
-		event_free(m->submit_timer);
-	if (m->bev)
-		bufferevent_free(m->bev);
-	sim_pty_close(m->pty);
+	sim_modem_net_free(m);
+	if (m->timer)
+		event_free(m->timer);
+	sim_modem_close_port(m);
+	if (m->held)
+		evbuffer_free(m->held);
 	sim_at_free(m->at);
 	free(m);
 }
 
 const char *sim_modem_name(const struct sim_modem *m) { return m->name; }
-const char *sim_modem_tty(const struct sim_modem *m) { return sim_pty_slave_name(m->pty); }

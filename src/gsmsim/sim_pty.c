@@ -25,7 +25,23 @@ struct sim_pty {
 	char link[PATH_MAX];
 };
 
-struct sim_pty *sim_pty_open(const char *link_path)
+static int open_master(char *name, size_t size)
+{
+	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_warn("posix_openpt");
+		return -1;
+	}
+	if (grantpt(fd) < 0 || unlockpt(fd) < 0 || ptsname_r(fd, name, size) != 0) {
+		log_warn("grantpt/unlockpt/ptsname");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct sim_pty *sim_pty_open(const char *link_path, const char *avoid)
 {
 	struct sim_pty *pty = calloc(1, sizeof(*pty));
 	struct termios tio;
@@ -34,15 +50,17 @@ struct sim_pty *sim_pty_open(const char *link_path)
 	if (!pty)
 		return NULL;
 	pty->master = pty->slave = -1;
-	pty->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (pty->master < 0) {
-		log_warn("posix_openpt");
+	pty->master = open_master(pty->slave_name, sizeof(pty->slave_name));
+	if (pty->master < 0)
 		goto fail;
-	}
-	if (grantpt(pty->master) < 0 || unlockpt(pty->master) < 0 ||
-	    ptsname_r(pty->master, pty->slave_name, sizeof(pty->slave_name)) != 0) {
-		log_warn("grantpt/unlockpt/ptsname");
-		goto fail;
+	/* The kernel hands out the lowest free pts number, which may be the one just closed; a modem
+	 * that re-enumerates must come back under another name, so hold that one while taking the next. */
+	if (avoid && strcmp(pty->slave_name, avoid) == 0) {
+		int first = pty->master;
+		pty->master = open_master(pty->slave_name, sizeof(pty->slave_name));
+		close(first);
+		if (pty->master < 0)
+			goto fail;
 	}
 	pty->slave = open(pty->slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (pty->slave < 0) {

@@ -4,8 +4,9 @@
 
 struct sim_pty;
 
-/* Creates a pty whose slave is raw and linked as `link_path`. NULL (logged) on failure. */
-struct sim_pty *sim_pty_open(const char *link_path);
+/* Creates a pty whose slave is raw and linked as `link_path` (an old link there is replaced), with a
+ * slave name other than `avoid` (NULL: any). NULL (logged) on failure. */
+struct sim_pty *sim_pty_open(const char *link_path, const char *avoid);
 /* Removes the symlink and closes both sides. */
 void sim_pty_close(struct sim_pty *pty);
 

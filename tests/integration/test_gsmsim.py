@@ -104,7 +104,7 @@ class Port:
                 if not select.select([], [self.fd], [], max(0.0, end - time.monotonic()))[1]:
                     raise AssertionError("port not writable: is gsmsim reading?")
 
-    def read_until(self, pattern=FINAL, timeout=3.0):
+    def read_until(self, pattern=FINAL, timeout=10.0):
         buf = b""
         end = time.monotonic() + timeout
         while not pattern.search(buf):
@@ -125,7 +125,7 @@ class Port:
                 buf += os.read(self.fd, 4096)
         return buf
 
-    def cmd(self, line, timeout=3.0):
+    def cmd(self, line, timeout=10.0):
         self.write(line + b"\r")
         return self.read_until(timeout=timeout)
 
@@ -241,7 +241,7 @@ def test_several_commands_on_one_line(port):
     assert port.value(b"AT+CMGF?") == "+CMGF: 1"
 
 
-def send_pdu(port, pdu=HELLO_PDU, length=HELLO_LEN, timeout=3.0):
+def send_pdu(port, pdu=HELLO_PDU, length=HELLO_LEN, timeout=10.0):
     assert port.cmd(b"AT+CMGS=%d" % length) == b"\r\n> "
     port.write(pdu + b"\x1a")
     return port.read_until(timeout=timeout)
@@ -287,9 +287,40 @@ def test_cmgs_esc_cancels(sim, port):
     assert sim.sent() == []
 
 
-def test_cmgs_text_mode_not_simulated(port):
-    assert port.cmd(b"AT+CMGF=1") == b"\r\nOK\r\n"
-    assert port.cmd(b"AT+CMGS=\"+46708251358\"").endswith(b"ERROR\r\n")
+def test_cmgs_text_mode(sim, port):
+    # TS 27.005 3.5.1 text mode: AT+CMGS=<da>, "> ", the text, Ctrl-Z; a CR in the text prompts again
+    assert port.cmd(b"AT+CMGF=1;+CMEE=1") == b"\r\nOK\r\n"
+    assert port.cmd(b'AT+CMGS="+46708251358"') == b"\r\n> "
+    port.write(b"hello\r")
+    assert port.read_until(re.compile(rb"> $")) == b"\r\n> "
+    port.write(b"text mode\x1a")
+    assert re.fullmatch(rb"\r\n\+CMGS: \d+\r\n\r\nOK\r\n", port.read_until())
+    # the UCS2 character set: number and text as hex of UTF-16
+    assert port.cmd(b'AT+CSCS="UCS2"') == b"\r\nOK\r\n"
+    da = "+46708251358".encode("utf-16-be").hex().upper().encode()
+    assert port.cmd(b'AT+CMGS="' + da + b'"') == b"\r\n> "
+    port.write("Привет".encode("utf-16-be").hex().encode() + b"\x1a")
+    assert re.fullmatch(rb"\r\n\+CMGS: \d+\r\n\r\nOK\r\n", port.read_until())
+    # more than one SMS worth of text is refused: text mode does not concatenate
+    assert port.cmd(b'AT+CSCS="GSM"') == b"\r\nOK\r\n"
+    assert port.cmd(b'AT+CMGS="+46708251358"') == b"\r\n> "
+    port.write(b"x" * 161 + b"\x1a")
+    assert port.read_until() == b"\r\n+CMS ERROR: 305\r\n"
+    assert port.cmd(b'AT+CMGS="+46708251358"') == b"\r\n> "
+    port.write(b"never sent\x1b")
+    assert port.read_until() == b"\r\nOK\r\n"
+    sent = sim.sent()
+    assert [(r["to"], r["text"], r["encoding"]) for r in sent] == [
+        ("+46708251358", "hello\ntext mode", "gsm7"), ("+46708251358", "Привет", "ucs2")]
+    # the PDU a text-mode send produced is one a PDU-mode client could have given
+    assert sent[0]["pdu"].startswith("00") and sent[0]["srr"] is False
+    # +CSMP <fo> 49 = SUBMIT + relative VP + TP-SRR; <vp> 167 = 24 h (TS 23.040 9.2.3.12.1)
+    assert port.cmd(b"AT+CSMP=49,167,0,0") == b"\r\nOK\r\n"
+    assert port.cmd(b'AT+CMGS="+46708251358"') == b"\r\n> "
+    port.write(b"report me\x1a")
+    assert re.fullmatch(rb"\r\n\+CMGS: \d+\r\n\r\nOK\r\n", port.read_until())
+    last = sim.sent()[-1]
+    assert last["srr"] is True and last["validity_minutes"] == 1440 and last["text"] == "report me"
 
 
 def test_input_split_byte_by_byte(sim, port):

@@ -1015,6 +1015,74 @@ static void test_list(void **state)
 	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 0);
 }
 
+static void test_expire(void **state)
+{
+	struct fx *f = *state;
+	struct store_new_msg m[3] = { nm("+447700900001", LANE_OTP, 1), nm("+447700900002", LANE_OTP, 1),
+				      nm("+447700900003", LANE_NORMAL, 1) };
+	int64_t ids[3];
+	struct tl t = { 0 };
+	m[0].expires_ms = 5000;    /* due */
+	m[1].expires_ms = 50000;   /* not yet */
+	m[2].expires_ms = 0;       /* never */
+	assert_int_equal(store_enqueue(f->st, m, 3, ids), 0);
+	int64_t sending = add(f->st, LANE_OTP, 1);
+	assert_int_equal(store_transition(f->st, sending, MSG_QUEUED, MSG_SENDING, "a1", NULL, 2000), 0);
+
+	assert_int_equal(store_expire(f->st, 4999), 0);
+	assert_int_equal(store_expire(f->st, 6000), 1);
+	assert_int_equal(state_of(f->st, ids[0]), MSG_EXPIRED);
+	assert_int_equal(state_of(f->st, ids[1]), MSG_QUEUED);
+	assert_int_equal(state_of(f->st, ids[2]), MSG_QUEUED);
+	assert_int_equal(state_of(f->st, sending), MSG_SENDING);   /* only queued ones: a send in flight runs on */
+	assert_int_equal(store_timeline(f->st, ids[0], tl_cb, &t), 1);
+	assert_int_equal(t.ev[0].to, MSG_EXPIRED);
+	assert_int_equal(store_expire(f->st, 6000), 0);
+	assert_int_equal(store_expire(f->st, 1000000), 1);
+}
+
+struct usage { char route[8][16]; int64_t n[8]; int count; };
+
+static int usage_cb(void *arg, const char *route, int64_t segments)
+{
+	struct usage *u = arg;
+	snprintf(u->route[u->count], sizeof(u->route[0]), "%s", route);
+	u->n[u->count++] = segments;
+	return 0;
+}
+
+static int64_t usage_of(struct usage *u, const char *route)
+{
+	for (int i = 0; i < u->count; i++)
+		if (strcmp(u->route[i], route) == 0)
+			return u->n[i];
+	return 0;
+}
+
+static void test_route_usage(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add(f->st, LANE_NORMAL, 2), b = add(f->st, LANE_NORMAL, 1), c = add(f->st, LANE_NORMAL, 1);
+	struct usage u = { .count = 0 };
+
+	assert_int_equal(store_transition(f->st, a, MSG_QUEUED, MSG_SENDING, "sim1", NULL, 100), 0);
+	assert_int_equal(store_record_part(f->st, a, 1, 7, "sim1", 1000), 0);
+	assert_int_equal(store_record_part(f->st, a, 2, 8, "sim1", 2000), 0);
+	assert_int_equal(store_transition(f->st, b, MSG_QUEUED, MSG_SENDING, "sim2", NULL, 100), 0);
+	assert_int_equal(store_record_part(f->st, b, 1, 9, "sim2", 3000), 0);
+	assert_int_equal(store_transition(f->st, c, MSG_QUEUED, MSG_SENDING, "sim2", NULL, 100), 0);
+	assert_int_equal(store_record_part(f->st, c, 1, -1, "sim2", 3000), 0);   /* handed, no MR: not counted */
+
+	assert_int_equal(store_route_usage(f->st, 0, usage_cb, &u), 2);
+	assert_int_equal(usage_of(&u, "sim1"), 2);
+	assert_int_equal(usage_of(&u, "sim2"), 1);
+	u.count = 0;
+	assert_int_equal(store_route_usage(f->st, 1500, usage_cb, &u), 2);
+	assert_int_equal(usage_of(&u, "sim1"), 1);
+	u.count = 0;
+	assert_int_equal(store_route_usage(f->st, 5000, usage_cb, &u), 0);
+}
+
 #define BOTH(fn)                                                                              \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
@@ -1024,6 +1092,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		BOTH(test_enqueue_ids),
+		BOTH(test_expire),
+		BOTH(test_route_usage),
 		BOTH(test_enqueue_rejects_bad),
 		BOTH(test_get_fields),
 		BOTH(test_pending_order),

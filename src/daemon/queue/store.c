@@ -261,3 +261,16 @@ int store_list(struct store *st, const struct store_filter *f, store_msg_cb *cb,
 	}
 	return st->be->list(st->data, f, cb, arg);
 }
+
+int store_expire(struct store *st, int64_t now_ms)
+{
+	int n = st->be->expire(st->data, now_ms);
+	if (n > 0)
+		log_info("store: %d queued message(s) expired (ttl passed before sending)", n);
+	return n;
+}
+
+int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, void *arg)
+{
+	return st->be->route_usage(st->data, since_ms, cb, arg);
+}

@@ -147,6 +147,16 @@ int store_record_part(struct store *st, int64_t id, int seq, int mr, const char 
 
 int store_counts(struct store *st, struct store_counts *out);
 
+/* Queued messages whose expires_ms has passed become `expired` (with a timeline row), in one
+ * transaction. Returns how many, or -1. */
+int store_expire(struct store *st, int64_t now_ms);
+
+/* Segments each route got onto the network (parts with a message reference) since since_ms:
+ * quota counters are rebuilt from this at start-up, so they survive restarts without a write per
+ * send. cb(route, segments) once per route; returns the number of routes or -1. */
+typedef int store_usage_cb(void *arg, const char *route, int64_t segments);
+int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, void *arg);
+
 /* One recorded state change of a message, oldest first: its timeline (created_ms is the start).
  * route/error are NULL when the transition did not set them; valid only during the callback. */
 struct store_event {

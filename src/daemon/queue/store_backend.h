@@ -40,6 +40,8 @@ struct store_backend {
 			struct store_idem *out);
 	int (*idem_purge)(void *be, int64_t before_ms);
 	int (*list)(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg);
+	int (*expire)(void *be, int64_t now_ms);
+	int (*route_usage)(void *be, int64_t since_ms, store_usage_cb *cb, void *arg);
 };
 
 extern const struct store_backend store_backend_sqlite;

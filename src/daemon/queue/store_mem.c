@@ -295,7 +295,7 @@ static int mem_record_part(void *be, int64_t id, int seq, int mr, const char *ro
 	store_copy_field(p->route, sizeof(p->route), route);
 	/* counted, not incremented, exactly as the sqlite backend does */
 	for (int i = 0; i < mm->m.nparts; i++)
-		sent += mm->parts[i].mr >= 0 && mm->parts[i].attempt == mm->m.attempts;
+		sent += mm->parts[i].seq > 0 && mm->parts[i].attempt == mm->m.attempts;   /* mr -1: handed, no MR yet */
 	mm->m.parts_sent = sent;
 	mm->m.updated_ms = now_ms;
 	return 0;
@@ -392,7 +392,59 @@ static int mem_list(void *be, const struct store_filter *f, store_msg_cb *cb, vo
 	return (int)n;
 }
 
+static int mem_expire(void *be, int64_t now_ms)
+{
+	struct mem *s = be;
+	int n = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct store_msg *m = &s->msgs[i].m;
+		if (m->state != MSG_QUEUED || m->expires_ms <= 0 || m->expires_ms > now_ms)
+			continue;
+		if (mem_transition(s, m->id, MSG_QUEUED, MSG_EXPIRED, NULL, "ttl passed before sending", now_ms) == -1)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+static int mem_route_usage(void *be, int64_t since_ms, store_usage_cb *cb, void *arg)
+{
+	struct mem *s = be;
+	struct usage { char route[STORE_ROUTE_MAX]; int64_t n; } *u = NULL;
+	size_t nu = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		for (int k = 0; k < s->msgs[i].m.nparts; k++) {
+			const struct mem_part *p = &s->msgs[i].parts[k];
+			size_t j;
+			if (p->mr < 0 || p->sent_ms < since_ms)
+				continue;
+			for (j = 0; j < nu && strcmp(u[j].route, p->route) != 0; j++)
+				;
+			if (j == nu) {
+				struct usage *g = realloc(u, (nu + 1) * sizeof(*u));
+				if (!g) {
+					free(u);
+					return -1;
+				}
+				u = g;
+				store_copy_field(u[nu].route, sizeof(u[nu].route), p->route);
+				u[nu++].n = 0;
+			}
+			u[j].n++;
+		}
+	}
+	for (size_t j = 0; j < nu; j++, rc++)
+		if (cb(arg, u[j].route, u[j].n))
+			break;
+	free(u);
+	return rc;
+}
+
 const struct store_backend store_backend_mem = {
+	.expire = mem_expire,
+	.route_usage = mem_route_usage,
 	.name = "mem",
 	.open = mem_open,
 	.close = mem_close,

@@ -83,6 +83,9 @@ static const char *const migrations[] = {
 	"  created_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (owner, key)) WITHOUT ROWID;"
 	"CREATE INDEX idempotency_created ON idempotency(created_ms);",
+
+	/* 4: the expiry sweep finds due queued rows without scanning the whole queue */
+	"CREATE INDEX messages_expiry ON messages(state, expires_ms) WHERE expires_ms > 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -446,6 +449,69 @@ fail:
 	return -1;
 }
 
+static int sq_expire(void *be, int64_t now_ms)
+{
+	static const char *const sql[2] = {
+		"INSERT INTO events (message_id, from_state, to_state, route, error, at_ms)"
+		" SELECT id, 'queued', 'expired', NULL, ?2, ?1 FROM messages"
+		" WHERE state = 'queued' AND expires_ms > 0 AND expires_ms <= ?1",
+		"UPDATE messages SET state = 'expired', updated_ms = ?1, last_error = ?2"
+		" WHERE state = 'queued' AND expires_ms > 0 AND expires_ms <= ?1",
+	};
+	struct sq *s = be;
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+
+	if (sq_begin(s, "expire") == -1)
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		if (sqlite3_prepare_v2(s->db, sql[pass], -1, &st, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int64(st, 1, now_ms);
+		sqlite3_bind_text(st, 2, "ttl passed before sending", -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+		n = sqlite3_changes(s->db);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (n == 0) {
+		sq_rollback(s);   /* nothing changed: no need to pay for a commit's fsync */
+		return 0;
+	}
+	return sq_finish(s, "expire: commit") == -1 ? -1 : n;
+fail:
+	store_sq_warn(s, "expire");
+	sqlite3_finalize(st);
+	sq_rollback(s);
+	return -1;
+}
+
+static int sq_route_usage(void *be, int64_t since_ms, store_usage_cb *cb, void *arg)
+{
+	struct sq *s = be;
+	sqlite3_stmt *st;
+	int n = 0, rc;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT route, COUNT(*) FROM parts WHERE mr >= 0 AND sent_ms >= ?1 GROUP BY route",
+			       -1, &st, NULL) != SQLITE_OK) {
+		store_sq_warn(s, "route usage");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if (cb(arg, store_sq_col_text(st, 0), sqlite3_column_int64(st, 1)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sq_warn(s, "route usage");
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
 static int sq_pending_fetch(void *be, enum msg_lane lane, int64_t after_id,
 			    struct store_pending_row *rows, size_t max)
 {
@@ -617,6 +683,8 @@ fail:
 }
 
 const struct store_backend store_backend_sqlite = {
+	.expire = sq_expire,
+	.route_usage = sq_route_usage,
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
