@@ -14,7 +14,9 @@ LDLIBS     = $(PKG_LIBS) -lm
 # Debian packages `make deps` installs when missing (a fresh Debian 12 has only git and make).
 DEB_PKGS  := gcc libc6-dev make pkg-config libserialport-dev libevent-dev libsqlite3-dev \
              libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev \
-             python3 python3-pytest curl ca-certificates
+             python3 python3-pytest curl ca-certificates tzdata
+# What `make bench` adds (load generator for the HTTP ingest benchmark).
+BENCH_PKGS := wrk
 
 LIB_SRC    := $(wildcard src/lib/*.c)
 DAEMON_SRC := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/daemon/*/*.c))
@@ -32,7 +34,7 @@ BINS       := $(BUILD)/simrouted $(BUILD)/simroute $(BUILD)/gsmsim
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps check unit unit-asan integration fuzz-replay fuzz demo install uninstall clean
+.PHONY: all deps bench-deps check unit unit-asan integration reliability soak bench fuzz-replay fuzz demo install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -69,15 +71,20 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# Installs the Debian packages of $(1) that are missing (apt-get update only when something is).
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-	  echo "make deps: installing$$missing"; \
+	  echo "make: installing$$missing"; \
 	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PKGS))
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
@@ -105,12 +112,32 @@ fuzz: $(LIB_A)
 integration: all
 	cd tests/integration && /usr/bin/python3 -m pytest -q -p no:cacheprovider
 
+# Crash safety and disk full against real processes: short form in `make check`, long form in `make soak`
+# (SOAK_KILLS kill -9 cycles; RELIABILITY_KILLS sets the count for either).
+SOAK_KILLS ?= 200
+reliability: all
+	cd tests/reliability && SIMROUTE_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider
+soak: deps
+	$(MAKE) --no-print-directory all
+	cd tests/reliability && SIMROUTE_BUILD=$(abspath $(BUILD)) RELIABILITY_KILLS=$(SOAK_KILLS) /usr/bin/python3 -m pytest -q -s -p no:cacheprovider
+
+# Benchmarks: print figures and append them to bench/results/<name>.jsonl; never pass/fail on time.
+# BENCH=ingest,delivery,latency,footprint picks some; BENCH_RUNS runs per figure (median, min, max).
+BENCH ?= ingest,delivery,latency,footprint
+BENCH_RUNS ?= 3
+bench-deps:
+	$(call install_missing,$(BENCH_PKGS))
+bench: deps bench-deps
+	$(MAKE) --no-print-directory all
+	SIMROUTE_BUILD=$(abspath $(BUILD)) /usr/bin/python3 bench/bench.py --only $(BENCH) --runs $(BENCH_RUNS)
+
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" fuzz-replay
 	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory reliability
 
 demo: deps
 	$(MAKE) --no-print-directory all
@@ -122,10 +149,19 @@ install: all
 	install -m 755 $(BUILD)/simrouted $(DESTDIR)$(PREFIX)/sbin/
 	[ -e $(DESTDIR)/etc/simroute/simroute.ini ] || install -m 640 conf/simroute.ini $(DESTDIR)/etc/simroute/simroute.ini
 	install -m 644 udev/*.rules $(DESTDIR)/lib/udev/rules.d/
+	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)/usr/lib/sysusers.d $(DESTDIR)/usr/lib/tmpfiles.d
+	sed 's|/usr/local/|$(PREFIX)/|g' conf/systemd/simrouted.service > $(DESTDIR)/lib/systemd/system/simrouted.service
+	install -m 644 conf/systemd/simroute.sysusers $(DESTDIR)/usr/lib/sysusers.d/simroute.conf
+	install -m 644 conf/systemd/simroute.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/simroute.conf
+	install -d $(DESTDIR)$(PREFIX)/share/doc/simroute
+	install -m 644 README.md docs/*.md docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/simroute/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/simroute $(DESTDIR)$(PREFIX)/bin/gsmsim $(DESTDIR)$(PREFIX)/sbin/simrouted
 	rm -f $(addprefix $(DESTDIR)/lib/udev/rules.d/,$(notdir $(wildcard udev/*.rules)))
+	rm -f $(DESTDIR)/lib/systemd/system/simrouted.service $(DESTDIR)/usr/lib/sysusers.d/simroute.conf \
+	      $(DESTDIR)/usr/lib/tmpfiles.d/simroute.conf
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/simroute
 
 clean:
 	rm -rf $(BUILD)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ctype { CT_STR, CT_INT, CT_OCTAL, CT_LOGLEVEL, CT_ENUM };
+enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM };
 
 /* One row per setting of the fixed sections (STYLE: "one table row per setting"). */
 struct setting {
@@ -52,6 +52,22 @@ static const struct setting settings[] = {
 	{ "router", "max_attempts", CT_INT, 1, 100, "5", NULL, OFF(max_attempts),
 	  "send attempts before a message fails" },
 	{ "otp", "ttl", CT_INT, 10, 86400, "300", NULL, OFF(otp_ttl), "seconds an OTP stays useful" },
+	{ "otp", "modem_deadline", CT_INT, 1, 3600, "10", NULL, OFF(otp_modem_deadline),
+	  "seconds an OTP waits for a modem before it goes to the carrier" },
+	{ "router", "carrier_after", CT_INT, 0, 30 * 86400, "300", NULL, OFF(carrier_after),
+	  "seconds a normal message waits for a modem before the carrier; 0 = never" },
+	{ "router", "bulk_carrier_after", CT_INT, 0, 30 * 86400, "0", NULL, OFF(bulk_carrier_after),
+	  "seconds a bulk message waits for a modem before the carrier; 0 = never" },
+	{ "router", "cooldown", CT_INT, 1, 86400, "60", NULL, OFF(cooldown),
+	  "seconds a SIM rests after a failing streak or a cool-down error (doubles, capped)" },
+	{ "router", "breaker_threshold", CT_INT, 1, 100, "3", NULL, OFF(breaker_threshold),
+	  "consecutive failures that take a SIM out of rotation" },
+	{ "quota", "minute", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[0]), "segments per SIM per minute; 0 = no limit" },
+	{ "quota", "hour", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[1]), "segments per SIM per hour" },
+	{ "quota", "day", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[2]), "segments per SIM per day" },
+	{ "quota", "month", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[3]), "segments per SIM per month" },
+	{ "quota", "timezone", CT_STR, 0, SZ(quota_timezone), "", NULL, OFF(quota_timezone),
+	  "zone of the calendar windows, e.g. Europe/London; empty = the system's" },
 	{ "router", "normal_ttl", CT_INT, 10, 30 * 86400, "86400", NULL, OFF(normal_ttl),
 	  "default ttl (s) of a normal message" },
 	{ "router", "bulk_ttl", CT_INT, 10, 30 * 86400, "259200", NULL, OFF(bulk_ttl),
@@ -133,6 +149,15 @@ static int set_value(struct parse *p, const struct setting *s, const char *val)
 		}
 		*(int *)(void *)dst = (int)n;
 		return 1;
+	case CT_LONG:
+		if (parse_long(val, 10, &n) < 0)
+			return fail(p, "%s: not a number: \"%s\"", s->key, val);
+		if (n < s->min || n > s->max) {
+			snprintf(range, sizeof(range), "%ld..%ld", s->min, s->max);
+			return fail(p, "%s: out of range (%s)", s->key, range);
+		}
+		*(long *)(void *)dst = n;
+		return 1;
 	case CT_LOGLEVEL:
 		if (log_level_parse(val, (enum log_level *)(void *)dst) < 0)
 			return fail(p, "%s: invalid value \"%s\" (error | warn | info | debug)", s->key, val);
@@ -165,6 +190,8 @@ static struct config_modem *modem_section(struct parse *p, const char *name)
 	memset(m, 0, sizeof(*m));
 	strcpy(m->name, name);
 	m->baud = 115200;
+	for (int i = 0; i < 4; i++)
+		m->quota[i] = -1;
 	m->line = p->line;
 	return m;
 }
@@ -251,6 +278,17 @@ static int handle_modem_key(struct parse *p, const char *name, const char *key, 
 		if (strlen(val) < 4 || strlen(val) > 8 || strspn(val, "0123456789") != strlen(val))
 			return fail(p, "pin: expected 4 to 8 digits");
 		strcpy(m->pin, val);
+	} else if (strncmp(key, "quota_", 6) == 0) {
+		static const char *const win[4] = { "minute", "hour", "day", "month" };
+		int w = -1;
+		for (int i = 0; i < 4; i++)
+			if (strcmp(key + 6, win[i]) == 0)
+				w = i;
+		if (w < 0)
+			return fail(p, "unknown key \"%s\" in [modem:%s]", key, name);
+		if (parse_long(val, 10, &n) < 0 || n < 0 || n > 1000000000)
+			return fail(p, "%s: invalid value \"%s\" (0..1000000000 segments; 0 = no limit)", key, val);
+		m->quota[w] = n;
 	} else if (strcmp(key, "baud") == 0) {
 		if (parse_long(val, 10, &n) < 0 || n < 1200 || n > 4000000)
 			return fail(p, "baud: invalid value \"%s\" (1200..4000000)", val);
@@ -280,6 +318,69 @@ static int handle_key_key(struct parse *p, const char *name, const char *key, co
 	return 1;
 }
 
+static struct config_carrier *carrier_section(struct parse *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+	for (size_t i = 0; i < cfg->ncarriers; i++)
+		if (strcmp(cfg->carriers[i].name, name) == 0)
+			return &cfg->carriers[i];
+	struct config_carrier *c = realloc(cfg->carriers, (cfg->ncarriers + 1) * sizeof(*c));
+	if (!c)
+		return NULL;
+	cfg->carriers = c;
+	c = &cfg->carriers[cfg->ncarriers++];
+	memset(c, 0, sizeof(*c));
+	strcpy(c->name, name);
+	c->timeout_ms = 15000;
+	c->max_inflight = 8;
+	c->line = p->line;
+	return c;
+}
+
+static int set_str(struct parse *p, char *dst, size_t size, const char *key, const char *val)
+{
+	if (strlen(val) >= size)
+		return fail(p, "%s: too long (at most %zu characters)", key, size - 1);
+	strcpy(dst, val);
+	return 1;
+}
+
+static int handle_carrier_key(struct parse *p, const char *name, const char *key, const char *val)
+{
+	struct config_carrier *c = carrier_section(p, name);
+	long n;
+	if (!c)
+		return fail(p, "out of memory");
+	if (key == NULL)
+		return 1;
+	if (strcmp(key, "type") == 0) {
+		if (strcmp(val, "http") && strcmp(val, "twilio"))
+			return fail(p, "type: invalid value \"%s\" (http | twilio)", val);
+		return set_str(p, c->type, sizeof(c->type), key, val);
+	}
+	if (strcmp(key, "url") == 0) {
+		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
+			return fail(p, "url: expected http:// or https://");
+		return set_str(p, c->url, sizeof(c->url), key, val);
+	}
+	if (strcmp(key, "token") == 0)
+		return set_str(p, c->token, sizeof(c->token), key, val);
+	if (strcmp(key, "account_sid") == 0)
+		return set_str(p, c->account_sid, sizeof(c->account_sid), key, val);
+	if (strcmp(key, "auth_token") == 0)
+		return set_str(p, c->auth_token, sizeof(c->auth_token), key, val);
+	if (strcmp(key, "from") == 0)
+		return set_str(p, c->from, sizeof(c->from), key, val);
+	if (strcmp(key, "timeout_ms") == 0 || strcmp(key, "max_inflight") == 0) {
+		int t = key[0] == 't';
+		if (parse_long(val, 10, &n) < 0 || n < (t ? 100 : 1) || n > (t ? 600000 : 1000))
+			return fail(p, "%s: invalid value \"%s\" (%s)", key, val, t ? "100..600000" : "1..1000");
+		*(t ? &c->timeout_ms : &c->max_inflight) = (int)n;
+		return 1;
+	}
+	return fail(p, "unknown key \"%s\" in [carrier:%s]", key, name);
+}
+
 /* Called with key == NULL when a section starts (inih's section callback is not used). */
 static int handle(void *user, const char *section, const char *key, const char *val)
 {
@@ -297,6 +398,8 @@ static int handle(void *user, const char *section, const char *key, const char *
 			return handle_modem_key(p, name, key, val);
 		if (plen == 7 && strncmp(section, "api_key", 7) == 0)
 			return handle_key_key(p, name, key, val);
+		if (plen == 7 && strncmp(section, "carrier", 7) == 0)
+			return handle_carrier_key(p, name, key, val);
 		return fail(p, "unknown section [%s]", section);
 	}
 	for (size_t i = 0; i < NSETTINGS; i++) {
@@ -398,6 +501,16 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 			goto bad;
 		}
 	}
+	for (size_t i = 0; i < cfg->ncarriers; i++) {
+		const struct config_carrier *c = &cfg->carriers[i];
+		const char *missing = !c->type[0] ? "type" : !c->url[0] ? "url" : NULL;
+		if (!missing && strcmp(c->type, "twilio") == 0)
+			missing = !c->account_sid[0] ? "account_sid" : !c->auth_token[0] ? "auth_token" : !c->from[0] ? "from" : NULL;
+		if (missing) {
+			snprintf(err, errlen, "%s:%d: [carrier:%s] needs %s", path, c->line, c->name, missing);
+			goto bad;
+		}
+	}
 	if (!cfg->api_listen[0] && !cfg->api_socket[0]) {
 		snprintf(err, errlen, "%s: [api] needs listen or socket (or both)", path);
 		goto bad;
@@ -443,6 +556,8 @@ int config_scan_modems(struct config *cfg, char *err, size_t errlen)
 		snprintf(m->name, sizeof(m->name), "%s", base);
 		snprintf(m->port, sizeof(m->port), "%s", path);
 		m->baud = 115200;
+		for (int w = 0; w < 4; w++)
+			m->quota[w] = -1;
 		added++;
 	}
 	globfree(&g);
@@ -453,6 +568,9 @@ void config_free(struct config *cfg)
 {
 	free(cfg->modems);
 	free(cfg->api_keys);
+	free(cfg->carriers);
+	cfg->carriers = NULL;
+	cfg->ncarriers = 0;
 	cfg->modems = NULL;
 	cfg->api_keys = NULL;
 	cfg->nmodems = cfg->napi_keys = 0;
@@ -474,6 +592,9 @@ void config_dump(const struct config *cfg, FILE *out)
 		case CT_INT:
 			fprintf(out, "%s = %d", s->key, *(const int *)(const void *)v);
 			break;
+		case CT_LONG:
+			fprintf(out, "%s = %ld", s->key, *(const long *)(const void *)v);
+			break;
 		case CT_OCTAL:
 			fprintf(out, "%s = 0%o", s->key, (unsigned)*(const int *)(const void *)v);
 			break;
@@ -485,6 +606,9 @@ void config_dump(const struct config *cfg, FILE *out)
 	}
 	for (size_t i = 0; i < cfg->nmodems; i++)
 		fprintf(out, "\n[modem:%s]\nport = %s\n", cfg->modems[i].name, cfg->modems[i].port);
+	for (size_t i = 0; i < cfg->ncarriers; i++)
+		fprintf(out, "\n[carrier:%s]\ntype = %s\nurl = %s\n", cfg->carriers[i].name, cfg->carriers[i].type,
+			cfg->carriers[i].url);   /* secrets are not printed */
 	for (size_t i = 0; i < cfg->napi_keys; i++)
 		fprintf(out, "\n[api_key:%s]\nhash = sha256:<set>\n", cfg->api_keys[i].name);
 }

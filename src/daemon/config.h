@@ -19,7 +19,19 @@ struct config_modem {
 	char dialect[16];         /* "" = detect */
 	char pin[16];             /* "" = none */
 	int baud;
+	long quota[4];            /* segments per minute, hour, day, month; -1 = the [quota] default */
 	int line;                 /* where the section starts, for messages */
+};
+
+struct config_carrier {
+	char name[CONFIG_NAME_MAX];
+	char type[16];            /* http | twilio */
+	char url[CONFIG_PATH_MAX];
+	char token[256];          /* http: Bearer token, optional */
+	char account_sid[64], auth_token[128], from[32];   /* twilio */
+	int timeout_ms;
+	int max_inflight;
+	int line;
 };
 
 struct config_api_key {
@@ -48,6 +60,14 @@ struct config {
 	/* [router] */
 	int max_parts;
 	int max_attempts;
+	int carrier_after;        /* s a normal message waits for a modem before the carrier; 0 = never */
+	int bulk_carrier_after;   /* same for bulk; 0 = never */
+	int cooldown;             /* s a SIM rests after a cool-down class error (doubles, capped 16x) */
+	int breaker_threshold;    /* consecutive failures that open a route's breaker */
+	int otp_modem_deadline;   /* s an OTP waits for a modem before the carrier */
+	/* [quota] defaults for every SIM, in segments; 0 = no limit */
+	long quota[4];            /* minute, hour, day, month */
+	char quota_timezone[64];  /* calendar windows' zone, "" = the system's */
 	/* [otp] and per-lane defaults */
 	int otp_ttl;              /* seconds */
 	int normal_ttl;
@@ -60,6 +80,9 @@ struct config {
 	int poll_interval_ms;
 	struct config_modem *modems;
 	size_t nmodems;
+	/* [carrier:<name>] */
+	struct config_carrier *carriers;
+	size_t ncarriers;
 	/* [api_key:<name>] */
 	struct config_api_key *api_keys;
 	size_t napi_keys;

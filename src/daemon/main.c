@@ -10,13 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "api/api.h"
+#include "carrier/carrier.h"
 #include "config.h"
 #include "modem/modem.h"
 #include "queue/ingest.h"
 #include "queue/scheduler.h"
 #include "queue/store.h"
 #include "simroute/log.h"
+#include "simroute/quota.h"
 
 #define SHUTDOWN_GRACE_MS 30000
 
@@ -117,7 +121,12 @@ static int setup(struct daemon *d)
 		log_errorx("store: %s", err);
 		return -1;
 	}
-	struct scheduler_config sc = { .max_parts = d->cfg.max_parts, .max_attempts = d->cfg.max_attempts };
+	struct scheduler_config sc = { .max_parts = d->cfg.max_parts, .max_attempts = d->cfg.max_attempts,
+				       .cooldown_ms = d->cfg.cooldown * 1000,
+				       .breaker_threshold = d->cfg.breaker_threshold,
+				       .carrier_after_ms = { [LANE_OTP] = d->cfg.otp_modem_deadline * 1000LL,
+							     [LANE_NORMAL] = d->cfg.carrier_after * 1000LL,
+							     [LANE_BULK] = d->cfg.bulk_carrier_after * 1000LL } };
 	d->sched = scheduler_new(d->base, d->st, &sc);
 	d->in = d->sched ? ingest_new(d->base, d->st, d->sched) : NULL;
 	if (!d->in) {
@@ -133,10 +142,30 @@ static int setup(struct daemon *d)
 					   .dialect = cm->dialect[0] ? cm->dialect : NULL,
 					   .pin = cm->pin[0] ? cm->pin : NULL };
 		struct modem *m = modem_new(d->base, &mc, scheduler_modem_events(), d->sched);
-		if (!m || scheduler_add_modem(d->sched, m) < 0) {
+		struct quota_limits ql;
+		for (int w = 0; w < QUOTA_WINDOWS; w++)
+			ql.segments[w] = cm->quota[w] >= 0 ? cm->quota[w] : d->cfg.quota[w];
+		if (!m || scheduler_add_modem(d->sched, m, &ql) < 0) {
 			log_errorx("modem %s: cannot create", cm->name);
 			return -1;
 		}
+	}
+	if (d->cfg.ncarriers > 0) {
+		const struct config_carrier *cc = &d->cfg.carriers[0];
+		struct carrier_config ccfg = { .name = cc->name, .type = cc->type, .url = cc->url,
+					       .token = cc->token[0] ? cc->token : NULL, .account_sid = cc->account_sid,
+					       .auth_token = cc->auth_token, .from = cc->from,
+					       .timeout_ms = cc->timeout_ms };
+		struct carrier *c = carrier_new(d->base, &ccfg, err, sizeof(err));
+		if (!c) {
+			log_errorx("carrier %s: %s", cc->name, err);
+			return -1;
+		}
+		if (d->cfg.ncarriers > 1)
+			log_warnx("%zu carriers configured: only the first, %s, is used for failover", d->cfg.ncarriers,
+				  cc->name);
+		scheduler_set_carrier(d->sched, c, cc->max_inflight);
+		log_info("carrier %s (%s): failover for messages no SIM can take in time", cc->name, cc->type);
 	}
 	if (d->cfg.nmodems == 0)
 		log_warnx("no modems configured: messages will wait in the queue");
@@ -225,6 +254,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(debug ? LOG_LEVEL_DEBUG : d.cfg.log_level);
+	/* Quota windows are calendar windows in the operator's zone (quota.c uses local time). */
+	if (d.cfg.quota_timezone[0]) {
+		setenv("TZ", d.cfg.quota_timezone, 1);
+		tzset();
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
 	/* Three priorities: 0 (reserved for modem I/O), 1 (the default: API and modems), 2 group commit (ingest.c). */
@@ -238,5 +273,6 @@ int main(int argc, char **argv)
 	event_base_dispatch(d.base);
 	log_info("simrouted stopped");
 	teardown(&d);
+	curl_global_cleanup();
 	return 0;
 }

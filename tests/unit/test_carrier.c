@@ -190,6 +190,7 @@ static void test_timeout_is_temporary(void **state)
 	assert_int_equal(o.res.outcome, CARRIER_TEMPORARY);
 	assert_int_equal(o.res.http_status, 0);
 	assert_true(o.res.error[0] != '\0');
+	assert_true(o.res.maybe_accepted);   /* the request went out: the carrier may have it */
 	carrier_free(c);
 	if (f->held)
 		evhttp_send_reply(f->held, 200, "late", NULL);
@@ -204,6 +205,7 @@ static void test_refused_connection_is_temporary(void **state)
 	struct carrier *c = carrier_new(f->base, &cfg, err, sizeof(err));
 	struct outcome o = run_one(f, c, "x");
 	assert_int_equal(o.res.outcome, CARRIER_TEMPORARY);
+	assert_false(o.res.maybe_accepted);  /* nothing reached anyone: safe to resend */
 	carrier_free(c);
 }
 

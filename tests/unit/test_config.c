@@ -53,6 +53,16 @@ static void test_good_file(void **state)
 		      "[modem:b2]\n"
 		      "port = /dev/ttyUSB3\n"
 		      "baud = 9600\n"
+		      "quota_day = 500\n"
+		      "[quota]\n"
+		      "month = 10000\n"
+		      "timezone = Europe/London\n"
+		      "[carrier:backup]\n"
+		      "type = twilio\n"
+		      "url = http://127.0.0.1:9999\n"
+		      "account_sid = AC0123\n"
+		      "auth_token = tok\n"
+		      "from = +15005550006\n"
 		      "[api_key:crm]\n"
 		      "hash = sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
 		      "scopes = send,read\n",
@@ -71,6 +81,15 @@ static void test_good_file(void **state)
 	assert_string_equal(cfg.modems[0].pin, "1234");
 	assert_int_equal(cfg.modems[0].baud, 115200);
 	assert_int_equal(cfg.modems[1].baud, 9600);
+	assert_int_equal(cfg.modems[1].quota[2], 500);
+	assert_int_equal(cfg.modems[1].quota[3], -1);
+	assert_int_equal(cfg.quota[3], 10000);
+	assert_int_equal(cfg.quota[0], 0);
+	assert_string_equal(cfg.quota_timezone, "Europe/London");
+	assert_int_equal(cfg.ncarriers, 1);
+	assert_string_equal(cfg.carriers[0].type, "twilio");
+	assert_string_equal(cfg.carriers[0].account_sid, "AC0123");
+	assert_int_equal(cfg.carriers[0].max_inflight, 8);
 	assert_int_equal(cfg.napi_keys, 1);
 	assert_int_equal(cfg.api_keys[0].sha256[0], 0x9f);
 	assert_int_equal(cfg.api_keys[0].sha256[31], 0x08);
@@ -124,6 +143,16 @@ static const struct {
 	{ "[api]\nlisten = localhost\n", "[api] listen: expected host:port" },
 	{ "[api]\nlisten =\nsocket =\n", "[api] needs listen or socket" },
 	{ "[store]\nbackend = oracle\n", ":2: backend: invalid value \"oracle\"" },
+	{ "[quota]\nday = -1\n", ":2: day: out of range" },
+	{ "[quota]\nweek = 5\n", ":2: unknown key \"week\" in [quota]" },
+	{ "[modem:a1]\nport = /dev/x\nquota_week = 5\n", ":3: unknown key \"quota_week\"" },
+	{ "[modem:a1]\nport = /dev/x\nquota_day = lots\n", ":3: quota_day: invalid value" },
+	{ "[carrier:c]\ntype = smpp\n", ":2: type: invalid value \"smpp\"" },
+	{ "[carrier:c]\ntype = http\nurl = ftp://x\n", ":3: url: expected http:// or https://" },
+	{ "[carrier:c]\ntype = http\n", ":1: [carrier:c] needs url" },
+	{ "[carrier:c]\ntype = twilio\nurl = http://127.0.0.1/\n", ":1: [carrier:c] needs account_sid" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nretries = 3\n", ":4: unknown key \"retries\" in [carrier:c]" },
+	{ "[otp]\nmodem_deadline = 0\n", ":2: modem_deadline: out of range" },
 };
 
 static void test_errors(void **state)

@@ -67,6 +67,16 @@ static void test_unknown_signal_is_usable(void **state)
 	assert_true(router_score(&r[0], &need) > 0);
 }
 
+static void test_quota_headroom_spreads_load(void **state)
+{
+	(void)state;
+	struct router_route r[] = {
+		{ .name = "nearly-dry", .idle = 1, .rssi = 20, .quota_headroom = 0.05, .last_used_ms = 1 },
+		{ .name = "plenty", .idle = 1, .rssi = 20, .quota_headroom = 0.9, .last_used_ms = 500 },
+	};
+	assert_int_equal(router_pick(r, 2, &need), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -76,6 +86,7 @@ int main(void)
 		cmocka_unit_test(test_signal_decides_between_healthy),
 		cmocka_unit_test(test_lru_breaks_ties),
 		cmocka_unit_test(test_unknown_signal_is_usable),
+		cmocka_unit_test(test_quota_headroom_spreads_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

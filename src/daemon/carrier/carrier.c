@@ -143,6 +143,9 @@ static void finish(struct request *r, CURLcode code)
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.http_status);
 	if (code != CURLE_OK) {
+		long sent_bytes = 0;
+		curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent_bytes);
+		res.maybe_accepted = sent_bytes > 0 && res.http_status == 0;
 		snprintf(res.error, sizeof(res.error), "%.40s: %.110s", c->cfg.name,
 			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(code));
 	} else {

@@ -29,6 +29,8 @@ enum carrier_outcome {
 struct carrier_result {
 	enum carrier_outcome outcome;
 	long http_status;          /* 0 if no HTTP answer */
+	bool maybe_accepted;       /* TEMPORARY with no answer after the request went out (a timeout):
+	                              the carrier may have taken it, so it must not be resent blindly */
 	char id[80];               /* the carrier's message id, if it gave one */
 	char error[160];
 };

@@ -1,62 +1,20 @@
-/* scheduler: turns queued messages and modem events into sends — lanes, retries, store transitions. */
+/* scheduler: lanes of queued messages and the dispatch loop that hands them to modems or the carrier. */
 #include "queue/scheduler.h"
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "queue/store.h"
+#include "carrier/carrier.h"
+#include "queue/scheduler_int.h"
 #include "router/router.h"
 #include "simroute/log.h"
-#include "simroute/pdu.h"
-#include "simroute/phone.h"
 
-/* A lane's in-memory window: the oldest queued ids, in order. The store holds the rest, so a million
- * queued messages do not live in memory; `complete` says the window holds every queued id of the lane. */
-struct lane_window {
-	int64_t *ids;
-	size_t head, len, cap;
-	int complete;
-	int64_t last_loaded;   /* highest id ever loaded from the store or notified */
-};
+#define CARRIER_SCAN 64     /* queued ids looked at per lane for the carrier when no modem is free */
 
-/* A message waiting out a retry delay (kept apart so it never holds up the lane). */
-struct delayed {
-	int64_t id, due_ms;
-	enum msg_lane lane;
-};
-
-/* One route: a modem and the message it is working on. */
-struct slot {
-	struct scheduler *s;
-	struct modem *m;
-	int64_t last_used_ms;
-	double fail_ewma;
-	unsigned concat_ref;
-	/* in flight */
-	int64_t msg_id;            /* 0: idle */
-	struct pdu_submit *pdu;
-	int next_part;             /* index of the next part to hand to the modem */
-	int parts_sent;
-	int awaiting;              /* a part is with the modem */
-};
-
-struct scheduler {
-	struct event_base *base;
-	struct store *st;
-	struct scheduler_config cfg;
-	struct lane_window lanes[LANE_COUNT];
-	struct delayed *delayed;
-	size_t ndelayed, delayed_cap;
-	struct slot **slots;
-	size_t nslots;
-	struct event *kick_ev;     /* deferred dispatch: one pass per loop turn however many triggers */
-	struct event *retry_ev;
-	int started;
-};
-
-static int64_t now_ms(void)
+int64_t scheduler_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -89,12 +47,21 @@ static int window_push(struct lane_window *w, int64_t id, int front)
 	return 0;
 }
 
+static int64_t *window_at(struct lane_window *w, size_t i) { return &w->ids[(w->head + i) % w->cap]; }
+
 static int64_t window_pop(struct lane_window *w)
 {
 	int64_t id = w->ids[w->head];
 	w->head = (w->head + 1) % w->cap;
 	w->len--;
 	return id;
+}
+
+/* Drops holes at the head so the head is a real id (or the window is empty). */
+static void window_trim(struct lane_window *w)
+{
+	while (w->len && *window_at(w, 0) == 0)
+		window_pop(w);
 }
 
 static int refill_cb(void *arg, int64_t id, enum msg_lane lane, int64_t expires_ms)
@@ -113,6 +80,7 @@ static void window_refill(struct scheduler *s, enum msg_lane lane)
 {
 	struct lane_window *w = &s->lanes[lane];
 	size_t want = (size_t)s->cfg.window;
+	window_trim(w);
 	if (w->complete || w->len >= want / 4)
 		return;
 	size_t room = want - w->len;
@@ -121,9 +89,9 @@ static void window_refill(struct scheduler *s, enum msg_lane lane)
 		w->complete = 1;
 }
 
-/* ---- housekeeping of one message ---- */
+/* ---- delays ---- */
 
-static void schedule_kick(struct scheduler *s)
+void scheduler_kick(struct scheduler *s)
 {
 	if (s->started)
 		event_active(s->kick_ev, 0, 0);
@@ -137,41 +105,49 @@ static void arm_retry_timer(struct scheduler *s)
 	for (size_t i = 1; i < s->ndelayed; i++)
 		if (s->delayed[i].due_ms < due)
 			due = s->delayed[i].due_ms;
-	int64_t wait = due - now_ms();
+	int64_t wait = due - scheduler_now_ms();
 	if (wait < 0)
 		wait = 0;
 	struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)((wait % 1000) * 1000) };
 	evtimer_add(s->retry_ev, &tv);
 }
 
-static void delay_message(struct scheduler *s, int64_t id, enum msg_lane lane, int attempts)
+int64_t scheduler_backoff_ms(const struct scheduler *s, int attempts)
 {
 	int64_t wait = s->cfg.retry_base_ms;
 	for (int i = 1; i < attempts && wait < 60000; i++)
 		wait *= 2;
-	if (wait > 60000)
-		wait = 60000;
+	return wait > 60000 ? 60000 : wait;
+}
+
+void scheduler_delay_until(struct scheduler *s, int64_t id, enum msg_lane lane, int64_t due_ms, const char *why)
+{
 	if (s->ndelayed == s->delayed_cap) {
 		size_t ncap = s->delayed_cap ? s->delayed_cap * 2 : 16;
 		struct delayed *n = realloc(s->delayed, ncap * sizeof(*n));
 		if (!n) {
-			/* Leave it queued in the store: the next restart or page-in finds it. */
-			log_warnx("scheduler: message %lld: out of memory for the retry list", (long long)id);
+			/* Leave it queued in the store: the next restart finds it. */
+			log_warnx("scheduler: message %lld: out of memory for the delay list", (long long)id);
 			return;
 		}
 		s->delayed = n;
 		s->delayed_cap = ncap;
 	}
-	s->delayed[s->ndelayed++] = (struct delayed){ id, now_ms() + wait, lane };
-	log_info("message %lld: retry in %lld ms (attempt %d of %d)", (long long)id, (long long)wait, attempts + 1,
-		 s->cfg.max_attempts);
+	s->delayed[s->ndelayed++] = (struct delayed){ id, due_ms, lane };
+	log_info("message %lld: waiting %lld ms: %s", (long long)id, (long long)(due_ms - scheduler_now_ms()), why);
 	arm_retry_timer(s);
+}
+
+void scheduler_requeue_front(struct scheduler *s, int64_t id, enum msg_lane lane)
+{
+	window_push(&s->lanes[lane], id, 1);
+	scheduler_kick(s);
 }
 
 static void retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct scheduler *s = arg;
-	int64_t now = now_ms();
+	int64_t now = scheduler_now_ms();
 	(void)fd;
 	(void)what;
 	for (size_t i = 0; i < s->ndelayed;) {
@@ -184,82 +160,106 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	arm_retry_timer(s);
-	schedule_kick(s);
+	scheduler_kick(s);
 }
 
-static void slot_reset(struct slot *sl)
+/* ---- store writes that must not be lost ---- */
+
+int scheduler_transition(struct scheduler *s, int64_t id, enum msg_state from, enum msg_state to,
+			 const char *error, int requeue_lane)
 {
-	pdu_submit_free(sl->pdu);
-	sl->pdu = NULL;
-	sl->msg_id = 0;
-	sl->next_part = sl->parts_sent = sl->awaiting = 0;
+	int rc = store_transition(s->st, id, from, to, NULL, error, scheduler_now_ms());
+	if (rc == 0 && requeue_lane >= 0)
+		scheduler_requeue_front(s, id, (enum msg_lane)requeue_lane);
+	if (rc >= 0)
+		return rc;
+	struct deferred_write *n = realloc(s->deferred, (s->ndeferred + 1) * sizeof(*n));
+	if (!n)
+		return -1;   /* restart recovery still resolves a `sending` row (queued or uncertain) */
+	s->deferred = n;
+	n = &s->deferred[s->ndeferred++];
+	*n = (struct deferred_write){ .id = id, .from = from, .to = to, .requeue_lane = requeue_lane };
+	snprintf(n->error, sizeof(n->error), "%s", error ? error : "");
+	log_warnx("message %lld: store write %s -> %s failed; retrying every second", (long long)id,
+		  message_state_name(from), message_state_name(to));
+	return 2;
 }
 
-static void slot_continue(struct slot *sl);
-
-/* Claim message `id` for route `sl`: checks, encodes, and hands the first part to the modem. */
-static void claim(struct scheduler *s, struct slot *sl, int64_t id)
+static void retry_deferred(struct scheduler *s)
 {
-	struct store_msg msg;
-	int64_t now = now_ms();
-	char masked[STORE_TO_MAX];
-	const char *route = modem_name(sl->m);
-
-	if (store_get(s->st, id, &msg) != 0)
-		return;
-	if (msg.state != MSG_QUEUED) {
-		store_msg_clear(&msg);   /* cancelled or moved on since it was indexed */
-		return;
+	for (size_t i = 0; i < s->ndeferred;) {
+		struct deferred_write *d = &s->deferred[i];
+		int rc = store_transition(s->st, d->id, d->from, d->to, NULL, d->error[0] ? d->error : NULL,
+					  scheduler_now_ms());
+		if (rc < 0) {
+			i++;
+			continue;
+		}
+		if (rc == 0) {
+			log_info("message %lld: store write %s -> %s done after all", (long long)d->id,
+				 message_state_name(d->from), message_state_name(d->to));
+			if (d->requeue_lane >= 0)
+				scheduler_requeue_front(s, d->id, (enum msg_lane)d->requeue_lane);
+		}
+		s->deferred[i] = s->deferred[--s->ndeferred];
 	}
-	phone_mask(msg.to, masked, sizeof(masked));
-	if (msg.expires_ms && msg.expires_ms <= now) {
+}
+
+/* ---- dispatch ---- */
+
+/* Loads a lane's head; 0 with msg filled, or 1 when the id was stale (taken off the lane). */
+static int load_head(struct scheduler *s, struct lane_window *w, struct store_msg *msg, int64_t now)
+{
+	int64_t id = *window_at(w, 0);
+	int rc = store_get(s->st, id, msg);
+	if (rc != 0) {
+		window_pop(w);
+		if (rc < 0)   /* a store error must not drop the id: look again after a back-off */
+			scheduler_delay_until(s, id, (enum msg_lane)(w - s->lanes), now + scheduler_backoff_ms(s, 1),
+					      "store error");
+		return 1;
+	}
+	if (msg->state != MSG_QUEUED) {      /* cancelled or moved on since it was indexed */
+		window_pop(w);
+		store_msg_clear(msg);
+		return 1;
+	}
+	if (msg->expires_ms && msg->expires_ms <= now) {
+		window_pop(w);
 		store_transition(s->st, id, MSG_QUEUED, MSG_EXPIRED, NULL, "ttl passed before sending", now);
-		log_info("message %lld to %s: expired before sending", (long long)id, masked);
-		store_msg_clear(&msg);
-		return;
+		log_info("message %lld: expired before sending", (long long)id);
+		store_msg_clear(msg);
+		return 1;
 	}
-	struct pdu_submit_opts opts = {
-		.max_parts = (unsigned)s->cfg.max_parts,
-		.concat_ref = sl->concat_ref++,
-		.validity_minutes = msg.expires_ms ? (int)((msg.expires_ms - now + 59999) / 60000) : 0,
-		/* the client's choices, as counted at accept time: same tables, so the same parts */
-		.languages = msg.languages,
-		.status_report = msg.delivery_report,
-	};
-	enum pdu_error perr = pdu_encode_submit(msg.to, msg.text, &opts, &sl->pdu);
-	if (perr != PDU_OK) {
-		store_transition(s->st, id, MSG_QUEUED, MSG_FAILED, NULL, pdu_strerror(perr), now);
-		log_warnx("message %lld to %s: cannot encode: %s", (long long)id, masked, pdu_strerror(perr));
-		store_msg_clear(&msg);
-		return;
-	}
-	if (store_transition(s->st, id, MSG_QUEUED, MSG_SENDING, route, NULL, now) != 0) {
-		slot_reset(sl);
-		store_msg_clear(&msg);
-		return;
-	}
-	log_debug("message %lld to %s: %d part(s) via %s", (long long)id, masked, sl->pdu->nparts, route);
-	sl->msg_id = id;
-	sl->last_used_ms = now;
-	store_msg_clear(&msg);
-	slot_continue(sl);
+	return 0;
 }
 
-/* Hand the next part to the modem if it is free; called on claim, on `sent` and on `ready`. */
-static void slot_continue(struct slot *sl)
+/* No modem can take anything now: give the carrier what has waited too long for one. */
+static void carrier_sweep(struct scheduler *s, int64_t now)
 {
-	if (!sl->msg_id || sl->awaiting || modem_state(sl->m) != MODEM_READY)
-		return;
-	struct pdu_part *p = &sl->pdu->parts[sl->next_part];
-	/* Stored before the modem sees it (mr -1 = handed, no reference yet): after a crash a `sending`
-	 * message with a handed part becomes `uncertain`, never resent blindly. */
-	if (store_record_part(sl->s->st, sl->msg_id, sl->next_part + 1, -1, modem_name(sl->m), now_ms()) != 0) {
-		sl->awaiting = 1;   /* ev_send_failed clears it */
-		scheduler_modem_events()->send_failed(sl->s, sl->m, sl, -1, false, "store error before sending");
-		return;
+	for (int l = 0; l < LANE_COUNT && scheduler_carrier_ready(s, now); l++) {
+		struct lane_window *w = &s->lanes[l];
+		if (s->cfg.carrier_after_ms[l] <= 0)
+			continue;
+		for (size_t i = 0; i < w->len && i < CARRIER_SCAN && scheduler_carrier_ready(s, now); i++) {
+			int64_t *slot_id = window_at(w, i);
+			struct store_msg msg;
+			if (*slot_id == 0 || store_get(s->st, *slot_id, &msg) != 0)
+				continue;
+			if (msg.state != MSG_QUEUED) {
+				*slot_id = 0;
+			} else if (scheduler_carrier_due(s, &msg, now)) {
+				*slot_id = 0;
+				scheduler_claim_carrier(s, &msg);
+			} else if (msg.allow_carrier) {
+				/* Ids are in age order: the rest of the lane is younger still. */
+				store_msg_clear(&msg);
+				break;
+			}
+			store_msg_clear(&msg);
+		}
+		window_trim(w);
 	}
-	if (modem_send(sl->m, p->hex, p->length, sl) == 0)
-		sl->awaiting = 1;
 }
 
 static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
@@ -270,123 +270,103 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 
 	while (s->started) {
-		int lane = -1;
-		for (int l = 0; l < LANE_COUNT; l++) {
+		int64_t now = scheduler_now_ms();
+		struct lane_window *w = NULL;
+		for (int l = 0; l < LANE_COUNT && !w; l++) {
 			window_refill(s, (enum msg_lane)l);
-			if (s->lanes[l].len) {
-				lane = l;
-				break;
-			}
+			if (s->lanes[l].len)
+				w = &s->lanes[l];
 		}
-		if (lane < 0)
+		if (!w)
 			return;
+		struct store_msg msg;
+		if (load_head(s, w, &msg, now))
+			continue;
+
+		/* The routes as the router sees them: idle, healthy, and with quota for all the parts. */
+		int idle = 0, fits_later = 0, never = 0;
+		int64_t quota_open = -1;
 		struct modem_info mi;
 		for (size_t i = 0; i < s->nslots; i++) {
 			struct slot *sl = s->slots[i];
 			modem_get_info(sl->m, &mi);
+			int free_now = mi.state == MODEM_READY && sl->msg_id == 0 && breaker_allows(&sl->breaker, now);
+			int fits = quota_allows(&sl->quota, &sl->used, msg.nparts, now / 1000);
+			idle += free_now;
+			/* A SIM busy with another message that has quota left will take this one next. */
+			fits_later += fits && sl->msg_id != 0;
+			if (!fits) {
+				int64_t open = quota_next_open(&sl->quota, &sl->used, msg.nparts, now / 1000);
+				never += open < 0;
+				if (open >= 0 && (quota_open < 0 || open < quota_open))
+					quota_open = open;
+			}
 			routes[i] = (struct router_route){
 				.name = modem_name(sl->m),
-				.idle = mi.state == MODEM_READY && sl->msg_id == 0,
+				.idle = free_now && fits,
 				.rssi = mi.rssi,
 				.fail_ewma = sl->fail_ewma,
 				.last_used_ms = sl->last_used_ms,
+				.quota_headroom = quota_headroom(&sl->quota, &sl->used, now / 1000),
 			};
 		}
-		struct router_need need = { .nparts = 1, .now_ms = now_ms() };
+		struct router_need need = { .nparts = msg.nparts, .now_ms = now };
 		int pick = router_pick(routes, s->nslots, &need);
-		if (pick < 0)
-			return;
-		claim(s, s->slots[pick], window_pop(&s->lanes[lane]));
-	}
-}
-
-/* ---- modem events ---- */
-
-static void ev_ready(void *arg, struct modem *m)
-{
-	struct scheduler *s = arg;
-	for (size_t i = 0; i < s->nslots; i++) {
-		if (s->slots[i]->m == m) {
-			slot_continue(s->slots[i]);
-			break;
+		if (pick >= 0) {
+			window_pop(w);
+			scheduler_claim_modem(s, s->slots[pick], &msg);
+			store_msg_clear(&msg);
+			continue;
 		}
-	}
-	schedule_kick(s);
-}
-
-static void ev_sent(void *arg, struct modem *m, void *cookie, int mr)
-{
-	struct scheduler *s = arg;
-	struct slot *sl = cookie;
-	int64_t now = now_ms();
-	(void)m;
-
-	sl->awaiting = 0;
-	sl->fail_ewma *= 0.9;
-	store_record_part(s->st, sl->msg_id, sl->next_part + 1, mr, modem_name(sl->m), now);
-	sl->parts_sent++;
-	if (++sl->next_part < sl->pdu->nparts) {
-		slot_continue(sl);
-		return;
-	}
-	store_transition(s->st, sl->msg_id, MSG_SENDING, MSG_SENT, NULL, NULL, now);
-	log_info("message %lld: sent via %s (%d part%s, mr %d)", (long long)sl->msg_id, modem_name(sl->m),
-		 sl->pdu->nparts, sl->pdu->nparts == 1 ? "" : "s", mr);
-	slot_reset(sl);
-	schedule_kick(s);
-}
-
-static void ev_send_failed(void *arg, struct modem *m, void *cookie, int cms, bool reached_modem, const char *why)
-{
-	struct scheduler *s = arg;
-	struct slot *sl = cookie;
-	struct store_msg msg;
-	int64_t now = now_ms();
-	char err[STORE_ERROR_MAX];
-	(void)m;
-
-	sl->awaiting = 0;
-	sl->fail_ewma = sl->fail_ewma * 0.9 + 0.1;
-	if (cms >= 0)
-		snprintf(err, sizeof(err), "%s: +CMS ERROR %d: %s", modem_name(sl->m), cms, why ? why : "");
-	else
-		snprintf(err, sizeof(err), "%s: %s", modem_name(sl->m), why ? why : "send failed");
-	int64_t id = sl->msg_id;
-	int parts_sent = sl->parts_sent;
-	slot_reset(sl);
-
-	if (reached_modem || parts_sent > 0) {
-		/* It may have gone out: never resend blindly (DESIGN: uncertain). */
-		store_transition(s->st, id, MSG_SENDING, MSG_UNCERTAIN, NULL, err, now);
-		log_warnx("message %lld: %s; may have been sent: uncertain", (long long)id, err);
-	} else if (store_get(s->st, id, &msg) == 0) {
-		if (msg.attempts >= s->cfg.max_attempts) {
-			store_transition(s->st, id, MSG_SENDING, MSG_FAILED, NULL, err, now);
-			log_warnx("message %lld: %s; %d attempts: failed", (long long)id, err, msg.attempts);
-		} else if (store_transition(s->st, id, MSG_SENDING, MSG_QUEUED, NULL, err, now) == 0) {
-			delay_message(s, id, msg.lane, msg.attempts);
+		if (idle && !fits_later) {
+			/* Free SIMs, none with quota for this message, nor a busy one that has: the carrier
+			 * if it may; else a longer message waits aside (a shorter one behind it may fit), and
+			 * a one-part message stops the pass (nothing can fit; the tick looks again). */
+			if ((size_t)never == s->nslots) {
+				window_pop(w);
+				scheduler_transition(s, msg.id, MSG_QUEUED, MSG_FAILED,
+						     "more parts than any SIM's quota window allows", -1);
+				store_msg_clear(&msg);
+				continue;
+			}
+			if (msg.allow_carrier && scheduler_carrier_ready(s, now) && s->cfg.carrier_after_ms[msg.lane] > 0) {
+				window_pop(w);
+				scheduler_claim_carrier(s, &msg);
+				store_msg_clear(&msg);
+				continue;
+			}
+			if (msg.nparts > 1 && quota_open >= 0) {
+				/* Re-checked at least every 30 s: a SIM that is down now may come back with quota. */
+				int64_t due = quota_open * 1000 < now + 30000 ? quota_open * 1000 : now + 30000;
+				window_pop(w);
+				scheduler_delay_until(s, msg.id, msg.lane, due, "no free SIM has quota for all its parts");
+				store_msg_clear(&msg);
+				continue;
+			}
 		}
 		store_msg_clear(&msg);
+		carrier_sweep(s, now);
+		return;
 	}
-	schedule_kick(s);
 }
 
-static void ev_state_changed(void *arg, struct modem *m, enum modem_state from, enum modem_state to)
+/* Every second: deadlines pass without any event, so look again; now and then sweep expired messages. */
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)from;
-	(void)m;
-	if (to == MODEM_READY)
-		schedule_kick(arg);
+	struct scheduler *s = arg;
+	int64_t now = scheduler_now_ms();
+	(void)fd;
+	(void)what;
+	if (s->ndeferred)
+		retry_deferred(s);
+	if (!s->started)
+		return;
+	if (now - s->last_sweep_ms >= s->cfg.sweep_interval_ms) {
+		s->last_sweep_ms = now;
+		store_expire(s->st, now);
+	}
+	scheduler_kick(s);
 }
-
-static const struct modem_events events = {
-	.ready = ev_ready,
-	.sent = ev_sent,
-	.send_failed = ev_send_failed,
-	.state_changed = ev_state_changed,
-};
-
-const struct modem_events *scheduler_modem_events(void) { return &events; }
 
 /* ---- life cycle ---- */
 
@@ -404,16 +384,24 @@ struct scheduler *scheduler_new(struct event_base *base, struct store *st, const
 		s->cfg.retry_base_ms = 2000;
 	if (s->cfg.max_attempts <= 0)
 		s->cfg.max_attempts = 5;
+	if (s->cfg.cooldown_ms <= 0)
+		s->cfg.cooldown_ms = 60000;
+	if (s->cfg.breaker_threshold <= 0)
+		s->cfg.breaker_threshold = 3;
+	if (s->cfg.sweep_interval_ms <= 0)
+		s->cfg.sweep_interval_ms = 10000;
+	breaker_init(&s->carrier_breaker, s->cfg.breaker_threshold, s->cfg.cooldown_ms, 16LL * s->cfg.cooldown_ms);
 	s->kick_ev = event_new(base, -1, 0, dispatch_cb, s);
 	s->retry_ev = evtimer_new(base, retry_cb, s);
-	if (!s->kick_ev || !s->retry_ev) {
+	s->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, s);
+	if (!s->kick_ev || !s->retry_ev || !s->tick_ev) {
 		scheduler_free(s);
 		return NULL;
 	}
 	return s;
 }
 
-int scheduler_add_modem(struct scheduler *s, struct modem *m)
+int scheduler_add_modem(struct scheduler *s, struct modem *m, const struct quota_limits *quota)
 {
 	struct slot **n = realloc(s->slots, (s->nslots + 1) * sizeof(*n));
 	if (!n)
@@ -424,9 +412,18 @@ int scheduler_add_modem(struct scheduler *s, struct modem *m)
 		return -1;
 	sl->s = s;
 	sl->m = m;
-	sl->concat_ref = (unsigned)(now_ms() & 0xff);
+	sl->concat_ref = (unsigned)(scheduler_now_ms() & 0xff);
+	breaker_init(&sl->breaker, s->cfg.breaker_threshold, s->cfg.cooldown_ms, 16LL * s->cfg.cooldown_ms);
+	if (quota)
+		sl->quota = *quota;
 	s->slots[s->nslots++] = sl;
 	return 0;
+}
+
+void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_inflight)
+{
+	s->carrier = c;
+	s->carrier_max_inflight = max_inflight > 0 ? max_inflight : 8;
 }
 
 int scheduler_start(struct scheduler *s, int64_t now)
@@ -436,10 +433,15 @@ int scheduler_start(struct scheduler *s, int64_t now)
 		return -1;
 	if (n > 0)
 		log_info("scheduler: %d interrupted send(s) recovered", n);
+	scheduler_restore_quota(s, now);
 	s->started = 1;
+	s->last_sweep_ms = now;
+	store_expire(s->st, now);
+	struct timeval second = { 1, 0 };
+	event_add(s->tick_ev, &second);
 	for (size_t i = 0; i < s->nslots; i++)
 		modem_start(s->slots[i]->m);
-	schedule_kick(s);
+	scheduler_kick(s);
 	return 0;
 }
 
@@ -455,7 +457,7 @@ void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane)
 	} else {
 		w->complete = 0;
 	}
-	schedule_kick(s);
+	scheduler_kick(s);
 }
 
 int scheduler_stop(struct scheduler *s)
@@ -466,7 +468,7 @@ int scheduler_stop(struct scheduler *s)
 
 int scheduler_inflight(const struct scheduler *s)
 {
-	int n = 0;
+	int n = s->carrier_inflight;
 	for (size_t i = 0; i < s->nslots; i++)
 		n += s->slots[i]->msg_id != 0;
 	return n;
@@ -479,18 +481,24 @@ void scheduler_free(struct scheduler *s)
 {
 	if (!s)
 		return;
+	/* The carrier first: its cancelled requests report back into the store through us. */
+	carrier_free(s->carrier);
+	s->carrier = NULL;
 	for (size_t i = 0; i < s->nslots; i++) {
 		modem_free(s->slots[i]->m);
-		slot_reset(s->slots[i]);
+		scheduler_slot_reset(s->slots[i]);
 		free(s->slots[i]);
 	}
 	free(s->slots);
 	for (int l = 0; l < LANE_COUNT; l++)
 		free(s->lanes[l].ids);
 	free(s->delayed);
+	free(s->deferred);
 	if (s->kick_ev)
 		event_free(s->kick_ev);
 	if (s->retry_ev)
 		event_free(s->retry_ev);
+	if (s->tick_ev)
+		event_free(s->tick_ev);
 	free(s);
 }

@@ -17,6 +17,11 @@ struct scheduler_config {
 	int max_attempts;     /* sends tried before a message fails */
 	int retry_base_ms;    /* first retry delay; doubles per attempt, capped at 60 s */
 	int window;           /* ids kept in memory per lane; the rest stay in the store (0: 4096) */
+	int cooldown_ms;      /* a SIM's first rest after a failing streak or a cool-down error (0: 60 s) */
+	int breaker_threshold;/* consecutive failures that open a route's breaker (0: 3) */
+	/* how long a message of each lane waits for a modem before the carrier takes it; 0 = never */
+	int64_t carrier_after_ms[LANE_COUNT];
+	int sweep_interval_ms;/* expiry sweep of the queue (0: 10 s) */
 };
 
 struct scheduler *scheduler_new(struct event_base *base, struct store *st, const struct scheduler_config *cfg);
@@ -24,8 +29,12 @@ void scheduler_free(struct scheduler *s);          /* frees the modems it was gi
 
 /* The event table to create modems with (arg = the scheduler). */
 const struct modem_events *scheduler_modem_events(void);
-/* Hand a modem to the scheduler; it starts it in scheduler_start(). */
-int scheduler_add_modem(struct scheduler *s, struct modem *m);
+/* Hand a modem to the scheduler; it starts it in scheduler_start(). quota: its SIM's limits (NULL: none). */
+struct quota_limits;
+int scheduler_add_modem(struct scheduler *s, struct modem *m, const struct quota_limits *quota);
+/* The cloud carrier used for failover (the scheduler frees it). */
+struct carrier;
+void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_inflight);
 
 /* Recover interrupted sends, index the queue, start the modems. */
 int scheduler_start(struct scheduler *s, int64_t now_ms);
@@ -33,7 +42,7 @@ int scheduler_start(struct scheduler *s, int64_t now_ms);
 /* A message was committed to the store (called by ingest after the commit). */
 void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane);
 
-/* Stop claiming new messages (shutdown); sends in flight go on. Returns how many are in flight. */
+/* Stop claiming new messages (shutdown); sends in flight (modems and carrier) go on. Returns how many. */
 int scheduler_stop(struct scheduler *s);
 int scheduler_inflight(const struct scheduler *s);
 

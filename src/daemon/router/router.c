@@ -8,8 +8,10 @@ double router_score(const struct router_route *r, const struct router_need *need
 	/* Signal: CSQ 0..31 maps to 0..1; unknown (99) counts as middling rather than as dead. */
 	double signal = (r->rssi >= 0 && r->rssi <= 31) ? r->rssi / 31.0 : 0.5;
 	double health = 1.0 - (r->fail_ewma < 0 ? 0 : r->fail_ewma > 1 ? 1 : r->fail_ewma);
-	/* Failures weigh more than signal: a SIM that fails delivers nothing however strong its signal. */
-	return 2.0 * health + signal;
+	/* Failures weigh more than signal: a SIM that fails delivers nothing however strong its signal.
+	 * Headroom spreads a quota-limited bank evenly, so no SIM runs dry long before the others. */
+	double headroom = r->quota_headroom < 0 ? 0 : r->quota_headroom > 1 ? 1 : r->quota_headroom;
+	return 2.0 * health + signal + 0.5 * headroom;
 }
 
 int router_pick(const struct router_route *routes, size_t n, const struct router_need *need)

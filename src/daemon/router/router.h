@@ -12,6 +12,7 @@ struct router_route {
 	double fail_ewma;         /* 0..1, recent failure rate */
 	int64_t last_used_ms;     /* for least-recently-used tie-breaking */
 	int64_t cooldown_until_ms;
+	double quota_headroom;    /* 0..1: the smallest share of a quota window left (1 = unlimited) */
 };
 
 struct router_need {

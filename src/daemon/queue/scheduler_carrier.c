@@ -1,0 +1,106 @@
+/* scheduler_carrier: the scheduler's carrier side — failover of messages no SIM can take in time. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "carrier/carrier.h"
+#include "queue/scheduler_int.h"
+#include "simroute/log.h"
+
+/* What a carrier request needs to report back (the message may be gone from memory otherwise). */
+struct carrier_job {
+	struct scheduler *s;
+	int64_t id;
+	enum msg_lane lane;
+};
+
+bool scheduler_carrier_ready(struct scheduler *s, int64_t now_ms)
+{
+	return s->carrier && s->started && s->carrier_inflight < s->carrier_max_inflight &&
+	       breaker_allows(&s->carrier_breaker, now_ms);
+}
+
+bool scheduler_carrier_due(const struct scheduler *s, const struct store_msg *msg, int64_t now_ms)
+{
+	int64_t after = s->cfg.carrier_after_ms[msg->lane];
+	return s->carrier && msg->allow_carrier && after > 0 && now_ms - msg->created_ms >= after;
+}
+
+static void carrier_done(void *arg, const struct carrier_result *res)
+{
+	struct carrier_job *job = arg;
+	struct scheduler *s = job->s;
+	int64_t now = scheduler_now_ms();
+	struct store_msg msg;
+
+	s->carrier_inflight--;
+	switch (res->outcome) {
+	case CARRIER_ACCEPTED:
+		breaker_on_success(&s->carrier_breaker);
+		scheduler_transition(s, job->id, MSG_SENDING, MSG_SENT, NULL, -1);
+		log_info("message %lld: sent via carrier %s (id %s)", (long long)job->id, carrier_name(s->carrier),
+			 res->id[0] ? res->id : "-");
+		break;
+	case CARRIER_PERMANENT:
+		/* The carrier refused this message; its words say why (bad number, no credit, ...). */
+		scheduler_transition(s, job->id, MSG_SENDING, MSG_FAILED, res->error, -1);
+		log_warnx("message %lld: %s: failed", (long long)job->id, res->error);
+		break;
+	case CARRIER_CANCELLED:
+	case CARRIER_TEMPORARY:
+		if (res->outcome == CARRIER_TEMPORARY)
+			breaker_on_failure(&s->carrier_breaker, now);
+		if (res->outcome == CARRIER_CANCELLED || res->maybe_accepted) {
+			scheduler_transition(s, job->id, MSG_SENDING, MSG_UNCERTAIN, res->error, -1);
+			log_warnx("message %lld: %s; the carrier may have it: uncertain", (long long)job->id, res->error);
+		} else if (store_get(s->st, job->id, &msg) != 0) {
+			scheduler_transition(s, job->id, MSG_SENDING, MSG_QUEUED, res->error, (int)job->lane);
+		} else {
+			int rc;
+			if (msg.attempts >= s->cfg.max_attempts) {
+				scheduler_transition(s, job->id, MSG_SENDING, MSG_FAILED, res->error, -1);
+				log_warnx("message %lld: %s; %d attempts: failed", (long long)job->id, res->error, msg.attempts);
+			} else if ((rc = store_transition(s->st, job->id, MSG_SENDING, MSG_QUEUED, NULL, res->error, now)) == 0) {
+				scheduler_delay_until(s, job->id, job->lane, now + scheduler_backoff_ms(s, msg.attempts),
+						      res->error);
+			} else if (rc < 0) {
+				scheduler_transition(s, job->id, MSG_SENDING, MSG_QUEUED, res->error, (int)job->lane);
+			}
+			store_msg_clear(&msg);
+		}
+		break;
+	}
+	free(job);
+	scheduler_kick(s);
+}
+
+void scheduler_claim_carrier(struct scheduler *s, struct store_msg *msg)
+{
+	int64_t now = scheduler_now_ms();
+	struct carrier_job *job = malloc(sizeof(*job));
+	if (!job)
+		return;   /* stays queued in the store; found again at the next page-in or restart */
+	*job = (struct carrier_job){ s, msg->id, msg->lane };
+	int rc = store_transition(s->st, msg->id, MSG_QUEUED, MSG_SENDING, carrier_name(s->carrier), NULL, now);
+	if (rc != 0) {
+		free(job);
+		if (rc < 0)   /* a store error must not drop the id from its lane */
+			scheduler_delay_until(s, msg->id, msg->lane, now + scheduler_backoff_ms(s, 1), "store error");
+		return;
+	}
+	breaker_on_attempt(&s->carrier_breaker);
+	if (carrier_send(s->carrier, msg->to, msg->text, msg->reference[0] ? msg->reference : NULL, carrier_done,
+			 job) != 0) {
+		/* Nothing left the process: back to the queue with a back-off. */
+		if (store_transition(s->st, msg->id, MSG_SENDING, MSG_QUEUED, NULL, "carrier: cannot start a request", now) == 0)
+			scheduler_delay_until(s, msg->id, msg->lane, now + scheduler_backoff_ms(s, msg->attempts + 1),
+					      "carrier request failed to start");
+		else
+			scheduler_transition(s, msg->id, MSG_SENDING, MSG_QUEUED, "carrier: cannot start a request",
+					     (int)msg->lane);
+		free(job);
+		return;
+	}
+	s->carrier_inflight++;
+	log_info("message %lld: no SIM in time (waited %lld ms): to carrier %s", (long long)msg->id,
+		 (long long)(now - msg->created_ms), carrier_name(s->carrier));
+}

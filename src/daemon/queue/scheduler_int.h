@@ -1,0 +1,110 @@
+/* scheduler_int: what the scheduler's files share (private to queue/scheduler*.c). */
+#ifndef SIMROUTED_SCHEDULER_INT_H
+#define SIMROUTED_SCHEDULER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "queue/scheduler.h"
+#include "queue/store.h"
+#include "router/breaker.h"
+#include "simroute/pdu.h"
+#include "simroute/quota.h"
+
+struct carrier;
+
+/* A lane's in-memory window: the oldest queued ids, in order. The store holds the rest, so a million
+ * queued messages do not live in memory; `complete` says the window holds every queued id of the lane.
+ * An id of 0 is a hole left by a message taken out of the middle (by the carrier). */
+struct lane_window {
+	int64_t *ids;
+	size_t head, len, cap;
+	int complete;
+	int64_t last_loaded;   /* highest id ever loaded from the store or notified */
+};
+
+/* A message waiting for a due time (retry back-off, quota window) — kept apart so it never holds
+ * up the messages behind it in its lane. */
+struct delayed {
+	int64_t id, due_ms;
+	enum msg_lane lane;
+};
+
+/* One route: a SIM in a modem, its health and quota, and the message it is working on. */
+struct slot {
+	struct scheduler *s;
+	struct modem *m;
+	int64_t last_used_ms;
+	double fail_ewma;
+	unsigned concat_ref;
+	struct breaker breaker;
+	struct quota_limits quota;
+	struct quota_counter used;
+	/* in flight */
+	int64_t msg_id;            /* 0: idle */
+	enum msg_lane lane;
+	struct pdu_submit *pdu;
+	int next_part;             /* index of the next part to hand to the modem */
+	int parts_sent;
+	int awaiting;              /* a part is with the modem */
+};
+
+/* A state change the store could not take (disk full, I/O error): retried every tick, so what the
+ * modem or carrier did is recorded once the store works again, and the message is not stranded. */
+struct deferred_write {
+	int64_t id;
+	enum msg_state from, to;
+	int requeue_lane;          /* >= 0: put the message back on that lane once written */
+	char error[STORE_ERROR_MAX];
+};
+
+struct scheduler {
+	struct event_base *base;
+	struct store *st;
+	struct scheduler_config cfg;
+	struct lane_window lanes[LANE_COUNT];
+	struct delayed *delayed;
+	size_t ndelayed, delayed_cap;
+	struct slot **slots;
+	size_t nslots;
+	struct event *kick_ev;     /* deferred dispatch: one pass per loop turn however many triggers */
+	struct event *retry_ev;
+	struct event *tick_ev;     /* housekeeping: deadlines, expiry sweep */
+	int64_t last_sweep_ms;
+	struct deferred_write *deferred;
+	size_t ndeferred;
+	int started;
+	/* the cloud carrier, if configured */
+	struct carrier *carrier;
+	struct breaker carrier_breaker;
+	int carrier_max_inflight;
+	int carrier_inflight;
+};
+
+int64_t scheduler_now_ms(void);
+void scheduler_kick(struct scheduler *s);
+/* Hold a message back until due_ms (then it goes to the head of its lane). */
+void scheduler_delay_until(struct scheduler *s, int64_t id, enum msg_lane lane, int64_t due_ms, const char *why);
+/* Back-off for the attempt'th failure: retry_base doubled per attempt, capped at 60 s. */
+int64_t scheduler_backoff_ms(const struct scheduler *s, int attempts);
+/* Put a message straight back at the head of its lane (try another route now). */
+void scheduler_requeue_front(struct scheduler *s, int64_t id, enum msg_lane lane);
+
+/* store_transition, or (on a store error) the same change retried every tick until it is written.
+ * requeue_lane >= 0 puts the message back on that lane after a move to `queued`. Returns 0 when
+ * written now, 1 if the stored state was not `from` (nothing to do), 2 when deferred. */
+int scheduler_transition(struct scheduler *s, int64_t id, enum msg_state from, enum msg_state to,
+			 const char *error, int requeue_lane);
+
+/* scheduler_modem.c: the modem side */
+void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_msg *msg);
+void scheduler_slot_reset(struct slot *sl);
+void scheduler_restore_quota(struct scheduler *s, int64_t now_ms);
+
+/* scheduler_carrier.c: the carrier side */
+bool scheduler_carrier_ready(struct scheduler *s, int64_t now_ms);
+/* Has msg waited long enough for a modem that the carrier should take it? */
+bool scheduler_carrier_due(const struct scheduler *s, const struct store_msg *msg, int64_t now_ms);
+void scheduler_claim_carrier(struct scheduler *s, struct store_msg *msg);
+
+#endif

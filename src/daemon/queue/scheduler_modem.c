@@ -1,0 +1,253 @@
+/* scheduler_modem: the scheduler's modem side — claiming a message for a SIM, and the modems' events. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/scheduler_int.h"
+#include "simroute/cms.h"
+#include "simroute/log.h"
+#include "simroute/phone.h"
+
+void scheduler_slot_reset(struct slot *sl)
+{
+	pdu_submit_free(sl->pdu);
+	sl->pdu = NULL;
+	sl->msg_id = 0;
+	sl->next_part = sl->parts_sent = sl->awaiting = 0;
+}
+
+static const struct modem_events events;
+
+/* Hand the next part to the modem if it is free; called on claim, on `sent` and on `ready`. */
+static void slot_continue(struct slot *sl)
+{
+	if (!sl->msg_id || sl->awaiting || modem_state(sl->m) != MODEM_READY)
+		return;
+	struct pdu_part *p = &sl->pdu->parts[sl->next_part];
+	/* Stored before the modem sees it (mr -1 = handed, no reference yet): after a crash a `sending`
+	 * message with a handed part becomes `uncertain`, never resent blindly. */
+	if (store_record_part(sl->s->st, sl->msg_id, sl->next_part + 1, -1, modem_name(sl->m),
+			      scheduler_now_ms()) != 0) {
+		sl->awaiting = 1;   /* send_failed clears it */
+		events.send_failed(sl->s, sl->m, sl, -1, false, "store error before sending");
+		return;
+	}
+	if (modem_send(sl->m, p->hex, p->length, sl) == 0)
+		sl->awaiting = 1;
+}
+
+void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_msg *msg)
+{
+	int64_t now = scheduler_now_ms();
+	char masked[STORE_TO_MAX];
+	const char *route = modem_name(sl->m);
+
+	phone_mask(msg->to, masked, sizeof(masked));
+	struct pdu_submit_opts opts = {
+		.max_parts = (unsigned)s->cfg.max_parts,
+		.concat_ref = sl->concat_ref++,
+		.validity_minutes = msg->expires_ms ? (int)((msg->expires_ms - now + 59999) / 60000) : 0,
+		/* the client's choices, as counted at accept time: same tables, so the same parts */
+		.languages = msg->languages,
+		.status_report = msg->delivery_report,
+	};
+	enum pdu_error perr = pdu_encode_submit(msg->to, msg->text, &opts, &sl->pdu);
+	if (perr != PDU_OK) {
+		store_transition(s->st, msg->id, MSG_QUEUED, MSG_FAILED, NULL, pdu_strerror(perr), now);
+		log_warnx("message %lld to %s: cannot encode: %s", (long long)msg->id, masked, pdu_strerror(perr));
+		return;
+	}
+	int rc = store_transition(s->st, msg->id, MSG_QUEUED, MSG_SENDING, route, NULL, now);
+	if (rc != 0) {
+		scheduler_slot_reset(sl);
+		/* A store error must not drop the id from the lane: try again after a back-off. */
+		if (rc < 0)
+			scheduler_delay_until(s, msg->id, msg->lane, now + scheduler_backoff_ms(s, 1), "store error");
+		return;
+	}
+	log_debug("message %lld to %s: %d part(s) via %s", (long long)msg->id, masked, sl->pdu->nparts, route);
+	sl->msg_id = msg->id;
+	sl->lane = msg->lane;
+	sl->last_used_ms = now;
+	breaker_on_attempt(&sl->breaker);
+	slot_continue(sl);
+}
+
+static struct slot *slot_of(struct scheduler *s, struct modem *m)
+{
+	for (size_t i = 0; i < s->nslots; i++)
+		if (s->slots[i]->m == m)
+			return s->slots[i];
+	return NULL;
+}
+
+static void ev_ready(void *arg, struct modem *m)
+{
+	struct scheduler *s = arg;
+	struct slot *sl = slot_of(s, m);
+	if (sl)
+		slot_continue(sl);
+	scheduler_kick(s);
+}
+
+static void ev_sent(void *arg, struct modem *m, void *cookie, int mr)
+{
+	struct scheduler *s = arg;
+	struct slot *sl = cookie;
+	int64_t now = scheduler_now_ms();
+	(void)m;
+
+	sl->awaiting = 0;
+	sl->fail_ewma *= 0.9;
+	breaker_on_success(&sl->breaker);
+	quota_add(&sl->used, 1, now / 1000);     /* quotas count segments on the network */
+	store_record_part(s->st, sl->msg_id, sl->next_part + 1, mr, modem_name(sl->m), now);
+	sl->parts_sent++;
+	if (++sl->next_part < sl->pdu->nparts) {
+		slot_continue(sl);
+		return;
+	}
+	scheduler_transition(s, sl->msg_id, MSG_SENDING, MSG_SENT, NULL, -1);
+	log_info("message %lld: sent via %s (%d part%s, mr %d)", (long long)sl->msg_id, modem_name(sl->m),
+		 sl->pdu->nparts, sl->pdu->nparts == 1 ? "" : "s", mr);
+	scheduler_slot_reset(sl);
+	scheduler_kick(s);
+}
+
+/* What a refused send means for the SIM and the message (docs/cms-errors.md). */
+static void requeue_by_class(struct scheduler *s, struct slot *sl, int64_t id, enum msg_lane lane, enum cms_class cls,
+			     const char *err, int64_t now)
+{
+	struct store_msg msg;
+	if (store_get(s->st, id, &msg) != 0) {
+		/* Cannot even read it: put it back once the store answers. */
+		scheduler_transition(s, id, MSG_SENDING, MSG_QUEUED, err, lane);
+		return;
+	}
+	int attempts = msg.attempts;
+	store_msg_clear(&msg);
+	if (cls == CMS_PERMANENT || attempts >= s->cfg.max_attempts) {
+		scheduler_transition(s, id, MSG_SENDING, MSG_FAILED, err, -1);
+		log_warnx("message %lld: %s; %s: failed", (long long)id, err,
+			  cls == CMS_PERMANENT ? "permanent error" : "attempts exhausted");
+		return;
+	}
+	switch (cls) {
+	case CMS_COOL_DOWN:
+		/* The SIM is the problem (no SMS service, SMSC unknown): rest it; the message goes on elsewhere. */
+		breaker_cool_down(&sl->breaker, now, s->cfg.cooldown_ms);
+		log_warnx("modem %s: %s: cooling down %d s", modem_name(sl->m), err, s->cfg.cooldown_ms / 1000);
+		scheduler_transition(s, id, MSG_SENDING, MSG_QUEUED, err, lane);
+		break;
+	case CMS_TRY_ANOTHER:
+		breaker_on_failure(&sl->breaker, now);
+		scheduler_transition(s, id, MSG_SENDING, MSG_QUEUED, err, lane);   /* LRU steers it elsewhere */
+		break;
+	case CMS_RETRY_SAME:
+	case CMS_PERMANENT: {
+		breaker_on_failure(&sl->breaker, now);
+		int rc = store_transition(s->st, id, MSG_SENDING, MSG_QUEUED, NULL, err, now);
+		if (rc == 0)
+			scheduler_delay_until(s, id, lane, now + scheduler_backoff_ms(s, attempts), err);
+		else if (rc < 0)
+			scheduler_transition(s, id, MSG_SENDING, MSG_QUEUED, err, lane);
+		break;
+	}
+	}
+}
+
+static void ev_send_failed(void *arg, struct modem *m, void *cookie, int cms, bool reached_modem, const char *why)
+{
+	struct scheduler *s = arg;
+	struct slot *sl = cookie;
+	int64_t now = scheduler_now_ms();
+	char err[STORE_ERROR_MAX];
+	(void)m;
+
+	sl->awaiting = 0;
+	sl->fail_ewma = sl->fail_ewma * 0.9 + 0.1;
+	if (cms >= 0)
+		snprintf(err, sizeof(err), "%s: +CMS ERROR %d: %s", modem_name(sl->m), cms, why ? why : "");
+	else
+		snprintf(err, sizeof(err), "%s: %s", modem_name(sl->m), why ? why : "send failed");
+	int64_t id = sl->msg_id;
+	enum msg_lane lane = sl->lane;
+	int parts_sent = sl->parts_sent;
+	scheduler_slot_reset(sl);
+
+	if (reached_modem || parts_sent > 0) {
+		/* It may have gone out: never resend blindly (DESIGN: uncertain). */
+		breaker_on_failure(&sl->breaker, now);
+		scheduler_transition(s, id, MSG_SENDING, MSG_UNCERTAIN, err, -1);
+		log_warnx("message %lld: %s; may have been sent: uncertain", (long long)id, err);
+	} else {
+		/* Without a CMS code (plain ERROR, +CME, a port that vanished before the PDU): another SIM. */
+		requeue_by_class(s, sl, id, lane, cms >= 0 ? cms_classify(cms) : CMS_TRY_ANOTHER, err, now);
+	}
+	scheduler_kick(s);
+}
+
+static void ev_state_changed(void *arg, struct modem *m, enum modem_state from, enum modem_state to)
+{
+	(void)from;
+	(void)m;
+	if (to == MODEM_READY)
+		scheduler_kick(arg);
+}
+
+/* A new SIM is a new route: its health and counters start again. */
+static void ev_sim_changed(void *arg, struct modem *m, const char *old_iccid, const char *new_iccid)
+{
+	struct slot *sl = slot_of(arg, m);
+	(void)old_iccid;
+	(void)new_iccid;
+	if (!sl)
+		return;
+	sl->fail_ewma = 0;
+	breaker_init(&sl->breaker, sl->breaker.threshold, sl->breaker.base_ms, sl->breaker.max_ms);
+	memset(&sl->used, 0, sizeof(sl->used));
+}
+
+static const struct modem_events events = {
+	.ready = ev_ready,
+	.sent = ev_sent,
+	.send_failed = ev_send_failed,
+	.state_changed = ev_state_changed,
+	.sim_changed = ev_sim_changed,
+};
+
+const struct modem_events *scheduler_modem_events(void) { return &events; }
+
+struct usage_ctx {
+	struct scheduler *s;
+	enum quota_window w;
+	int64_t start;
+};
+
+static int usage_cb(void *arg, const char *route, int64_t segments)
+{
+	struct usage_ctx *u = arg;
+	for (size_t i = 0; i < u->s->nslots; i++) {
+		struct slot *sl = u->s->slots[i];
+		if (strcmp(modem_name(sl->m), route) == 0) {
+			sl->used.start[u->w] = u->start;
+			sl->used.used[u->w] = segments;
+		}
+	}
+	return 0;
+}
+
+/* Quota counters come back from the parts the store saw go out, so a restart resets nothing. */
+void scheduler_restore_quota(struct scheduler *s, int64_t now_ms)
+{
+	for (int w = 0; w < QUOTA_WINDOWS; w++) {
+		int64_t start, end;
+		quota_window_bounds((enum quota_window)w, now_ms / 1000, &start, &end);
+		for (size_t i = 0; i < s->nslots; i++) {
+			s->slots[i]->used.start[w] = start;
+			s->slots[i]->used.used[w] = 0;
+		}
+		struct usage_ctx u = { s, (enum quota_window)w, start };
+		store_route_usage(s->st, start * 1000, usage_cb, &u);
+	}
+}

@@ -1,0 +1,58 @@
+"""A loopback HTTP server standing in for a cloud SMS carrier: records requests, answers as scripted."""
+import http.server
+import json
+import threading
+import time
+
+
+class Carrier:
+    """mode: "ok" (200 {"id"}), "500", "429", "400", or "hang" (never answer within the client's timeout)."""
+
+    def __init__(self, mode="ok"):
+        self.mode = mode
+        self.requests = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                with outer.lock:
+                    outer.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    count = len(outer.requests)
+                mode = outer.mode
+                if mode == "hang":
+                    time.sleep(3)
+                    return
+                status, doc = {"ok": (200, {"id": "cloud-%d" % count}), "500": (500, {"error": "upstream down"}),
+                               "429": (429, {"error": "slow down"}),
+                               "400": (400, {"error": "invalid destination number"})}[mode]
+                data = json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d/send" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def bodies(self):
+        with self.lock:
+            return [json.loads(r["body"]) for r in self.requests]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def ini(self, name="cloud", timeout_ms=1000):
+        return ("[carrier:%s]\ntype = http\nurl = %s\ntoken = secret-token\ntimeout_ms = %d\n"
+                % (name, self.url, timeout_ms))
