@@ -215,3 +215,28 @@ int cmd_cancel(struct cli *cli, int argc, char **argv)
 	client_reply_free(&r);
 	return EXIT_OK;
 }
+
+int cmd_explain(struct cli *cli, int argc, char **argv)
+{
+	struct client_reply r;
+	char path[80];
+	size_t i;
+	json_t *line;
+	int rc;
+	if (argc != 2 || !valid_id(argv[1]))
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/v1/messages/%s/explain", argv[1]);
+	if ((rc = cli_call(cli, "GET", path, NULL, &r)) != EXIT_OK)
+		return rc;
+	if (cli->json) {
+		cli_print_json(r.body);
+	} else {
+		const char *st = cli_str(r.body, "status");
+		printf("message %s (%s): %s%s%s\n", argv[1], cli_str(r.body, "priority"), cli_state_color(cli, st), st,
+		       cli_reset(cli));
+		json_array_foreach(json_object_get(r.body, "explanation"), i, line)
+			printf("  %s\n", json_string_value(line));
+	}
+	client_reply_free(&r);
+	return EXIT_OK;
+}

@@ -28,6 +28,7 @@ static const struct command {
 	{ "send", "[--otp|--bulk] [--wait] TO TEXT", "queue a message (TO in E.164: +447700900123)", cmd_send },
 	{ "messages", "[--status S] [--since T] [--to N] [--limit N]", "list messages, newest first", cmd_messages },
 	{ "show", "ID", "one message: status, route, timeline", cmd_show },
+	{ "explain", "ID", "why a message is where it is: lane, waits, routes, carrier", cmd_explain },
 	{ "cancel", "ID", "cancel a message that is still queued", cmd_cancel },
 	{ "pdu", "[encode|decode]", "PDU codec: JSON lines on stdin -> JSON lines out", cmd_pdu },
 };

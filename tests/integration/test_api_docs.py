@@ -14,9 +14,9 @@ def table_routes():
     src = open(HTTP_C).read()
     table = re.search(r"static const struct route routes\[\] = \{(.*?)\n\};", src, re.S)
     assert table, "routes[] table not found in http.c"
-    rows = re.findall(r'\{\s*EVHTTP_REQ_(\w+),\s*"([^"]+)",\s*([01]),', table.group(1))
+    rows = re.findall(r'\{\s*EVHTTP_REQ_(\w+),\s*"([^"]+)",\s*([01]),[^}"]*(?:"([^"]*)")?\s*\}', table.group(1))
     assert rows, "no rows parsed from routes[]"
-    return [(m, p if exact == "1" else p + "{id}") for m, p, exact in rows]
+    return [(m, p if exact == "1" else p + "{id}" + suffix) for m, p, exact, suffix in rows]
 
 
 def openapi_paths():

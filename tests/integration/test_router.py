@@ -186,3 +186,28 @@ def test_cms_classes(tmp_path, daemon_factory):
         assert "to nobody" not in texts
     finally:
         sim.stop()
+
+
+def test_explain_says_why(tmp_path, daemon_factory, carrier):
+    from conftest import SIMROUTE
+    d = daemon_factory([], extra_ini="[router]\ncarrier_after = 600\n" + carrier.ini())
+    _, doc = d.api.send("+447700900901", "waiting", allow_carrier=True)
+    code, ex = d.api.request("GET", "/v1/messages/%d/explain" % doc["id"])
+    assert code == 200 and ex["status"] == "queued"
+    text = "\n".join(ex["explanation"])
+    assert "queued in the normal lane" in text
+    assert "no modems are configured" in text
+    assert "carrier: cloud takes it if no SIM has started it by" in text
+    assert "expires at" in text
+    _, doc2 = d.api.send("+447700900902", "not for the cloud", allow_carrier=False)
+    ex2 = d.api.request("GET", "/v1/messages/%d/explain" % doc2["id"])[1]
+    assert any("not allowed for this message" in l for l in ex2["explanation"])
+    out = subprocess.run([SIMROUTE, "-s", d.sock, "explain", str(doc["id"])], capture_output=True, text=True,
+                         timeout=10)
+    assert out.returncode == 0 and "route" not in out.stderr and "queued" in out.stdout
+    assert d.api.request("GET", "/v1/messages/999999/explain")[0] == 404
+    assert d.api.request("GET", "/v1/messages/1/explain/more")[0] == 404
+    assert d.api.request("DELETE", "/v1/messages/1/explain")[0] == 405
+    d.api.request("DELETE", "/v1/messages/%d" % doc2["id"])
+    ex3 = d.api.request("GET", "/v1/messages/%d/explain" % doc2["id"])[1]
+    assert ex3["explanation"] == ["cancelled before it was sent"]

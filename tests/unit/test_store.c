@@ -1083,6 +1083,36 @@ static void test_route_usage(void **state)
 	assert_int_equal(store_route_usage(f->st, 5000, usage_cb, &u), 0);
 }
 
+static void test_batch(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add(f->st, LANE_NORMAL, 2), b = add(f->st, LANE_NORMAL, 1);
+	struct store_msg m;
+
+	assert_int_equal(store_batch_begin(f->st), 0);
+	assert_int_equal(store_transition(f->st, a, MSG_QUEUED, MSG_SENDING, "sim1", NULL, 100), 0);
+	assert_int_equal(store_record_part(f->st, a, 1, -1, "sim1", 100), 0);
+	assert_int_equal(store_record_part(f->st, a, 9, -1, "sim1", 100), -1);      /* fails alone */
+	assert_int_equal(store_transition(f->st, b, MSG_SENDING, MSG_SENT, NULL, NULL, 100), 1);  /* stale */
+	assert_int_equal(store_batch_end(f->st), 0);
+	if (strcmp(f->backend, "sqlite") == 0)
+		reopen(f);
+	assert_int_equal(store_get(f->st, a, &m), 0);
+	assert_int_equal(m.state, MSG_SENDING);
+	assert_int_equal(m.parts_sent, 1);      /* the handed part survived its failing neighbour */
+	store_msg_clear(&m);
+	assert_int_equal(state_of(f->st, b), MSG_QUEUED);
+	/* no nesting, and an end without a begin is an error for the backend that batches */
+	if (strcmp(f->backend, "sqlite") == 0) {
+		assert_int_equal(store_batch_begin(f->st), 0);
+		assert_int_equal(store_batch_begin(f->st), -1);
+		assert_int_equal(store_batch_end(f->st), 0);
+		assert_int_equal(store_batch_end(f->st), -1);
+	}
+	/* outside a batch everything works as before */
+	assert_int_equal(store_transition(f->st, b, MSG_QUEUED, MSG_CANCELLED, NULL, NULL, 200), 0);
+}
+
 #define BOTH(fn)                                                                              \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
@@ -1093,6 +1123,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_enqueue_ids),
 		BOTH(test_expire),
+		BOTH(test_batch),
 		BOTH(test_route_usage),
 		BOTH(test_enqueue_rejects_bad),
 		BOTH(test_get_fields),

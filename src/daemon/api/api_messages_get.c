@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "api/api_private.h"
+#include "queue/scheduler.h"
 #include "queue/store.h"
 #include "simroute/pdu.h"
 #include "simroute/log.h"
@@ -101,6 +102,25 @@ void api_messages_get(struct api_req *r, const char *idstr)
 	else
 		json_object_set_new(o, "events", json_incref(events));
 	json_decref(events);
+	store_msg_clear(&m);
+	api_reply(r->req, 200, o);
+}
+
+static void explain_line(void *arg, const char *text)
+{
+	json_array_append_new(arg, json_string(text));
+}
+
+/* GET /v1/messages/<id>/explain: the scheduler's view of the message, in words. */
+void api_messages_explain(struct api_req *r, const char *idstr)
+{
+	struct store_msg m;
+	if (load(r, idstr, &m) < 0)
+		return;
+	json_t *lines = json_array();
+	scheduler_explain(r->api->deps.sched, &m, explain_line, lines);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)m.id, "status", message_state_name(m.state),
+			      "priority", message_lane_name(m.lane), "explanation", lines);
 	store_msg_clear(&m);
 	api_reply(r->req, 200, o);
 }

@@ -64,6 +64,7 @@ void api_messages_post(struct api_req *r);
 void api_messages_get(struct api_req *r, const char *id);
 void api_messages_list(struct api_req *r);
 void api_messages_delete(struct api_req *r, const char *id);
+void api_messages_explain(struct api_req *r, const char *id);
 void api_status_get(struct api_req *r);
 void api_modems_get(struct api_req *r);
 void api_healthz(struct api_req *r);

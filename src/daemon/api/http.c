@@ -154,7 +154,7 @@ static int rate_limited(struct api *api, int key)
 }
 
 enum route_id {
-	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_STATUS, R_MODEMS,
+	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS,
 	R_HEALTHZ, R_READYZ, R_METRICS
 };
 
@@ -164,21 +164,23 @@ struct route {
 	int exact;            /* 1: path == prefix; 0: prefix + one non-empty segment */
 	unsigned scope;       /* 0: open, no key needed even on TCP */
 	enum route_id id;
+	const char *suffix;   /* exact 0 only: prefix + segment + suffix (e.g. "/explain") */
 };
 
 /* docs/openapi.yaml lists every path here (tests/integration/test_api_docs.py checks it): a
  * prefix route "/x/" is documented as "/x/{id}". */
 static const struct route routes[] = {
-	{ EVHTTP_REQ_POST, "/v1/messages", 1, SCOPE_SEND, R_MESSAGES_POST },
-	{ EVHTTP_REQ_GET, "/v1/messages", 1, SCOPE_READ, R_MESSAGES_LIST },
-	{ EVHTTP_REQ_GET, "/v1/messages/", 0, SCOPE_READ, R_MESSAGE },
-	{ EVHTTP_REQ_DELETE, "/v1/messages/", 0, SCOPE_SEND, R_MESSAGE_DELETE },
-	{ EVHTTP_REQ_GET, "/v1/status", 1, SCOPE_READ, R_STATUS },
-	{ EVHTTP_REQ_GET, "/v1/modems", 1, SCOPE_READ, R_MODEMS },
+	{ EVHTTP_REQ_POST, "/v1/messages", 1, SCOPE_SEND, R_MESSAGES_POST, NULL },
+	{ EVHTTP_REQ_GET, "/v1/messages", 1, SCOPE_READ, R_MESSAGES_LIST, NULL },
+	{ EVHTTP_REQ_GET, "/v1/messages/", 0, SCOPE_READ, R_MESSAGE, NULL },
+	{ EVHTTP_REQ_DELETE, "/v1/messages/", 0, SCOPE_SEND, R_MESSAGE_DELETE, NULL },
+	{ EVHTTP_REQ_GET, "/v1/messages/", 0, SCOPE_READ, R_MESSAGE_EXPLAIN, "/explain" },
+	{ EVHTTP_REQ_GET, "/v1/status", 1, SCOPE_READ, R_STATUS, NULL },
+	{ EVHTTP_REQ_GET, "/v1/modems", 1, SCOPE_READ, R_MODEMS, NULL },
 	/* liveness is open: a load balancer or systemd probe has no key, and it tells nothing */
-	{ EVHTTP_REQ_GET, "/healthz", 1, 0, R_HEALTHZ },
-	{ EVHTTP_REQ_GET, "/readyz", 1, SCOPE_READ, R_READYZ },
-	{ EVHTTP_REQ_GET, "/metrics", 1, SCOPE_READ, R_METRICS },
+	{ EVHTTP_REQ_GET, "/healthz", 1, 0, R_HEALTHZ, NULL },
+	{ EVHTTP_REQ_GET, "/readyz", 1, SCOPE_READ, R_READYZ, NULL },
+	{ EVHTTP_REQ_GET, "/metrics", 1, SCOPE_READ, R_METRICS, NULL },
 };
 
 static void handle(struct evhttp_request *req, struct api *api, bool trusted)
@@ -197,12 +199,20 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		const struct route *rt = &routes[i];
 		size_t plen = strlen(rt->prefix);
 		const char *rest = NULL;
+		char segment[64];
 		if (rt->exact ? strcmp(path, rt->prefix) != 0 : strncmp(path, rt->prefix, plen) != 0)
 			continue;
 		if (!rt->exact) {
 			rest = path + plen;
-			if (!*rest || strchr(rest, '/'))
+			const char *slash = strchr(rest, '/');
+			size_t seglen = slash ? (size_t)(slash - rest) : strlen(rest);
+			if (seglen == 0 || seglen >= sizeof(segment))
 				continue;
+			if (rt->suffix ? !slash || strcmp(slash, rt->suffix) != 0 : slash != NULL)
+				continue;
+			memcpy(segment, rest, seglen);
+			segment[seglen] = '\0';
+			rest = segment;
 		}
 		path_known = 1;
 		if (rt->method != method)
@@ -239,6 +249,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_MESSAGES_LIST: api_messages_list(&r); return;
 		case R_MESSAGE: api_messages_get(&r, rest); return;
 		case R_MESSAGE_DELETE: api_messages_delete(&r, rest); return;
+		case R_MESSAGE_EXPLAIN: api_messages_explain(&r, rest); return;
 		case R_STATUS: api_status_get(&r); return;
 		case R_MODEMS: api_modems_get(&r); return;
 		case R_HEALTHZ: api_healthz(&r); return;

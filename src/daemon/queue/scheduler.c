@@ -133,7 +133,9 @@ void scheduler_delay_until(struct scheduler *s, int64_t id, enum msg_lane lane, 
 		s->delayed = n;
 		s->delayed_cap = ncap;
 	}
-	s->delayed[s->ndelayed++] = (struct delayed){ id, due_ms, lane };
+	struct delayed *d = &s->delayed[s->ndelayed++];
+	*d = (struct delayed){ .id = id, .due_ms = due_ms, .lane = lane };
+	snprintf(d->why, sizeof(d->why), "%s", why ? why : "");
 	log_info("message %lld: waiting %lld ms: %s", (long long)id, (long long)(due_ms - scheduler_now_ms()), why);
 	arm_retry_timer(s);
 }
@@ -412,6 +414,7 @@ int scheduler_add_modem(struct scheduler *s, struct modem *m, const struct quota
 		return -1;
 	sl->s = s;
 	sl->m = m;
+	sl->handed = -1;
 	sl->concat_ref = (unsigned)(scheduler_now_ms() & 0xff);
 	breaker_init(&sl->breaker, s->cfg.breaker_threshold, s->cfg.cooldown_ms, 16LL * s->cfg.cooldown_ms);
 	if (quota)

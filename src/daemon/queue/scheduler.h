@@ -46,6 +46,11 @@ void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane);
 int scheduler_stop(struct scheduler *s);
 int scheduler_inflight(const struct scheduler *s);
 
+/* Why a message is where it is, in words, one line per call of `line` (for `simroute explain`). */
+struct store_msg;
+typedef void scheduler_line_cb(void *arg, const char *text);
+void scheduler_explain(struct scheduler *s, const struct store_msg *m, scheduler_line_cb *line, void *arg);
+
 size_t scheduler_nmodems(const struct scheduler *s);
 struct modem *scheduler_modem(const struct scheduler *s, size_t i);
 

@@ -28,6 +28,7 @@ struct lane_window {
 struct delayed {
 	int64_t id, due_ms;
 	enum msg_lane lane;
+	char why[96];          /* for `simroute explain` */
 };
 
 /* One route: a SIM in a modem, its health and quota, and the message it is working on. */
@@ -47,6 +48,7 @@ struct slot {
 	int next_part;             /* index of the next part to hand to the modem */
 	int parts_sent;
 	int awaiting;              /* a part is with the modem */
+	int handed;                /* index of the part already stored as handed (mr -1), -1 none */
 };
 
 /* A state change the store could not take (disk full, I/O error): retried every tick, so what the

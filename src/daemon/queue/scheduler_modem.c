@@ -14,6 +14,7 @@ void scheduler_slot_reset(struct slot *sl)
 	sl->pdu = NULL;
 	sl->msg_id = 0;
 	sl->next_part = sl->parts_sent = sl->awaiting = 0;
+	sl->handed = -1;
 }
 
 static const struct modem_events events;
@@ -25,13 +26,16 @@ static void slot_continue(struct slot *sl)
 		return;
 	struct pdu_part *p = &sl->pdu->parts[sl->next_part];
 	/* Stored before the modem sees it (mr -1 = handed, no reference yet): after a crash a `sending`
-	 * message with a handed part becomes `uncertain`, never resent blindly. */
-	if (store_record_part(sl->s->st, sl->msg_id, sl->next_part + 1, -1, modem_name(sl->m),
+	 * message with a handed part becomes `uncertain`, never resent blindly. Usually it was stored in
+	 * the same transaction as the write before it (claim, previous part). */
+	if (sl->handed != sl->next_part &&
+	    store_record_part(sl->s->st, sl->msg_id, sl->next_part + 1, -1, modem_name(sl->m),
 			      scheduler_now_ms()) != 0) {
 		sl->awaiting = 1;   /* send_failed clears it */
 		events.send_failed(sl->s, sl->m, sl, -1, false, "store error before sending");
 		return;
 	}
+	sl->handed = sl->next_part;
 	if (modem_send(sl->m, p->hex, p->length, sl) == 0)
 		sl->awaiting = 1;
 }
@@ -57,7 +61,18 @@ void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_ms
 		log_warnx("message %lld to %s: cannot encode: %s", (long long)msg->id, masked, pdu_strerror(perr));
 		return;
 	}
+	/* `sending` and "part 1 handed" in one transaction: one fsync before AT+CMGS, not two. */
+	store_batch_begin(s->st);
 	int rc = store_transition(s->st, msg->id, MSG_QUEUED, MSG_SENDING, route, NULL, now);
+	int handed = rc == 0 ? store_record_part(s->st, msg->id, 1, -1, route, now) : -1;
+	if (store_batch_end(s->st) < 0)
+		rc = -1;
+	if (rc == 0 && handed != 0) {
+		/* `sending` without the handed mark would be requeued by a crash: do not send it now. */
+		scheduler_slot_reset(sl);
+		scheduler_transition(s, msg->id, MSG_SENDING, MSG_QUEUED, "store error before sending", (int)msg->lane);
+		return;
+	}
 	if (rc != 0) {
 		scheduler_slot_reset(sl);
 		/* A store error must not drop the id from the lane: try again after a back-off. */
@@ -65,6 +80,7 @@ void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_ms
 			scheduler_delay_until(s, msg->id, msg->lane, now + scheduler_backoff_ms(s, 1), "store error");
 		return;
 	}
+	sl->handed = 0;
 	log_debug("message %lld to %s: %d part(s) via %s", (long long)msg->id, masked, sl->pdu->nparts, route);
 	sl->msg_id = msg->id;
 	sl->lane = msg->lane;
@@ -101,13 +117,20 @@ static void ev_sent(void *arg, struct modem *m, void *cookie, int mr)
 	sl->fail_ewma *= 0.9;
 	breaker_on_success(&sl->breaker);
 	quota_add(&sl->used, 1, now / 1000);     /* quotas count segments on the network */
-	store_record_part(s->st, sl->msg_id, sl->next_part + 1, mr, modem_name(sl->m), now);
 	sl->parts_sent++;
+	/* This part's reference and what comes next (the next part handed, or `sent`): one commit. */
+	store_batch_begin(s->st);
+	store_record_part(s->st, sl->msg_id, sl->next_part + 1, mr, modem_name(sl->m), now);
 	if (++sl->next_part < sl->pdu->nparts) {
+		int handed = store_record_part(s->st, sl->msg_id, sl->next_part + 1, -1, modem_name(sl->m), now);
+		if (store_batch_end(s->st) == 0 && handed == 0)
+			sl->handed = sl->next_part;
 		slot_continue(sl);
 		return;
 	}
-	scheduler_transition(s, sl->msg_id, MSG_SENDING, MSG_SENT, NULL, -1);
+	int rc = store_transition(s->st, sl->msg_id, MSG_SENDING, MSG_SENT, NULL, NULL, now);
+	if (store_batch_end(s->st) < 0 || rc < 0)
+		scheduler_transition(s, sl->msg_id, MSG_SENDING, MSG_SENT, NULL, -1);
 	log_info("message %lld: sent via %s (%d part%s, mr %d)", (long long)sl->msg_id, modem_name(sl->m),
 		 sl->pdu->nparts, sl->pdu->nparts == 1 ? "" : "s", mr);
 	scheduler_slot_reset(sl);

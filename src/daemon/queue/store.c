@@ -274,3 +274,16 @@ int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, vo
 {
 	return st->be->route_usage(st->data, since_ms, cb, arg);
 }
+
+int store_batch_begin(struct store *st)
+{
+	return st->be->batch ? st->be->batch(st->data, 1) : 0;
+}
+
+int store_batch_end(struct store *st)
+{
+	int rc = st->be->batch ? st->be->batch(st->data, 0) : 0;
+	if (rc < 0)
+		log_warnx("store: a batch of writes could not be committed: none of them happened");
+	return rc;
+}

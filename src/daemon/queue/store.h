@@ -147,6 +147,12 @@ int store_record_part(struct store *st, int64_t id, int seq, int mr, const char 
 
 int store_counts(struct store *st, struct store_counts *out);
 
+/* Group the writes that follow (transitions, parts) into one transaction: each still succeeds or
+ * fails on its own, but one commit (one fsync) makes them all durable. store_batch_end returns -1
+ * when that commit failed: then none of them happened, whatever they returned. No nesting. */
+int store_batch_begin(struct store *st);
+int store_batch_end(struct store *st);
+
 /* Queued messages whose expires_ms has passed become `expired` (with a timeline row), in one
  * transaction. Returns how many, or -1. */
 int store_expire(struct store *st, int64_t now_ms);

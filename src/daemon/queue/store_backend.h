@@ -41,6 +41,7 @@ struct store_backend {
 	int (*idem_purge)(void *be, int64_t before_ms);
 	int (*list)(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg);
 	int (*expire)(void *be, int64_t now_ms);
+	int (*batch)(void *be, int begin);   /* NULL: operations are durable one by one */
 	int (*route_usage)(void *be, int64_t since_ms, store_usage_cb *cb, void *arg);
 };
 

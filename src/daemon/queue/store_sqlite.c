@@ -95,6 +95,9 @@ static const char *const stmt_sql[SQ_COUNT] = {
 	[SQ_BEGIN] = "BEGIN IMMEDIATE",
 	[SQ_COMMIT] = "COMMIT",
 	[SQ_ROLLBACK] = "ROLLBACK",
+	[SQ_SAVEPOINT] = "SAVEPOINT op",
+	[SQ_RELEASE] = "RELEASE op",
+	[SQ_ROLLBACK_TO] = "ROLLBACK TO op",
 	[SQ_INSERT] =
 		"INSERT INTO messages (\"to\", text, lane, state, nparts, created_ms, updated_ms, expires_ms,"
 		" reference, languages, delivery_report, allow_carrier, callback_url)"
@@ -159,24 +162,36 @@ static int sq_exec(struct sq *s, enum sq_stmt i, const char *what)
 	return 0;
 }
 
+/* Inside a batch an operation is a savepoint: it succeeds or fails alone, and the batch's one
+ * COMMIT (one fsync) makes all of them durable together. */
 static int sq_begin(struct sq *s, const char *what)
 {
-	return sq_exec(s, SQ_BEGIN, what);
+	return sq_exec(s, s->in_batch ? SQ_SAVEPOINT : SQ_BEGIN, what);
 }
 
 static int sq_commit(struct sq *s, const char *what)
 {
-	return sq_exec(s, SQ_COMMIT, what);
+	return sq_exec(s, s->in_batch ? SQ_RELEASE : SQ_COMMIT, what);
 }
 
 /* After an error sqlite may already have rolled back (SQLITE_FULL, IOERR): only roll back what is
  * still open, and never let a failed rollback hide the first error. */
 static void sq_rollback(struct sq *s)
 {
-	if (!sqlite3_get_autocommit(s->db)) {
-		sqlite3_step(s->stmt[SQ_ROLLBACK]);
-		sqlite3_reset(s->stmt[SQ_ROLLBACK]);
+	if (sqlite3_get_autocommit(s->db)) {
+		if (s->in_batch)
+			s->batch_broken = 1;   /* the whole batch went with it */
+		return;
 	}
+	if (s->in_batch) {
+		sqlite3_step(s->stmt[SQ_ROLLBACK_TO]);
+		sqlite3_reset(s->stmt[SQ_ROLLBACK_TO]);
+		sqlite3_step(s->stmt[SQ_RELEASE]);
+		sqlite3_reset(s->stmt[SQ_RELEASE]);
+		return;
+	}
+	sqlite3_step(s->stmt[SQ_ROLLBACK]);
+	sqlite3_reset(s->stmt[SQ_ROLLBACK]);
 }
 
 /* Commit, or roll back on failure: a commit that fails (disk full) must never look like success. */
@@ -449,6 +464,26 @@ fail:
 	return -1;
 }
 
+static int sq_batch(void *be, int begin)
+{
+	struct sq *s = be;
+	if (begin) {
+		if (s->in_batch || sq_exec(s, SQ_BEGIN, "batch") == -1)
+			return -1;
+		s->in_batch = 1;
+		s->batch_broken = 0;
+		return 0;
+	}
+	if (!s->in_batch)
+		return -1;
+	s->in_batch = 0;
+	if (s->batch_broken) {
+		sq_rollback(s);
+		return -1;
+	}
+	return sq_finish(s, "batch: commit");
+}
+
 static int sq_expire(void *be, int64_t now_ms)
 {
 	static const char *const sql[2] = {
@@ -683,6 +718,7 @@ fail:
 }
 
 const struct store_backend store_backend_sqlite = {
+	.batch = sq_batch,
 	.expire = sq_expire,
 	.route_usage = sq_route_usage,
 	.name = "sqlite",

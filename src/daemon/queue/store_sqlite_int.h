@@ -16,6 +16,9 @@ enum sq_stmt {
 	SQ_BEGIN,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
+	SQ_SAVEPOINT,
+	SQ_RELEASE,
+	SQ_ROLLBACK_TO,
 	SQ_INSERT,
 	SQ_GET,
 	SQ_TRANSITION,
@@ -32,6 +35,8 @@ enum sq_stmt {
 struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[SQ_COUNT];
+	int in_batch;        /* store_batch_begin(): each operation is a savepoint of one transaction */
+	int batch_broken;    /* sqlite rolled the whole batch back after an error (disk full, I/O) */
 };
 
 void store_sq_warn(struct sq *s, const char *what);
