@@ -15,6 +15,7 @@ struct quota_limits {
 
 struct quota_counter {
 	int64_t start[QUOTA_WINDOWS];      /* start of the window the count belongs to (epoch s) */
+	int64_t end[QUOTA_WINDOWS];        /* its end, cached: 0 = not known yet */
 	int64_t used[QUOTA_WINDOWS];
 };
 

@@ -40,12 +40,16 @@ void quota_window_bounds(enum quota_window w, int64_t now_s, int64_t *start, int
 void quota_roll(struct quota_counter *c, int64_t now_s)
 {
 	for (int w = 0; w < QUOTA_WINDOWS; w++) {
+		/* The window's bounds are cached: localtime_r/mktime re-read the zone file each call
+		 * (a stat per call), and the router asks for every SIM on every dispatch. */
+		if (now_s >= c->start[w] && now_s < c->end[w])
+			continue;
 		int64_t start, end;
 		quota_window_bounds((enum quota_window)w, now_s, &start, &end);
-		if (c->start[w] != start) {
-			c->start[w] = start;
+		if (c->start[w] != start)
 			c->used[w] = 0;
-		}
+		c->start[w] = start;
+		c->end[w] = end;
 	}
 }
 
@@ -74,12 +78,8 @@ int64_t quota_next_open(const struct quota_limits *l, struct quota_counter *c, i
 			continue;
 		if (nparts > l->segments[w])
 			return -1;
-		if (c->used[w] + nparts > l->segments[w]) {
-			int64_t start, end;
-			quota_window_bounds((enum quota_window)w, now_s, &start, &end);
-			if (end > when)
-				when = end;
-		}
+		if (c->used[w] + nparts > l->segments[w] && c->end[w] > when)
+			when = c->end[w];
 	}
 	return when;
 }

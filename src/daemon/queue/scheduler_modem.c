@@ -62,7 +62,7 @@ void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_ms
 		return;
 	}
 	/* `sending` and "part 1 handed" in one transaction: one fsync before AT+CMGS, not two. */
-	store_batch_begin(s->st);
+	store_batch_begin(s->st, true);
 	int rc = store_transition(s->st, msg->id, MSG_QUEUED, MSG_SENDING, route, NULL, now);
 	int handed = rc == 0 ? store_record_part(s->st, msg->id, 1, -1, route, now) : -1;
 	if (store_batch_end(s->st) < 0)
@@ -118,8 +118,11 @@ static void ev_sent(void *arg, struct modem *m, void *cookie, int mr)
 	breaker_on_success(&sl->breaker);
 	quota_add(&sl->used, 1, now / 1000);     /* quotas count segments on the network */
 	sl->parts_sent++;
-	/* This part's reference and what comes next (the next part handed, or `sent`): one commit. */
-	store_batch_begin(s->st);
+	/* This part's reference and what comes next (the next part handed, or `sent`): one commit, and
+	 * no fsync of its own — part 1 was stored handed, durably, so if this write is lost to a power
+	 * failure the message comes back `uncertain`, never resent; the next fsync'd commit (the next
+	 * claim, a few ms later) makes it durable anyway, since WAL commits are ordered. */
+	store_batch_begin(s->st, false);
 	store_record_part(s->st, sl->msg_id, sl->next_part + 1, mr, modem_name(sl->m), now);
 	if (++sl->next_part < sl->pdu->nparts) {
 		int handed = store_record_part(s->st, sl->msg_id, sl->next_part + 1, -1, modem_name(sl->m), now);
@@ -253,7 +256,6 @@ static int usage_cb(void *arg, const char *route, int64_t segments)
 	for (size_t i = 0; i < u->s->nslots; i++) {
 		struct slot *sl = u->s->slots[i];
 		if (strcmp(modem_name(sl->m), route) == 0) {
-			sl->used.start[u->w] = u->start;
 			sl->used.used[u->w] = segments;
 		}
 	}
@@ -268,6 +270,7 @@ void scheduler_restore_quota(struct scheduler *s, int64_t now_ms)
 		quota_window_bounds((enum quota_window)w, now_ms / 1000, &start, &end);
 		for (size_t i = 0; i < s->nslots; i++) {
 			s->slots[i]->used.start[w] = start;
+			s->slots[i]->used.end[w] = end;
 			s->slots[i]->used.used[w] = 0;
 		}
 		struct usage_ctx u = { s, (enum quota_window)w, start };

@@ -275,9 +275,9 @@ int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, vo
 	return st->be->route_usage(st->data, since_ms, cb, arg);
 }
 
-int store_batch_begin(struct store *st)
+int store_batch_begin(struct store *st, bool durable)
 {
-	return st->be->batch ? st->be->batch(st->data, 1) : 0;
+	return st->be->batch ? st->be->batch(st->data, durable ? 1 : 2) : 0;
 }
 
 int store_batch_end(struct store *st)

@@ -149,8 +149,11 @@ int store_counts(struct store *st, struct store_counts *out);
 
 /* Group the writes that follow (transitions, parts) into one transaction: each still succeeds or
  * fails on its own, but one commit (one fsync) makes them all durable. store_batch_end returns -1
- * when that commit failed: then none of them happened, whatever they returned. No nesting. */
-int store_batch_begin(struct store *st);
+ * when that commit failed: then none of them happened, whatever they returned. No nesting.
+ * durable false: the commit is not fsync'd (sqlite WAL synchronous=NORMAL: consistent, ordered, but
+ * lost on power failure) — only for writes whose loss recovery already handles safely, such as
+ * `sending -> sent` after the handed part was stored durably (it then comes back `uncertain`). */
+int store_batch_begin(struct store *st, bool durable);
 int store_batch_end(struct store *st);
 
 /* Queued messages whose expires_ms has passed become `expired` (with a timeline row), in one

@@ -41,7 +41,8 @@ struct store_backend {
 	int (*idem_purge)(void *be, int64_t before_ms);
 	int (*list)(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg);
 	int (*expire)(void *be, int64_t now_ms);
-	int (*batch)(void *be, int begin);   /* NULL: operations are durable one by one */
+	/* begin: 1 durable batch, 2 batch without fsync, 0 end. NULL: operations stand alone. */
+	int (*batch)(void *be, int begin);
 	int (*route_usage)(void *be, int64_t since_ms, store_usage_cb *cb, void *arg);
 };
 

@@ -464,12 +464,27 @@ fail:
 	return -1;
 }
 
+static void sq_relax_end(struct sq *s)
+{
+	if (s->batch_relaxed && sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
+		store_sq_warn(s, "batch: back to synchronous=FULL");
+	s->batch_relaxed = 0;
+}
+
 static int sq_batch(void *be, int begin)
 {
 	struct sq *s = be;
 	if (begin) {
-		if (s->in_batch || sq_exec(s, SQ_BEGIN, "batch") == -1)
+		if (s->in_batch)
 			return -1;
+		/* synchronous applies at commit; it cannot change inside a transaction, so set it first */
+		if (begin == 2 && sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+			return -1;
+		s->batch_relaxed = begin == 2;
+		if (sq_exec(s, SQ_BEGIN, "batch") == -1) {
+			sq_relax_end(s);
+			return -1;
+		}
 		s->in_batch = 1;
 		s->batch_broken = 0;
 		return 0;
@@ -477,11 +492,15 @@ static int sq_batch(void *be, int begin)
 	if (!s->in_batch)
 		return -1;
 	s->in_batch = 0;
+	int rc;
 	if (s->batch_broken) {
 		sq_rollback(s);
-		return -1;
+		rc = -1;
+	} else {
+		rc = sq_finish(s, "batch: commit");
 	}
-	return sq_finish(s, "batch: commit");
+	sq_relax_end(s);
+	return rc;
 }
 
 static int sq_expire(void *be, int64_t now_ms)

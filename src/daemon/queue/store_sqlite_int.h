@@ -37,6 +37,7 @@ struct sq {
 	sqlite3_stmt *stmt[SQ_COUNT];
 	int in_batch;        /* store_batch_begin(): each operation is a savepoint of one transaction */
 	int batch_broken;    /* sqlite rolled the whole batch back after an error (disk full, I/O) */
+	int batch_relaxed;   /* this batch commits with synchronous=NORMAL (no fsync) */
 };
 
 void store_sq_warn(struct sq *s, const char *what);
