@@ -3,7 +3,7 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libserialport libevent libevent_extra libevent_pthreads sqlite3 inih libcurl jansson libcrypto
+PKGS      := libserialport libevent libevent_extra libevent_pthreads sqlite3 inih libcurl jansson libcrypto libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
@@ -13,7 +13,7 @@ LDLIBS     = $(PKG_LIBS) -lm
 
 # Debian packages `make deps` installs when missing (a fresh Debian 12 has only git and make).
 DEB_PKGS  := gcc libc6-dev make pkg-config libserialport-dev libevent-dev libsqlite3-dev \
-             libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev \
+             libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsystemd-dev \
              python3 python3-pytest curl ca-certificates tzdata
 # What `make bench` adds (load generator for the HTTP ingest benchmark).
 BENCH_PKGS := wrk
@@ -103,8 +103,8 @@ fuzz: $(LIB_A)
 	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang"; exit 2; }
 	@mkdir -p $(BUILD)/libfuzzer
 	@for src in $(FUZZ_SRC); do n=$$(basename $$src .c); \
-	  clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/daemon \
-	    $$src src/lib/*.c -o $(BUILD)/libfuzzer/$$n || exit 1; \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/daemon $(PKG_CFLAGS) \
+	    $$src $(LIB_SRC) $(DAEMON_SRC) -o $(BUILD)/libfuzzer/$$n $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz-corpus/$$n; \
 	  $(BUILD)/libfuzzer/$$n -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
@@ -155,6 +155,9 @@ install: all
 	install -m 644 conf/systemd/simroute.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/simroute.conf
 	install -d $(DESTDIR)$(PREFIX)/share/doc/simroute
 	install -m 644 README.md docs/*.md docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/simroute/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 docs/man/simrouted.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 docs/man/simroute.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/simroute $(DESTDIR)$(PREFIX)/bin/gsmsim $(DESTDIR)$(PREFIX)/sbin/simrouted
@@ -162,6 +165,7 @@ uninstall:
 	rm -f $(DESTDIR)/lib/systemd/system/simrouted.service $(DESTDIR)/usr/lib/sysusers.d/simroute.conf \
 	      $(DESTDIR)/usr/lib/tmpfiles.d/simroute.conf
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/simroute
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/simrouted.8 $(DESTDIR)$(PREFIX)/share/man/man5/simroute.ini.5
 
 clean:
 	rm -rf $(BUILD)

@@ -1,4 +1,5 @@
-/* log: levelled logging to stderr (systemd/journald picks it up), categories switchable at run time. */
+/* log: levelled logging to stderr (systemd/journald picks it up, with "<N>" priority prefixes when
+ * JOURNAL_STREAM names stderr), categories switchable at run time. */
 #ifndef SIMROUTE_LOG_H
 #define SIMROUTE_LOG_H
 
@@ -6,7 +7,10 @@
 
 enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
+/* Also decides the format: journald's "<N>message" when JOURNAL_STREAM matches stderr, else a clock. */
 void log_init(const char *progname, enum log_level level);
+/* Whether journal_stream ("dev:ino", JOURNAL_STREAM's value) is the file on fd 2. */
+bool log_stderr_is_journal(const char *journal_stream);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 bool log_enabled(enum log_level level);

@@ -21,6 +21,7 @@ struct setting {
 	const char *enum_vals;  /* CT_ENUM: "|a|b|" */
 	size_t off;
 	const char *doc;
+	bool reloadable;        /* SIGHUP applies it (its readers look at struct config on every use) */
 };
 
 #define OFF(f) offsetof(struct config, f)
@@ -28,58 +29,60 @@ struct setting {
 
 static const struct setting settings[] = {
 	{ "daemon", "state_dir", CT_STR, 1, SZ(state_dir), "/var/lib/simroute", NULL, OFF(state_dir),
-	  "where the sqlite store lives" },
-	{ "daemon", "log_level", CT_LOGLEVEL, 0, 0, "info", NULL, OFF(log_level), "error | warn | info | debug" },
+	  "where the sqlite store lives", false },
+	{ "daemon", "log_level", CT_LOGLEVEL, 0, 0, "info", NULL, OFF(log_level), "error | warn | info | debug", true },
+	{ "daemon", "user", CT_STR, 0, SZ(user), "", NULL, OFF(user),
+	  "started as root: become this user (and its groups, e.g. dialout) after opening files; empty = stay", false },
 	{ "api", "listen", CT_STR, 0, SZ(api_listen), "127.0.0.1:8080", NULL, OFF(api_listen),
-	  "TCP host:port; an API key is always required here; empty = off" },
+	  "TCP host:port; an API key is always required here; empty = off", false },
 	{ "api", "socket", CT_STR, 0, SZ(api_socket), "/run/simroute/api.sock", NULL, OFF(api_socket),
-	  "Unix socket; access by file mode and group, no key; empty = off" },
-	{ "api", "socket_mode", CT_OCTAL, 0, 0777, "0660", NULL, OFF(api_socket_mode), "file mode of the socket" },
+	  "Unix socket; access by file mode and group, no key; empty = off", false },
+	{ "api", "socket_mode", CT_OCTAL, 0, 0777, "0660", NULL, OFF(api_socket_mode), "file mode of the socket", false },
 	{ "api", "max_body", CT_INT, 1024, 64L << 20, "1048576", NULL, OFF(api_max_body),
-	  "largest request body in bytes (413 beyond)" },
+	  "largest request body in bytes (413 beyond)", false },
 	{ "api", "max_batch", CT_INT, 1, 100000, "1000", NULL, OFF(api_max_batch),
-	  "most messages in one POST /v1/messages {\"messages\": [...]} (400 beyond)" },
+	  "most messages in one POST /v1/messages {\"messages\": [...]} (400 beyond)", true },
 	{ "api", "rate_limit", CT_INT, 0, 1000000, "200", NULL, OFF(api_rate_limit),
-	  "requests per second per API key on TCP (429 beyond); 0 = no limit; the socket is not limited" },
+	  "requests per second per API key on TCP (429 beyond); 0 = no limit; the socket is not limited", true },
 	{ "api", "rate_burst", CT_INT, 1, 1000000, "400", NULL, OFF(api_rate_burst),
-	  "requests an API key may make at once before rate_limit applies" },
+	  "requests an API key may make at once before rate_limit applies", true },
 	{ "store", "backend", CT_ENUM, 0, SZ(store_backend), "sqlite", "|sqlite|", OFF(store_backend),
-	  "queue backend" },
+	  "queue backend", false },
 	{ "store", "path", CT_STR, 0, SZ(store_path), "", NULL, OFF(store_path),
-	  "database file; empty = <state_dir>/simroute.db" },
+	  "database file; empty = <state_dir>/simroute.db", false },
 	{ "router", "max_parts", CT_INT, 1, 255, "10", NULL, OFF(max_parts),
-	  "most parts one message may be split into (400 beyond)" },
+	  "most parts one message may be split into (400 beyond)", false },
 	{ "router", "max_attempts", CT_INT, 1, 100, "5", NULL, OFF(max_attempts),
-	  "send attempts before a message fails" },
-	{ "otp", "ttl", CT_INT, 10, 86400, "300", NULL, OFF(otp_ttl), "seconds an OTP stays useful" },
+	  "send attempts before a message fails", false },
+	{ "otp", "ttl", CT_INT, 10, 86400, "300", NULL, OFF(otp_ttl), "seconds an OTP stays useful", true },
 	{ "otp", "modem_deadline", CT_INT, 1, 3600, "10", NULL, OFF(otp_modem_deadline),
-	  "seconds an OTP waits for a modem before it goes to the carrier" },
+	  "seconds an OTP waits for a modem before it goes to the carrier", false },
 	{ "router", "carrier_after", CT_INT, 0, 30 * 86400, "300", NULL, OFF(carrier_after),
-	  "seconds a normal message waits for a modem before the carrier; 0 = never" },
+	  "seconds a normal message waits for a modem before the carrier; 0 = never", false },
 	{ "router", "bulk_carrier_after", CT_INT, 0, 30 * 86400, "0", NULL, OFF(bulk_carrier_after),
-	  "seconds a bulk message waits for a modem before the carrier; 0 = never" },
+	  "seconds a bulk message waits for a modem before the carrier; 0 = never", false },
 	{ "router", "cooldown", CT_INT, 1, 86400, "60", NULL, OFF(cooldown),
-	  "seconds a SIM rests after a failing streak or a cool-down error (doubles, capped)" },
+	  "seconds a SIM rests after a failing streak or a cool-down error (doubles, capped)", false },
 	{ "router", "breaker_threshold", CT_INT, 1, 100, "3", NULL, OFF(breaker_threshold),
-	  "consecutive failures that take a SIM out of rotation" },
-	{ "quota", "minute", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[0]), "segments per SIM per minute; 0 = no limit" },
-	{ "quota", "hour", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[1]), "segments per SIM per hour" },
-	{ "quota", "day", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[2]), "segments per SIM per day" },
-	{ "quota", "month", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[3]), "segments per SIM per month" },
+	  "consecutive failures that take a SIM out of rotation", false },
+	{ "quota", "minute", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[0]), "segments per SIM per minute; 0 = no limit", false },
+	{ "quota", "hour", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[1]), "segments per SIM per hour", false },
+	{ "quota", "day", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[2]), "segments per SIM per day", false },
+	{ "quota", "month", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[3]), "segments per SIM per month", false },
 	{ "quota", "timezone", CT_STR, 0, SZ(quota_timezone), "", NULL, OFF(quota_timezone),
-	  "zone of the calendar windows, e.g. Europe/London; empty = the system's" },
+	  "zone of the calendar windows, e.g. Europe/London; empty = the system's", false },
 	{ "router", "normal_ttl", CT_INT, 10, 30 * 86400, "86400", NULL, OFF(normal_ttl),
-	  "default ttl (s) of a normal message" },
+	  "default ttl (s) of a normal message", true },
 	{ "router", "bulk_ttl", CT_INT, 10, 30 * 86400, "259200", NULL, OFF(bulk_ttl),
-	  "default ttl (s) of a bulk message" },
+	  "default ttl (s) of a bulk message", true },
 	{ "modems", "scan", CT_STR, 0, SZ(modems_scan), "", NULL, OFF(modems_scan),
-	  "glob: every matching port becomes a modem" },
+	  "glob: every matching port becomes a modem", false },
 	{ "modems", "command_timeout_ms", CT_INT, 100, 600000, "5000", NULL, OFF(command_timeout_ms),
-	  "timeout of one AT command" },
+	  "timeout of one AT command", false },
 	{ "modems", "send_timeout_ms", CT_INT, 1000, 600000, "60000", NULL, OFF(send_timeout_ms),
-	  "timeout of AT+CMGS, from the PDU to +CMGS" },
+	  "timeout of AT+CMGS, from the PDU to +CMGS", false },
 	{ "modems", "poll_interval_ms", CT_INT, 1000, 3600000, "30000", NULL, OFF(poll_interval_ms),
-	  "signal and registration poll of a ready modem" },
+	  "signal and registration poll of a ready modem", false },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -576,32 +579,140 @@ void config_free(struct config *cfg)
 	cfg->nmodems = cfg->napi_keys = 0;
 }
 
+/* A setting's value as the file would spell it. */
+static void format_value(const struct setting *s, const struct config *cfg, char *buf, size_t len)
+{
+	const char *v = (const char *)cfg + s->off;
+	switch (s->type) {
+	case CT_STR:
+	case CT_ENUM:
+		snprintf(buf, len, "%s", v);
+		return;
+	case CT_INT:
+		snprintf(buf, len, "%d", *(const int *)(const void *)v);
+		return;
+	case CT_LONG:
+		snprintf(buf, len, "%ld", *(const long *)(const void *)v);
+		return;
+	case CT_OCTAL:
+		snprintf(buf, len, "0%o", (unsigned)*(const int *)(const void *)v);
+		return;
+	case CT_LOGLEVEL:
+		snprintf(buf, len, "%s", log_level_name(*(const enum log_level *)(const void *)v));
+		return;
+	}
+	snprintf(buf, len, "?");
+}
+
+static size_t value_size(const struct setting *s)
+{
+	switch (s->type) {
+	case CT_STR:
+	case CT_ENUM: return (size_t)s->max + 1;   /* SZ(): the whole array, NUL included */
+	case CT_INT:
+	case CT_OCTAL: return sizeof(int);
+	case CT_LONG: return sizeof(long);
+	case CT_LOGLEVEL: return sizeof(enum log_level);
+	}
+	return 0;
+}
+
+static bool same_modem(const struct config_modem *a, const struct config_modem *b)
+{
+	struct config_modem x = *a, y = *b;   /* both memset before filling: padding and tails are zero */
+	x.line = y.line = 0;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+static bool same_carrier(const struct config_carrier *a, const struct config_carrier *b)
+{
+	struct config_carrier x = *a, y = *b;
+	x.line = y.line = 0;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+static const struct config_api_key *find_key(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->napi_keys; i++)
+		if (strcmp(cfg->api_keys[i].name, name) == 0)
+			return &cfg->api_keys[i];
+	return NULL;
+}
+
+int config_apply_reload(struct config *cur, struct config *next)
+{
+	char was[CONFIG_PATH_MAX + 16], now[CONFIG_PATH_MAX + 16];
+	int applied = 0;
+
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		char *dst = (char *)cur + s->off;
+		const char *src = (const char *)next + s->off;
+		size_t n = value_size(s);
+		if (memcmp(dst, src, n) == 0)
+			continue;
+		format_value(s, cur, was, sizeof(was));
+		format_value(s, next, now, sizeof(now));
+		if (s->reloadable) {
+			memcpy(dst, src, n);
+			log_info("reload: [%s] %s: %s -> %s", s->section, s->key, was, now);
+			applied++;
+		} else {
+			log_warnx("reload: [%s] %s: %s -> %s needs a restart; still %s", s->section, s->key, was, now,
+				  was);
+		}
+	}
+	bool modems_same = cur->nmodems == next->nmodems, carriers_same = cur->ncarriers == next->ncarriers;
+	for (size_t i = 0; modems_same && i < cur->nmodems; i++)
+		modems_same = same_modem(&cur->modems[i], &next->modems[i]);
+	for (size_t i = 0; carriers_same && i < cur->ncarriers; i++)
+		carriers_same = same_carrier(&cur->carriers[i], &next->carriers[i]);
+	if (!modems_same)
+		log_warnx("reload: [modem:*] sections changed: modems are reconfigured by a restart only");
+	if (!carriers_same)
+		log_warnx("reload: [carrier:*] sections changed: carriers are reconfigured by a restart only");
+
+	/* API keys: the whole set is replaced; say which ones came, went or changed. */
+	int keys_changed = cur->napi_keys != next->napi_keys;
+	for (size_t i = 0; i < next->napi_keys; i++) {
+		const struct config_api_key *k = &next->api_keys[i], *old = find_key(cur, k->name);
+		if (!old) {
+			log_info("reload: [api_key:%s] added", k->name);
+			keys_changed = 1;
+		} else if (memcmp(old->sha256, k->sha256, 32) != 0 || old->scopes != k->scopes) {
+			log_info("reload: [api_key:%s] changed", k->name);
+			keys_changed = 1;
+		} else if (old != &cur->api_keys[i]) {
+			keys_changed = 1;   /* same keys, another order */
+		}
+	}
+	for (size_t i = 0; i < cur->napi_keys; i++)
+		if (!find_key(next, cur->api_keys[i].name)) {
+			log_info("reload: [api_key:%s] removed", cur->api_keys[i].name);
+			keys_changed = 1;
+		}
+	if (keys_changed) {
+		struct config_api_key *k = cur->api_keys;
+		size_t nk = cur->napi_keys;
+		cur->api_keys = next->api_keys;
+		cur->napi_keys = next->napi_keys;
+		next->api_keys = k;
+		next->napi_keys = nk;
+		applied++;
+	}
+	return applied;
+}
+
 void config_dump(const struct config *cfg, FILE *out)
 {
 	const char *cur = "";
+	char val[CONFIG_PATH_MAX + 16];
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct setting *s = &settings[i];
-		const char *v = (const char *)cfg + s->off;
 		if (strcmp(cur, s->section) != 0)
 			fprintf(out, "%s[%s]\n", i ? "\n" : "", cur = s->section);
-		switch (s->type) {
-		case CT_STR:
-		case CT_ENUM:
-			fprintf(out, "%s = %s", s->key, v);
-			break;
-		case CT_INT:
-			fprintf(out, "%s = %d", s->key, *(const int *)(const void *)v);
-			break;
-		case CT_LONG:
-			fprintf(out, "%s = %ld", s->key, *(const long *)(const void *)v);
-			break;
-		case CT_OCTAL:
-			fprintf(out, "%s = 0%o", s->key, (unsigned)*(const int *)(const void *)v);
-			break;
-		case CT_LOGLEVEL:
-			fprintf(out, "%s = %s", s->key, log_level_name(*(const enum log_level *)(const void *)v));
-			break;
-		}
+		format_value(s, cfg, val, sizeof(val));
+		fprintf(out, "%s = %s", s->key, val);
 		fprintf(out, "    ; %s\n", s->doc);
 	}
 	for (size_t i = 0; i < cfg->nmodems; i++)

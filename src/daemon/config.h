@@ -46,6 +46,7 @@ struct config {
 	/* [daemon] */
 	char state_dir[CONFIG_PATH_MAX];
 	enum log_level log_level;
+	char user[64];            /* "" = stay as started; else become this user after opening files (root only) */
 	/* [api] */
 	char api_listen[128];     /* host:port, "" = no TCP listener */
 	char api_socket[CONFIG_PATH_MAX]; /* "" = no Unix socket */
@@ -93,6 +94,10 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 /* Expand [modems] scan (a glob) into modems named by port basename; returns the number added. */
 int config_scan_modems(struct config *cfg, char *err, size_t errlen);
 void config_free(struct config *cfg);
+/* SIGHUP: moves what can change at run time (table rows marked reloadable, the [api_key:*] set) from
+ * next into cur, logging each change, and logs what differs but needs a restart. next is left to
+ * config_free. Returns the number of changes applied. */
+int config_apply_reload(struct config *cur, struct config *next);
 /* The annotated defaults, as `simrouted -t -v` prints them. */
 void config_dump(const struct config *cfg, FILE *out);
 

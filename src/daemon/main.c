@@ -1,4 +1,5 @@
-/* simrouted: start-up, config, signals, shutdown — wiring only; every decision lives in a module. */
+/* simrouted: start-up, config, signals, sd_notify, privilege drop, shutdown — wiring only; every decision
+ * lives in a module. */
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
@@ -16,13 +17,16 @@
 #include "carrier/carrier.h"
 #include "config.h"
 #include "modem/modem.h"
+#include "privdrop.h"
 #include "queue/ingest.h"
 #include "queue/scheduler.h"
 #include "queue/store.h"
+#include "sdnotify.h"
 #include "simroute/log.h"
 #include "simroute/quota.h"
 
 #define SHUTDOWN_GRACE_MS 30000
+/* API keys SIGHUP may bring in: the API sizes its per-key rate buckets once, at start (api_new). */
 
 struct daemon {
 	struct event_base *base;
@@ -34,6 +38,10 @@ struct daemon {
 	struct event *sigterm, *sigint, *sighup, *drain_ev;
 	int64_t stop_at_ms;
 	char store_path[CONFIG_PATH_MAX + 32];
+	struct sdnotify *sdn;
+	struct privdrop pd;
+	bool sock_dir_created;    /* we made the socket's directory: it goes to [daemon] user too */
+	bool debug;               /* -d: log_level stays debug across SIGHUP */
 };
 
 static int64_t now_ms(void)
@@ -85,12 +93,36 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(d->drain_ev, &tv);
 }
 
+/* SIGHUP: the new file is parsed whole first; a broken one changes nothing. config_apply_reload says
+ * what changed and what needs a restart (modems, carriers, listeners, store). */
+static void reload(struct daemon *d)
+{
+	struct config next;
+	char err[512];
+
+	log_info("SIGHUP: reloading %s", d->cfg.path);
+	if (config_load(d->cfg.path, &next, err, sizeof(err)) < 0 || config_scan_modems(&next, err, sizeof(err)) < 0) {
+		log_errorx("SIGHUP: %s; keeping the running configuration", err);
+		return;
+	}
+	if (d->debug)
+		next.log_level = LOG_LEVEL_DEBUG;
+	struct config_api_key *keys_before = d->cfg.api_keys;
+	int n = config_apply_reload(&d->cfg, &next);
+	config_free(&next);
+	if (d->cfg.api_keys != keys_before && d->api)
+		api_keys_reloaded(d->api);
+	log_set_level(d->cfg.log_level);
+	log_info("SIGHUP: %s reloaded: %d change(s) applied", d->cfg.path, n);
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 	(void)what;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: configuration reload is not supported yet; restart to apply changes");
+		if (!d->stop_at_ms)
+			reload(d);
 		return;
 	}
 	if (d->stop_at_ms) {
@@ -100,14 +132,71 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	int n = scheduler_stop(d->sched);
 	log_info("%s: stopping (%d send(s) in flight)", sig == SIGTERM ? "SIGTERM" : "SIGINT", n);
+	char why[96];
+	snprintf(why, sizeof(why), "stopping: waiting for %d send(s) in flight", n);
+	sdnotify_stopping(d->sdn, why);
 	d->stop_at_ms = now_ms() + SHUTDOWN_GRACE_MS;
 	drain_cb(-1, 0, d);
+}
+
+/* STATUS= for systemctl status: queue depth and modems that can send now. */
+static void status_text(void *arg, char *buf, size_t len)
+{
+	struct daemon *d = arg;
+	struct store_counts c;
+	size_t nm = scheduler_nmodems(d->sched), ready = 0;
+	for (size_t i = 0; i < nm; i++) {
+		enum modem_state ms = modem_state(scheduler_modem(d->sched, i));
+		ready += ms == MODEM_READY || ms == MODEM_BUSY;
+	}
+	if (store_counts(d->st, &c) < 0) {
+		snprintf(buf, len, "store unreadable; %zu/%zu modem(s) ready", ready, nm);
+		return;
+	}
+	snprintf(buf, len, "queue %lld (otp %lld, normal %lld, bulk %lld), sending %lld, uncertain %lld; "
+		 "%zu/%zu modem(s) ready",
+		 (long long)c.by_state[MSG_QUEUED], (long long)c.queued_by_lane[LANE_OTP],
+		 (long long)c.queued_by_lane[LANE_NORMAL], (long long)c.queued_by_lane[LANE_BULK],
+		 (long long)c.by_state[MSG_SENDING], (long long)c.by_state[MSG_UNCERTAIN], ready, nm);
+}
+
+/* Started as root with [daemon] user: hand over what we opened, then become that user. */
+static int drop_privileges(struct daemon *d)
+{
+	static const char *const companions[] = { "", "-wal", "-shm", "-journal" };
+	char err[512], path[sizeof(d->store_path) + 16], who[256];
+
+	if (d->pd.active) {
+		int rc = privdrop_chown(&d->pd, d->cfg.state_dir, err, sizeof(err));
+		for (size_t i = 0; rc == 0 && i < sizeof(companions) / sizeof(companions[0]); i++) {
+			snprintf(path, sizeof(path), "%s%s", d->store_path, companions[i]);
+			rc = privdrop_chown(&d->pd, path, err, sizeof(err));
+		}
+		if (rc == 0 && d->cfg.api_socket[0])
+			rc = privdrop_chown(&d->pd, d->cfg.api_socket, err, sizeof(err));
+		if (rc == 0 && d->sock_dir_created) {
+			snprintf(path, sizeof(path), "%s", d->cfg.api_socket);
+			*strrchr(path, '/') = '\0';
+			rc = privdrop_chown(&d->pd, path, err, sizeof(err));
+		}
+		if (rc < 0 || privdrop_drop(&d->pd, err, sizeof(err)) < 0) {
+			log_errorx("[daemon] user = %s: %s; not serving as root", d->pd.user, err);
+			return -1;
+		}
+	}
+	privdrop_describe(who, sizeof(who));
+	log_info("running as %s", who);
+	return 0;
 }
 
 static int setup(struct daemon *d)
 {
 	char err[512];
 
+	if (privdrop_prepare(&d->pd, d->cfg.user, err, sizeof(err)) < 0) {
+		log_errorx("%s", err);
+		return -1;
+	}
 	if (mkdir_p(d->cfg.state_dir, 0750) < 0) {
 		log_warn("state_dir %s", d->cfg.state_dir);
 		return -1;
@@ -174,7 +263,9 @@ static int setup(struct daemon *d)
 		snprintf(dir, sizeof(dir), "%s", d->cfg.api_socket);
 		char *slash = strrchr(dir, '/');
 		if (slash && slash != dir) {
+			struct stat sb;
 			*slash = '\0';
+			d->sock_dir_created = stat(dir, &sb) < 0;
 			mkdir_p(dir, 0755);
 		}
 	}
@@ -196,6 +287,13 @@ static int setup(struct daemon *d)
 	if (!d->sigterm || !d->sigint || !d->sighup || !d->drain_ev || evsignal_add(d->sigterm, NULL) < 0 ||
 	    evsignal_add(d->sigint, NULL) < 0 || evsignal_add(d->sighup, NULL) < 0)
 		return -1;
+	if (drop_privileges(d) < 0)
+		return -1;
+	d->sdn = sdnotify_new(d->base, status_text, d);
+	if (!d->sdn) {
+		log_errorx("out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -204,6 +302,7 @@ static void teardown(struct daemon *d)
 	if (d->in)
 		ingest_flush(d->in);      /* replies for what was accepted go out before the listeners close */
 	api_free(d->api);
+	sdnotify_free(d->sdn);
 	ingest_free(d->in);
 	scheduler_free(d->sched);
 	if (d->st)
@@ -233,7 +332,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 't': check = 1; break;
-		case 'd': debug = 1; break;
+		case 'd': debug = 1; d.debug = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -270,6 +369,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("simrouted ready: %zu modem(s), store %s", d.cfg.nmodems, d.store_path);
+	sdnotify_ready(d.sdn);   /* the API listens and the queue is recovered */
 	event_base_dispatch(d.base);
 	log_info("simrouted stopped");
 	teardown(&d);

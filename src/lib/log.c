@@ -1,4 +1,5 @@
-/* log: levelled logging to stderr with a monotonic-free wall clock prefix. */
+/* log: levelled logging to stderr: a wall clock prefix on a terminal or file; under systemd (stderr is
+ * the journal stream) a syslog priority prefix "<N>" instead, and no clock: journald stamps lines. */
 #include "simroute/log.h"
 
 #include <errno.h>
@@ -6,11 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* The one piece of process-wide state in libsimroute: the log threshold. */
 static enum log_level cur_level = LOG_LEVEL_INFO;
 static const char *prog = "simroute";
+static bool journal;   /* stderr is connected to journald (JOURNAL_STREAM names it) */
+
+/* syslog(3) priorities of our levels: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG (sd-daemon(3) prefixes). */
+static const int level_prio[] = { 3, 4, 6, 7 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -19,6 +25,21 @@ void log_init(const char *progname, enum log_level level)
 	if (progname)
 		prog = progname;
 	cur_level = level;
+	journal = log_stderr_is_journal(getenv("JOURNAL_STREAM"));
+}
+
+bool log_stderr_is_journal(const char *journal_stream)
+{
+	unsigned long long dev, ino;
+	struct stat sb;
+	char tail;
+
+	/* systemd.exec(5): "<device>:<inode>" of stderr's stream; a redirected stderr no longer matches. */
+	if (!journal_stream || sscanf(journal_stream, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+		return false;
+	if (fstat(2, &sb) < 0)
+		return false;
+	return (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
 }
 
 void log_set_level(enum log_level level) { cur_level = level; }
@@ -50,6 +71,13 @@ static void vlog(enum log_level level, const char *errstr, const char *fmt, va_l
 	if (!log_enabled(level))
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (journal) {
+		if (errstr)
+			fprintf(stderr, "<%d>%s: %s\n", level_prio[level], buf, errstr);
+		else
+			fprintf(stderr, "<%d>%s\n", level_prio[level], buf);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	if (errstr)

@@ -189,6 +189,44 @@ static void test_shipped_configs_parse(void **state)
 	}
 }
 
+/* SIGHUP: reloadable rows and the key set move to the running config; the rest stays until restart. */
+static void test_apply_reload(void **state)
+{
+	static const char base[] = "[daemon]\nlog_level = info\nstate_dir = /tmp/a\n[api]\nrate_limit = 10\n"
+				   "[modem:m0]\nport = /dev/a\n"
+				   "[api_key:old]\nhash = sha256:%s\nscopes = read\n";
+	static const char next_text[] = "; moved down a line\n[daemon]\nlog_level = debug\nstate_dir = /tmp/b\n"
+					"[api]\nrate_limit = 20\n[modem:m0]\nport = /dev/a\n"
+					"[api_key:old]\nhash = sha256:%s\nscopes = read\n"
+					"[api_key:new]\nhash = sha256:%s\nscopes = send,read\n";
+	const char *h1 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	const char *h2 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+	char text[1024], err[256] = "";
+	struct config cur, next;
+	(void)state;
+
+	snprintf(text, sizeof(text), base, h1);
+	assert_int_equal(load(text, &cur, err, sizeof(err)), 0);
+	snprintf(text, sizeof(text), next_text, h1, h2);
+	assert_int_equal(load(text, &next, err, sizeof(err)), 0);
+	/* log_level, rate_limit and the key set: 3 changes; state_dir needs a restart and stays. */
+	assert_int_equal(config_apply_reload(&cur, &next), 3);
+	assert_int_equal(cur.log_level, LOG_LEVEL_DEBUG);
+	assert_int_equal(cur.api_rate_limit, 20);
+	assert_string_equal(cur.state_dir, "/tmp/a");
+	assert_int_equal(cur.napi_keys, 2);
+	assert_string_equal(cur.api_keys[1].name, "new");
+	assert_int_equal(cur.api_keys[1].scopes, SCOPE_SEND | SCOPE_READ);
+	assert_int_equal(next.napi_keys, 1);   /* the old set, for config_free */
+	config_free(&next);
+
+	/* The same file again (modem sections on other lines): nothing to apply. */
+	assert_int_equal(load(text, &next, err, sizeof(err)), 0);
+	assert_int_equal(config_apply_reload(&cur, &next), 0);
+	config_free(&next);
+	config_free(&cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_shipped_configs_parse),
+		cmocka_unit_test(test_apply_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

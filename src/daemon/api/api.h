@@ -23,6 +23,9 @@ struct api_deps {
 
 /* Binds every configured listener; NULL and err on failure (address in use, socket path, ...). */
 struct api *api_new(struct event_base *base, const struct api_deps *deps, char *err, size_t errlen);
+/* The [api_key:*] set in the config was replaced (SIGHUP): per-key state (rate-limit buckets) is
+ * rebuilt for the new set. Returns 0, or -1 (out of memory: rate limits are off until the next). */
+int api_keys_reloaded(struct api *api);
 /* Closes the listeners and removes the socket file. */
 void api_free(struct api *api);
 

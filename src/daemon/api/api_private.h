@@ -32,6 +32,7 @@ struct api {
 	char socket_path[256];
 	struct api_flight *flights;
 	struct api_bucket *buckets;   /* one per cfg->api_keys[] */
+	size_t nbuckets;
 	struct event *housekeeping;
 };
 

@@ -133,11 +133,11 @@ static int64_t mono_us(void)
 static int rate_limited(struct api *api, int key)
 {
 	const struct config *cfg = api->deps.cfg;
-	struct api_bucket *b = &api->buckets[key];
 	int64_t now = mono_us();
 
-	if (cfg->api_rate_limit <= 0)
+	if (cfg->api_rate_limit <= 0 || (size_t)key >= api->nbuckets)
 		return 0;
+	struct api_bucket *b = &api->buckets[key];
 	if (b->last_us == 0)
 		b->tokens = cfg->api_rate_burst;
 	else
@@ -305,7 +305,7 @@ static int bind_tcp(struct api *api, const char *listen_on, char *err, size_t er
 		return -1;
 	}
 	if (api->deps.cfg->napi_keys == 0)
-		log_warnx("api: no [api_key:*] configured: every request on %s will be refused", listen_on);
+		log_warnx("api: no [api_key:*] configured: every request on %s will be refused (add one, then SIGHUP)", listen_on);
 	log_info("api: listening on http://%s", listen_on);
 	return 0;
 }
@@ -377,6 +377,7 @@ struct api *api_new(struct event_base *base, const struct api_deps *deps, char *
 	api->base = base;
 	api->deps = *deps;
 	api->buckets = calloc(deps->cfg->napi_keys + 1, sizeof(*api->buckets));
+	api->nbuckets = api->buckets ? deps->cfg->napi_keys : 0;
 	api->housekeeping = event_new(base, -1, EV_PERSIST, housekeeping_cb, api);
 	if (!api->buckets || !api->housekeeping || event_add(api->housekeeping, &every) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -390,6 +391,18 @@ struct api *api_new(struct event_base *base, const struct api_deps *deps, char *
 		return NULL;
 	}
 	return api;
+}
+
+int api_keys_reloaded(struct api *api)
+{
+	/* Buckets start full again: a reload is rare, and a key's index may have moved. */
+	struct api_bucket *b = calloc(api->deps.cfg->napi_keys + 1, sizeof(*b));
+	free(api->buckets);
+	api->buckets = b;
+	api->nbuckets = b ? api->deps.cfg->napi_keys : 0;
+	if (!b)
+		log_warnx("api: out of memory for rate-limit state: rate limits off until the next reload");
+	return b ? 0 : -1;
 }
 
 void api_free(struct api *api)
