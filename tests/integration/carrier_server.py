@@ -1,15 +1,20 @@
 """A loopback HTTP server standing in for a cloud SMS carrier: records requests, answers as scripted."""
 import http.server
 import json
+import random
 import threading
 import time
 
 
 class Carrier:
-    """mode: "ok" (200 {"id"}), "500", "429", "400", or "hang" (never answer within the client's timeout)."""
+    """mode: "ok" (200 {"id"}), "500", "429", "400", or "hang" (never answer within the client's timeout).
+    fail_p: in "ok" mode, the share of requests answered 500 instead (drawn from a Random(seed)).
+    Each recorded request gets the "status" it was answered with (None while unanswered or for "hang")."""
 
-    def __init__(self, mode="ok"):
+    def __init__(self, mode="ok", fail_p=0.0, seed=0):
         self.mode = mode
+        self.fail_p = fail_p
+        self.rng = random.Random(seed)
         self.requests = []
         self.lock = threading.Lock()
         outer = self
@@ -21,10 +26,13 @@ class Carrier:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
+                rec = {"path": self.path, "headers": dict(self.headers), "body": body, "status": None}
                 with outer.lock:
-                    outer.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    outer.requests.append(rec)
                     count = len(outer.requests)
-                mode = outer.mode
+                    mode = outer.mode
+                    if mode == "ok" and outer.fail_p and outer.rng.random() < outer.fail_p:
+                        mode = "500"
                 if mode == "hang":
                     time.sleep(3)
                     return
@@ -32,6 +40,8 @@ class Carrier:
                                "429": (429, {"error": "slow down"}),
                                "400": (400, {"error": "invalid destination number"})}[mode]
                 data = json.dumps(doc).encode()
+                with outer.lock:
+                    rec["status"] = status
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
