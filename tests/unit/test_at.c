@@ -393,6 +393,21 @@ static void test_timeout_after_pdu(void **state)
 	assert_true(f->pdu_written);
 }
 
+/* A modem that swallows AT+CMGS is given up after the prompt wait, not the network submit's wait. */
+static void test_prompt_timeout_shorter_than_send(void **state)
+{
+	struct fx *f = *state;
+
+	at_set_prompt_timeout(f->ch, 50);
+	assert_int_equal(at_command_pdu(f->ch, "AT+CMGS=13", "00AA", 600000, on_done, f), 0);
+	expect_written(f, "AT+CMGS=13\r");
+	wait_done(f, 1);   /* within the test's wait bound: not after ten minutes */
+	assert_int_equal(f->result, AT_RES_TIMEOUT);
+	assert_false(f->pdu_written);
+	expect_written(f, "\x1b");
+	at_set_prompt_timeout(f->ch, 0);
+}
+
 static void test_injection_rejected(void **state)
 {
 	struct fx *f = *state;
@@ -534,6 +549,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_prompt_sends_esc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_after_pdu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prompt_timeout_shorter_than_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_injection_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_and_overlong, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof_fails_once, setup, teardown),

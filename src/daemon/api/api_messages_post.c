@@ -290,7 +290,10 @@ static int parse_body(struct api_req *r, struct post *p)
 		return -1;
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		snprintf(prefix, sizeof(prefix), p->batch ? "messages[%zu]" : "", i);
+		if (p->batch)
+			snprintf(prefix, sizeof(prefix), "messages[%zu]", i);
+		else
+			prefix[0] = '\0';
 		if (parse_one(r, p->batch ? json_array_get(list, i) : p->root, prefix, &p->msgs[i], &p->acc[i]) < 0)
 			return -1;
 	}

@@ -125,6 +125,7 @@ struct at_chan {
 	char cmd[AT_CMD_MAX];
 	char *pdu;
 	int timeout_ms;
+	int prompt_timeout_ms;    /* at_set_prompt_timeout: the wait for "> " alone (0: timeout_ms) */
 	bool pdu_written;
 	at_done_cb *done;
 	void *done_arg;
@@ -527,7 +528,10 @@ static void at_send_cmd(struct at_chan *ch)
 	at_write(ch, ch->cmd, strlen(ch->cmd));
 	at_write(ch, "\r", 1);
 	ch->phase = ch->pdu ? AT_PH_PROMPT : AT_PH_REPLY;
-	at_arm_timer(ch, ch->timeout_ms);
+	/* A modem that swallowed AT+CMGS is known to be stuck after a command's time, not after the
+	 * network submit's: the PDU's own, longer wait starts at the prompt. */
+	at_arm_timer(ch, ch->pdu && ch->prompt_timeout_ms > 0 && ch->prompt_timeout_ms < ch->timeout_ms
+				 ? ch->prompt_timeout_ms : ch->timeout_ms);
 }
 
 static void at_on_timer(evutil_socket_t fd, short what, void *arg)
@@ -689,6 +693,12 @@ int at_sync(struct at_chan *ch, int timeout_ms, at_done_cb *done, void *arg)
 int at_resync(struct at_chan *ch)
 {
 	return at_start(ch, "AT", NULL, AT_DEFAULT_MS, NULL, NULL, true);
+}
+
+void at_set_prompt_timeout(struct at_chan *ch, int ms)
+{
+	if (ch)
+		ch->prompt_timeout_ms = ms > 0 ? ms : 0;
 }
 
 int at_busy(const struct at_chan *ch)

@@ -62,6 +62,9 @@ int at_resync(struct at_chan *ch);
 int at_sync(struct at_chan *ch, int timeout_ms, at_done_cb *done, void *arg);
 
 int at_busy(const struct at_chan *ch);
+/* How long at_command_pdu waits for the "> " prompt (0: its whole timeout); the timeout passed to
+ * at_command_pdu then runs from the prompt, for the PDU and the network submit. */
+void at_set_prompt_timeout(struct at_chan *ch, int ms);
 
 /* Reply helpers for done callbacks. at_reply_first: the first non-empty line; at_reply_find: the first
  * line starting with `prefix` ("+CSQ:"); both NULL if none. at_value: a line's value without its

@@ -244,6 +244,7 @@ static void modem_start_send(struct modem *m)
 {
 	if (!m->send_active || m->send_started || !m->ch || at_busy(m->ch))
 		return;
+	at_set_prompt_timeout(m->ch, modem_cmd_timeout(m));   /* a swallowed AT+CMGS is a command timeout */
 	if (at_command_pdu(m->ch, m->cmgs, m->pdu, modem_send_timeout(m), modem_response, m) == 0) {
 		m->send_started = true;
 		m->inflight = CMD_SEND;
