@@ -127,6 +127,26 @@ int cmd_modem(struct cli *cli, int argc, char **argv)
 	size_t i;
 	json_t *m, *found = NULL;
 	int rc;
+	if (argc == 3) {
+		/* `simroute modem NAME enable|disable|drain|reset` */
+		static const char *const actions[] = { "enable", "disable", "drain", "reset" };
+		char path[160];
+		int known = 0;
+		for (size_t a = 0; a < 4; a++)
+			known |= strcmp(argv[2], actions[a]) == 0;
+		if (!known || strlen(argv[1]) > 64 || strchr(argv[1], '/') || strchr(argv[1], '?'))
+			return EXIT_USAGE;
+		snprintf(path, sizeof(path), "/v1/modems/%s/%s", argv[1], argv[2]);
+		if ((rc = cli_call(cli, "POST", path, NULL, &r)) != EXIT_OK)
+			return rc;
+		if (cli->json)
+			cli_print_json(r.body);
+		else
+			printf("modem %s: %s done; now %s%s\n", argv[1], argv[2], cli_str(r.body, "state"),
+			       json_is_true(json_object_get(r.body, "drained")) ? " (drained)" : "");
+		client_reply_free(&r);
+		return EXIT_OK;
+	}
 	if (argc != 2)
 		return EXIT_USAGE;
 	if ((rc = get_status(cli, &r)) != EXIT_OK)

@@ -75,3 +75,30 @@ def test_unreachable_daemon_exit_3(tmp_path):
                          timeout=10)
     assert out.returncode == 3
     assert "none.sock" in out.stderr and "simrouted" in out.stderr
+
+
+def test_modem_admin_actions(sim, daemon_factory):
+    d = daemon_factory([sim.port(0), sim.port(1)])
+    wait_for(lambda: d.api.status()["routes"]["ready"] == 2, timeout=20, what="modems ready")
+    out = run(d, "modem", "m0", "drain")
+    assert out.returncode == 0 and "drained" in out.stdout, out.stderr
+    ids = [json.loads(run(d, "--json", "send", "+4477009009%02d" % i, "drain %d" % i).stdout)["id"]
+           for i in range(4)]
+    for mid in ids:
+        assert d.wait_status(mid, {"sent"})["route"] == "m1", "nothing new goes to a drained modem"
+    assert run(d, "modem", "m0", "enable").returncode == 0
+    assert run(d, "modem", "m1", "disable").returncode == 0
+    wait_for(lambda: {m["name"]: m["state"] for m in d.api.status()["modems"]}["m1"] == "disabled",
+             what="m1 disabled")
+    mid = json.loads(run(d, "--json", "send", "+447700900950", "after disable").stdout)["id"]
+    assert d.wait_status(mid, {"sent"})["route"] == "m0"
+    assert run(d, "modem", "m1", "enable").returncode == 0
+    wait_for(lambda: d.api.status()["routes"]["ready"] == 2, timeout=20, what="m1 back")
+    out = run(d, "modem", "m1", "reset")
+    assert out.returncode == 0, out.stderr
+    wait_for(lambda: d.api.status()["routes"]["ready"] == 2, timeout=30, what="m1 back after reset")
+    assert run(d, "modem", "nope", "reset").returncode == 1
+    assert run(d, "modem", "m0", "explode").returncode == 2
+    # TCP needs the admin scope: the test key has send,read only.
+    code, doc = d.api.request("POST", "/v1/modems/m0/drain", tcp=True, headers={"Authorization": "Bearer test"})
+    assert code == 403

@@ -1,6 +1,7 @@
 /* api_status: GET /v1/status — daemon, queue depth per lane and state, and every modem, in one document;
  * GET /v1/modems — the modems alone. */
 #include <event2/http.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "api/api_private.h"
@@ -28,6 +29,7 @@ static json_t *modems_doc(const struct api_deps *d, int *ready)
 				      mi.model, "operator", mi.operator_name, "rssi", mi.rssi, "sent", (json_int_t)mi.sent,
 				      "failed", (json_int_t)mi.failed);
 		json_object_set_new(o, "last_error", mi.last_error[0] ? json_string(mi.last_error) : json_null());
+		json_object_set_new(o, "drained", json_boolean(scheduler_modem_drained(d->sched, i)));
 		json_array_append_new(modems, o);
 	}
 	return modems;
@@ -67,4 +69,30 @@ void api_status_get(struct api_req *r)
 			      "queued", lanes, "by_state", by_state, "routes", "ready", ready, "total",
 			      (int)scheduler_nmodems(d->sched), "modems", modems);
 	api_reply(r->req, 200, o);
+}
+
+/* POST /v1/modems/<name>/{enable,disable,drain,reset} (admin scope on TCP). */
+void api_modem_action(struct api_req *r, const char *name, const char *action)
+{
+	char err[160];
+	int rc = scheduler_modem_action(r->api->deps.sched, name, action, err, sizeof(err));
+	if (rc == -1) {
+		api_error(r->req, 404, "not_found", NULL, "%s", err);
+		return;
+	}
+	if (rc == -2) {
+		api_error(r->req, 409, "conflict", NULL, "%s", err);
+		return;
+	}
+	for (size_t i = 0; i < scheduler_nmodems(r->api->deps.sched); i++) {
+		struct modem *m = scheduler_modem(r->api->deps.sched, i);
+		if (strcmp(modem_name(m), name) == 0) {
+			api_reply(r->req, 200,
+				  json_pack("{s:s, s:s, s:s, s:b}", "name", name, "action", action, "state",
+					    modem_state_name(modem_state(m)), "drained",
+					    scheduler_modem_drained(r->api->deps.sched, i)));
+			return;
+		}
+	}
+	api_error(r->req, 404, "not_found", NULL, "no modem named \"%.64s\"", name);
 }

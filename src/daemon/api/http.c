@@ -154,7 +154,7 @@ static int rate_limited(struct api *api, int key)
 }
 
 enum route_id {
-	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS,
+	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION,
 	R_HEALTHZ, R_READYZ, R_METRICS
 };
 
@@ -177,6 +177,10 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/messages/", 0, SCOPE_READ, R_MESSAGE_EXPLAIN, "/explain" },
 	{ EVHTTP_REQ_GET, "/v1/status", 1, SCOPE_READ, R_STATUS, NULL },
 	{ EVHTTP_REQ_GET, "/v1/modems", 1, SCOPE_READ, R_MODEMS, NULL },
+	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/enable" },
+	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/disable" },
+	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/drain" },
+	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/reset" },
 	/* liveness is open: a load balancer or systemd probe has no key, and it tells nothing */
 	{ EVHTTP_REQ_GET, "/healthz", 1, 0, R_HEALTHZ, NULL },
 	{ EVHTTP_REQ_GET, "/readyz", 1, SCOPE_READ, R_READYZ, NULL },
@@ -252,6 +256,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_MESSAGE_EXPLAIN: api_messages_explain(&r, rest); return;
 		case R_STATUS: api_status_get(&r); return;
 		case R_MODEMS: api_modems_get(&r); return;
+		case R_MODEM_ACTION: api_modem_action(&r, rest, rt->suffix + 1); return;
 		case R_HEALTHZ: api_healthz(&r); return;
 		case R_READYZ: api_readyz(&r); return;
 		case R_METRICS: api_metrics(&r); return;

@@ -723,6 +723,24 @@ void modem_enable(struct modem *m)
 	modem_leave(m);
 }
 
+int modem_reset(struct modem *m)
+{
+	if (!m || m->dead)
+		return -1;
+	/* A send in flight finishes first: the admin retries (the API answers 409). */
+	if (m->state == MODEM_BUSY || m->state == MODEM_DRAINING || m->state == MODEM_DISABLED ||
+	    m->state == MODEM_ABSENT)
+		return -1;
+	modem_enter(m);
+	m->recover_level = 1;   /* straight to the dialect's soft reset (or a reopen) */
+	if (m->state == MODEM_RECOVERING)
+		modem_recover(m);
+	else
+		modem_enter_state(m, MODEM_RECOVERING, "reset by admin");
+	modem_leave(m);
+	return 0;
+}
+
 const char *modem_name(const struct modem *m) { return m->name; }
 enum modem_state modem_state(const struct modem *m) { return m->state; }
 

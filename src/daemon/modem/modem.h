@@ -73,6 +73,9 @@ void modem_start(struct modem *m);
  * enable reopens a DISABLED modem. */
 void modem_disable(struct modem *m);
 void modem_enable(struct modem *m);
+/* Admin reset: the dialect's soft reset (AT+CFUN=1,1 or alike), else close and reopen the port.
+ * -1 while a send is in flight or the modem is disabled. */
+int modem_reset(struct modem *m);
 /* Cancels every timer and closes the port; fires no callback. Safe from inside a callback. */
 void modem_free(struct modem *m);
 const char *modem_name(const struct modem *m);

@@ -292,7 +292,8 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 		for (size_t i = 0; i < s->nslots; i++) {
 			struct slot *sl = s->slots[i];
 			modem_get_info(sl->m, &mi);
-			int free_now = mi.state == MODEM_READY && sl->msg_id == 0 && breaker_allows(&sl->breaker, now);
+			int free_now = mi.state == MODEM_READY && sl->msg_id == 0 && !sl->drained &&
+				       breaker_allows(&sl->breaker, now);
 			int fits = quota_allows(&sl->quota, &sl->used, msg.nparts, now / 1000);
 			idle += free_now;
 			/* A SIM busy with another message that has quota left will take this one next. */
@@ -476,6 +477,42 @@ int scheduler_inflight(const struct scheduler *s)
 		n += s->slots[i]->msg_id != 0;
 	return n;
 }
+
+int scheduler_modem_action(struct scheduler *s, const char *name, const char *action, char *err, size_t errlen)
+{
+	struct slot *sl = NULL;
+	for (size_t i = 0; i < s->nslots; i++)
+		if (strcmp(modem_name(s->slots[i]->m), name) == 0)
+			sl = s->slots[i];
+	if (!sl) {
+		snprintf(err, errlen, "no modem named \"%.64s\"", name);
+		return -1;
+	}
+	if (strcmp(action, "drain") == 0) {
+		/* The message in flight finishes; nothing new is routed here; the modem stays up. */
+		sl->drained = true;
+	} else if (strcmp(action, "enable") == 0) {
+		sl->drained = false;
+		modem_enable(sl->m);
+	} else if (strcmp(action, "disable") == 0) {
+		sl->drained = false;
+		modem_disable(sl->m);   /* a send in flight finishes first (draining) */
+	} else if (strcmp(action, "reset") == 0) {
+		if (modem_reset(sl->m) < 0) {
+			snprintf(err, errlen, "modem %.64s is %s: reset it when it is not sending (or enable it first)",
+				 name, modem_state_name(modem_state(sl->m)));
+			return -2;
+		}
+	} else {
+		snprintf(err, errlen, "unknown action \"%.32s\" (enable, disable, drain, reset)", action);
+		return -1;
+	}
+	log_info("modem %s: %s by admin", name, action);
+	scheduler_kick(s);
+	return 0;
+}
+
+bool scheduler_modem_drained(const struct scheduler *s, size_t i) { return i < s->nslots && s->slots[i]->drained; }
 
 size_t scheduler_nmodems(const struct scheduler *s) { return s->nslots; }
 struct modem *scheduler_modem(const struct scheduler *s, size_t i) { return i < s->nslots ? s->slots[i]->m : NULL; }

@@ -2,6 +2,7 @@
 #ifndef SIMROUTED_SCHEDULER_H
 #define SIMROUTED_SCHEDULER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,11 @@ int scheduler_inflight(const struct scheduler *s);
 struct store_msg;
 typedef void scheduler_line_cb(void *arg, const char *text);
 void scheduler_explain(struct scheduler *s, const struct store_msg *m, scheduler_line_cb *line, void *arg);
+
+/* Admin actions on a route by modem name: "enable", "disable", "drain", "reset".
+ * 0 done, -1 unknown modem or action (err says which), -2 not possible now (err says why). */
+int scheduler_modem_action(struct scheduler *s, const char *name, const char *action, char *err, size_t errlen);
+bool scheduler_modem_drained(const struct scheduler *s, size_t i);
 
 size_t scheduler_nmodems(const struct scheduler *s);
 struct modem *scheduler_modem(const struct scheduler *s, size_t i);

@@ -41,6 +41,7 @@ struct slot {
 	struct breaker breaker;
 	struct quota_limits quota;
 	struct quota_counter used;
+	bool drained;              /* admin: no new messages (the modem stays up, e.g. for inbound) */
 	/* in flight */
 	int64_t msg_id;            /* 0: idle */
 	enum msg_lane lane;
