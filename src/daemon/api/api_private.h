@@ -67,6 +67,7 @@ void api_messages_list(struct api_req *r);
 void api_messages_delete(struct api_req *r, const char *id);
 void api_messages_explain(struct api_req *r, const char *id);
 void api_modem_action(struct api_req *r, const char *name, const char *action);
+void api_kannel_sendsms(struct api_req *r);
 void api_status_get(struct api_req *r);
 void api_modems_get(struct api_req *r);
 void api_healthz(struct api_req *r);

@@ -154,7 +154,7 @@ static int rate_limited(struct api *api, int key)
 }
 
 enum route_id {
-	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION,
+	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
 	R_HEALTHZ, R_READYZ, R_METRICS
 };
 
@@ -181,6 +181,9 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/disable" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/drain" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/reset" },
+	/* Kannel compatibility: credentials are query parameters, checked by the handler itself */
+	{ EVHTTP_REQ_GET, "/cgi-bin/sendsms", 1, 0, R_KANNEL, NULL },
+	{ EVHTTP_REQ_POST, "/cgi-bin/sendsms", 1, 0, R_KANNEL, NULL },
 	/* liveness is open: a load balancer or systemd probe has no key, and it tells nothing */
 	{ EVHTTP_REQ_GET, "/healthz", 1, 0, R_HEALTHZ, NULL },
 	{ EVHTTP_REQ_GET, "/readyz", 1, SCOPE_READ, R_READYZ, NULL },
@@ -257,6 +260,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_STATUS: api_status_get(&r); return;
 		case R_MODEMS: api_modems_get(&r); return;
 		case R_MODEM_ACTION: api_modem_action(&r, rest, rt->suffix + 1); return;
+		case R_KANNEL: api_kannel_sendsms(&r); return;
 		case R_HEALTHZ: api_healthz(&r); return;
 		case R_READYZ: api_readyz(&r); return;
 		case R_METRICS: api_metrics(&r); return;

@@ -1,0 +1,44 @@
+"""Kannel's /cgi-bin/sendsms: an integration written for Kannel works unchanged."""
+import http.client
+import urllib.parse
+
+from conftest import TEST_KEY, UnixHTTPConnection, wait_for
+
+
+def sendsms(d, params, method="GET", tcp=True):
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10) if tcp else UnixHTTPConnection(d.sock)
+    q = urllib.parse.urlencode(params)
+    if method == "GET":
+        conn.request("GET", "/cgi-bin/sendsms?" + q)
+    else:
+        conn.request("POST", "/cgi-bin/sendsms", body=q,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = conn.getresponse()
+    body = r.read().decode()
+    conn.close()
+    return r.status, body
+
+
+def test_kannel_sendsms(sim, daemon_factory):
+    d = daemon_factory([sim.port(0)])
+    auth = {"username": "test", "password": TEST_KEY}
+    code, body = sendsms(d, dict(auth, to="+447700900111", text="Hello from Kannel"))
+    assert (code, body) == (202, "0: Accepted for delivery")
+    code, body = sendsms(d, dict(auth, to="00447700900112 +447700900113", text="Two at once €"), method="POST")
+    assert (code, body) == (202, "0: Accepted for delivery")
+    wait_for(lambda: len(sim.sent()) == 3, timeout=20, what="3 sent")
+    got = sorted((l["to"], l["text"]) for l in sim.sent())
+    assert got == [("+447700900111", "Hello from Kannel"), ("+447700900112", "Two at once €"),
+                   ("+447700900113", "Two at once €")]
+    # Kannel's own error answers
+    assert sendsms(d, dict(auth, password="wrong", to="+447700900111", text="x")) == \
+        (403, "Authorization failed for sendsms")
+    assert sendsms(d, {"to": "+447700900111", "text": "x"}) == (403, "Authorization failed for sendsms")
+    assert sendsms(d, dict(auth, text="x")) == (400, "Missing receiver number")
+    assert sendsms(d, dict(auth, to="+447700900111")) == (400, "Missing text")
+    assert sendsms(d, dict(auth, to="+44abc", text="x")) == (400, "Invalid receiver number")
+    assert sendsms(d, dict(auth, to="+447700900111", text="x", charset="ISO-8859-1"))[0] == 400
+    assert sendsms(d, dict(auth, to="+447700900111", text="bell\x07"))[0] == 400
+    # the Unix socket needs no credentials
+    assert sendsms(d, {"to": "+447700900114", "text": "local"}, tcp=False) == (202, "0: Accepted for delivery")
+    wait_for(lambda: len(sim.sent()) == 4, timeout=20, what="4 sent")
