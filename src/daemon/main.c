@@ -360,7 +360,14 @@ int main(int argc, char **argv)
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
-	d.base = event_base_new();
+	/* epoll changelist: evhttp turns a connection's read/write interest on and off around every
+	 * request; coalescing those per loop turn saves ~4 epoll_ctl calls a request (no fd is dup'd). */
+	struct event_config *ecfg = event_config_new();
+	if (ecfg)
+		event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	d.base = ecfg ? event_base_new_with_config(ecfg) : event_base_new();
+	if (ecfg)
+		event_config_free(ecfg);
 	/* Three priorities: 0 (reserved for modem I/O), 1 (the default: API and modems), 2 group commit (ingest.c). */
 	if (!d.base || event_base_priority_init(d.base, 3) < 0)
 		fatalx("cannot create the event loop");

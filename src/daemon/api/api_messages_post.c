@@ -84,6 +84,17 @@ static void reply_accepted(struct post *p, int status, int64_t first_id)
 		snprintf(loc, sizeof(loc), "/v1/messages/%lld", (long long)first_id);
 		evhttp_add_header(evhttp_request_get_output_headers(p->req), "Location", loc);
 	}
+	if (!p->batch && !p->acc[0].reference) {
+		/* One message without a client string in it: nothing to escape, so skip building a JSON
+		 * tree — at 20,000 requests/s this is a good share of the accept path's CPU. */
+		char json[160];
+		int n = snprintf(json, sizeof(json),
+				 "{\"id\":%lld,\"status\":\"queued\",\"priority\":\"%s\",\"parts\":%d,\"encoding\":\"%s\"}\n",
+				 (long long)first_id, message_lane_name(p->acc[0].lane), p->acc[0].nparts,
+				 pdu_encoding_name(p->acc[0].enc));
+		api_reply_raw(p->req, status, json, (size_t)n);
+		return;
+	}
 	api_reply(p->req, status, answer(p, first_id));
 }
 

@@ -72,9 +72,23 @@ void api_reply(struct evhttp_request *req, int status, json_t *body)
 		return;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-	evbuffer_add_printf(buf, "%s\n", s ? s : "{}");
+	evbuffer_add(buf, s ? s : "{}", s ? strlen(s) : 2);
+	evbuffer_add(buf, "\n", 1);
 	free(s);
 	evhttp_send_reply(req, status, reason, buf);
+	evbuffer_free(buf);
+}
+
+void api_reply_raw(struct evhttp_request *req, int status, const char *json, size_t len)
+{
+	struct evbuffer *buf = evbuffer_new();
+	if (!buf) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+	evbuffer_add(buf, json, len);
+	evhttp_send_reply(req, status, reason_phrase(status), buf);
 	evbuffer_free(buf);
 }
 
