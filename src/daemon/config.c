@@ -75,6 +75,8 @@ static const struct setting settings[] = {
 	  "default ttl (s) of a normal message", true },
 	{ "router", "bulk_ttl", CT_INT, 10, 30 * 86400, "259200", NULL, OFF(bulk_ttl),
 	  "default ttl (s) of a bulk message", true },
+	{ "inbound", "reassembly_timeout", CT_INT, 1, 7 * 86400, "600", NULL, OFF(inbound_reassembly_timeout),
+	  "seconds a concatenated inbound SMS waits for its missing parts before it is listed incomplete", true },
 	{ "modems", "scan", CT_STR, 0, SZ(modems_scan), "", NULL, OFF(modems_scan),
 	  "glob: every matching port becomes a modem", false },
 	{ "modems", "command_timeout_ms", CT_INT, 100, 600000, "5000", NULL, OFF(command_timeout_ms),

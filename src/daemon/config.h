@@ -66,6 +66,8 @@ struct config {
 	int cooldown;             /* s a SIM rests after a cool-down class error (doubles, capped 16x) */
 	int breaker_threshold;    /* consecutive failures that open a route's breaker */
 	int otp_modem_deadline;   /* s an OTP waits for a modem before the carrier */
+	/* [inbound] */
+	int inbound_reassembly_timeout; /* s a concatenated inbound SMS waits for its missing parts */
 	/* [quota] defaults for every SIM, in segments; 0 = no limit */
 	long quota[4];            /* minute, hour, day, month */
 	char quota_timezone[64];  /* calendar windows' zone, "" = the system's */

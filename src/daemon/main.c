@@ -213,6 +213,7 @@ static int setup(struct daemon *d)
 	struct scheduler_config sc = { .max_parts = d->cfg.max_parts, .max_attempts = d->cfg.max_attempts,
 				       .cooldown_ms = d->cfg.cooldown * 1000,
 				       .breaker_threshold = d->cfg.breaker_threshold,
+				       .reassembly_timeout_ms = d->cfg.inbound_reassembly_timeout * 1000LL,
 				       .carrier_after_ms = { [LANE_OTP] = d->cfg.otp_modem_deadline * 1000LL,
 							     [LANE_NORMAL] = d->cfg.carrier_after * 1000LL,
 							     [LANE_BULK] = d->cfg.bulk_carrier_after * 1000LL } };

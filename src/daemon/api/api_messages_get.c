@@ -102,6 +102,7 @@ void api_messages_get(struct api_req *r, const char *idstr)
 	else
 		json_object_set_new(o, "events", json_incref(events));
 	json_decref(events);
+	json_object_set_new(o, "part_status", api_message_parts(r->api->deps.st, m.id));
 	store_msg_clear(&m);
 	api_reply(r->req, 200, o);
 }
@@ -285,3 +286,6 @@ void api_messages_list(struct api_req *r)
 out:
 	evhttp_clear_headers(&q);
 }
+
+int api_parse_id(const char *s, int64_t *out) { return parse_id(s, out); }
+int api_parse_since(const char *s, int64_t *out) { return parse_since(s, out); }

@@ -75,6 +75,13 @@ void api_modems_get(struct api_req *r);
 void api_healthz(struct api_req *r);
 void api_readyz(struct api_req *r);
 void api_metrics(struct api_req *r);
+void api_inbound_list(struct api_req *r);
+/* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
+struct store;
+json_t *api_message_parts(struct store *st, int64_t id);
+/* Query values shared by the listings: a positive decimal id; ISO 8601 or epoch ms. 0 or -1. */
+int api_parse_id(const char *s, int64_t *out);
+int api_parse_since(const char *s, int64_t *out);
 
 /* Idempotency records older than this are forgotten (lookups ignore them; housekeeping purges). */
 #define API_IDEM_KEEP_MS (24LL * 3600 * 1000)

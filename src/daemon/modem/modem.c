@@ -18,6 +18,7 @@
 
 #include "modem/at.h"
 #include "modem/dialect.h"
+#include "modem/inbox.h"
 #include "modem/serial.h"
 #include "simroute/cms.h"
 #include "simroute/log.h"
@@ -70,6 +71,7 @@ static void modem_destroy(struct modem *m)
 		event_free(m->timer);
 	if (m->health)
 		event_free(m->health);
+	inbox_free(m->inbox);
 	free(m->pdu);
 	free(m->name);
 	free(m->port);
@@ -244,6 +246,8 @@ static void modem_start_send(struct modem *m)
 {
 	if (!m->send_active || m->send_started || !m->ch || at_busy(m->ch))
 		return;
+	if (inbox_next(m))
+		return;   /* the SIM's reads and deletes go first; the send follows when they are done */
 	at_set_prompt_timeout(m->ch, modem_cmd_timeout(m));   /* a swallowed AT+CMGS is a command timeout */
 	if (at_command_pdu(m->ch, m->cmgs, m->pdu, modem_send_timeout(m), modem_response, m) == 0) {
 		m->send_started = true;
@@ -252,6 +256,15 @@ static void modem_start_send(struct modem *m)
 	}
 	/* Report asynchronously: the caller may still be inside modem_send(). */
 	modem_arm(m, 0);
+}
+
+/* The channel is free again: the inbox's commands first, then a send that waited for them. */
+static void modem_idle(struct modem *m)
+{
+	if (m->dead || inbox_next(m))
+		return;
+	if (m->state == MODEM_BUSY || m->state == MODEM_DRAINING)
+		modem_start_send(m);
 }
 
 /* ---- READY: health poll ---- */
@@ -278,8 +291,7 @@ static void modem_poll_reply(struct modem *m, enum modem_cmd kind, const struct 
 	} else if (r->result == AT_RES_OK) {
 		m->info.rssi = modem_parse_csq(at_reply_find(r, "+CSQ:"));
 	}
-	if (m->state == MODEM_BUSY || m->state == MODEM_DRAINING)
-		modem_start_send(m);   /* a send that arrived during the poll */
+	modem_idle(m);   /* inbox commands, or a send that arrived during the poll */
 }
 
 /* ---- RECOVERING: resync, soft reset, close and reopen with back-off ---- */
@@ -406,6 +418,8 @@ void modem_enter_state(struct modem *m, enum modem_state to, const char *why)
 	evtimer_del(m->timer);
 	if (to != MODEM_READY && to != MODEM_BUSY)
 		evtimer_del(m->health);   /* (DRAINING too: no new poll may delay the disable) */
+	if (to != MODEM_READY && to != MODEM_BUSY && to != MODEM_DRAINING)
+		inbox_reset(m);
 	/* Whatever moves a modem out of BUSY before the reply settles the send: the PDU may be out. */
 	if ((from == MODEM_BUSY || from == MODEM_DRAINING) && to != MODEM_READY && to != MODEM_DRAINING)
 		modem_send_fail(m, -1, m->send_started, why);
@@ -447,6 +461,9 @@ void modem_enter_state(struct modem *m, enum modem_state to, const char *why)
 			struct timeval tv = { m->poll_ms / 1000, (m->poll_ms % 1000) * 1000 };
 			evtimer_add(m->health, &tv);
 		}
+		inbox_ready(m, from);   /* before the scheduler's next send can take the channel */
+		if (m->dead || m->state != MODEM_READY)
+			break;
 		if (m->ev.ready)
 			m->ev.ready(m->arg, m);
 		break;
@@ -512,6 +529,11 @@ static void modem_response(void *arg, const struct at_reply *r)
 	case CMD_SEND:
 		modem_send_reply(m, r);
 		break;
+	case CMD_INBOX:
+		inbox_reply(m, r);
+		if (!m->dead && (m->state == MODEM_READY || m->state == MODEM_BUSY || m->state == MODEM_DRAINING))
+			modem_idle(m);
+		break;
 	case CMD_RECOVER_SYNC:
 		if (r->result == AT_RES_OK)
 			modem_enter_state(m, MODEM_INITIALISING, "resynced");
@@ -537,7 +559,7 @@ static void modem_on_urc(void *arg, const char *line, const char *pdu)
 	modem_enter(m);
 	if (strncmp(line, "+CDS:", 5) == 0 && pdu && m->ev.status_report)
 		m->ev.status_report(m->arg, m, pdu);
-	else if (m->ev.urc)
+	else if (!inbox_urc(m, line, pdu) && m->ev.urc)
 		m->ev.urc(m->arg, m, line, pdu);
 	if (m->dead)
 		goto out;
@@ -621,6 +643,7 @@ static void modem_on_health(evutil_socket_t fd, short what, void *arg)
 		log_warnx("modem %s: %s vanished", m->name, m->port);
 		modem_on_fail(m, ENODEV);
 	} else {
+		inbox_tick(m);   /* queued behind the poll */
 		modem_issue(m, CMD_POLL_CREG, "AT+CREG?", 0);
 	}
 	modem_leave(m);
@@ -673,7 +696,8 @@ struct modem *modem_new(struct event_base *base, const struct modem_config *cfg,
 	modem_copy_str(m->info.dialect, sizeof(m->info.dialect), m->d->name);
 	m->timer = evtimer_new(base, modem_on_timer, m);
 	m->health = event_new(base, -1, EV_PERSIST, modem_on_health, m);
-	if (!m->name || !m->port || (cfg->pin && !m->pin) || !m->timer || !m->health) {
+	m->inbox = inbox_new();
+	if (!m->name || !m->port || (cfg->pin && !m->pin) || !m->timer || !m->health || !m->inbox) {
 		modem_destroy(m);
 		return NULL;
 	}

@@ -32,8 +32,13 @@ struct modem_events {
 	void (*state_changed)(void *arg, struct modem *m, enum modem_state from, enum modem_state to);
 	/* Optional (NULL: ignored). A +CDS status report PDU (TS 27.005 3.4.1, CNMI ds=1). */
 	void (*status_report)(void *arg, struct modem *m, const char *pdu_hex);
-	/* Optional. Every other URC as received (+CMTI, +CMT with its PDU, vendor lines), for the inbox. */
+	/* Optional. Every other URC as received (vendor lines; the inbox takes +CMTI, +CDSI and +CMT). */
 	void (*urc)(void *arg, struct modem *m, const char *line, const char *pdu_hex);
+	/* Optional (NULL: the SIM's messages are left alone). A received PDU, SMSC field first (DELIVER, or a
+	 * STATUS-REPORT stored by CNMI ds=2): read from the SIM at `index` (+CMTI/+CDSI then AT+CMGR, or the
+	 * AT+CMGL=4 sweep at READY and every few minutes), or routed by +CMT (index -1). Return true once it
+	 * is stored (or is garbage to drop): then, and only then, the modem deletes it (AT+CMGD). */
+	bool (*inbound)(void *arg, struct modem *m, const char *pdu_hex, int index);
 	/* Optional. A re-initialised modem reports another ICCID than before: the SIM was swapped (DESIGN:
 	 * the route is the SIM; its counters start again). Fired from SIM_WAIT, before REGISTERING. */
 	void (*sim_changed)(void *arg, struct modem *m, const char *old_iccid, const char *new_iccid);

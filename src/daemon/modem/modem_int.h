@@ -29,6 +29,7 @@ enum modem_cmd {
 	CMD_POLL_CREG,     /* READY health poll */
 	CMD_POLL_CSQ,
 	CMD_SEND,
+	CMD_INBOX,         /* READY (or BUSY before the send starts): inbox.c's read, list, delete */
 	CMD_RECOVER_SYNC,
 	CMD_RESET,
 };
@@ -63,6 +64,8 @@ struct modem {
 	void *cookie;
 	char *pdu;
 	char cmgs[32];
+
+	struct inbox *inbox;               /* inbox.c: SIM reads and deletes waiting for the channel */
 
 	struct modem_info info;
 	int depth;                         /* inside an entry point; see modem_leave() */

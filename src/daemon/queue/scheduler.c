@@ -367,6 +367,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (now - s->last_sweep_ms >= s->cfg.sweep_interval_ms) {
 		s->last_sweep_ms = now;
 		store_expire(s->st, now);
+		/* concatenated inbound parts still incomplete after the timeout are listed as they are */
+		if (s->cfg.reassembly_timeout_ms > 0)
+			store_inbound_flush(s->st, now - s->cfg.reassembly_timeout_ms);
 	}
 	scheduler_kick(s);
 }

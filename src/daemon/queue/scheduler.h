@@ -23,6 +23,7 @@ struct scheduler_config {
 	/* how long a message of each lane waits for a modem before the carrier takes it; 0 = never */
 	int64_t carrier_after_ms[LANE_COUNT];
 	int sweep_interval_ms;/* expiry sweep of the queue (0: 10 s) */
+	int64_t reassembly_timeout_ms; /* inbound concatenated sets listed incomplete after this (0: never) */
 };
 
 struct scheduler *scheduler_new(struct event_base *base, struct store *st, const struct scheduler_config *cfg);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "queue/scheduler_inbound.h"
 #include "queue/scheduler_int.h"
 #include "simroute/cms.h"
 #include "simroute/log.h"
@@ -136,6 +137,8 @@ static void ev_sent(void *arg, struct modem *m, void *cookie, int mr)
 		scheduler_transition(s, sl->msg_id, MSG_SENDING, MSG_SENT, NULL, -1);
 	log_info("message %lld: sent via %s (%d part%s, mr %d)", (long long)sl->msg_id, modem_name(sl->m),
 		 sl->pdu->nparts, sl->pdu->nparts == 1 ? "" : "s", mr);
+	if (sl->pdu->nparts > 1)
+		scheduler_reports_settle(s, sl->msg_id, modem_name(sl->m));   /* reports of earlier parts */
 	scheduler_slot_reset(sl);
 	scheduler_kick(s);
 }
@@ -240,6 +243,8 @@ static const struct modem_events events = {
 	.send_failed = ev_send_failed,
 	.state_changed = ev_state_changed,
 	.sim_changed = ev_sim_changed,
+	.inbound = scheduler_inbound_event,
+	.status_report = scheduler_status_report_event,
 };
 
 const struct modem_events *scheduler_modem_events(void) { return &events; }

@@ -287,3 +287,88 @@ int store_batch_end(struct store *st)
 		log_warnx("store: a batch of writes could not be committed: none of them happened");
 	return rc;
 }
+
+/* ---- inbound SMS and delivery reports ---- */
+
+void store_inbound_clear(struct store_inbound *m)
+{
+	if (m == NULL)
+		return;
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}
+
+static int piece_cmp(const void *a, const void *b)
+{
+	const struct store_inbound_piece *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+char *store_inbound_join(struct store_inbound_piece *pieces, size_t n, int *parts)
+{
+	size_t len = 0, off = 0;
+	char *text;
+
+	qsort(pieces, n, sizeof(*pieces), piece_cmp);
+	for (size_t i = 0; i < n; i++)
+		len += strlen(pieces[i].text);
+	if ((text = malloc(len + 1)) == NULL)
+		return NULL;
+	*parts = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(pieces[i].text);
+
+		/* the same part twice (another SCTS, a resend by the SMSC): its first copy only */
+		if (i > 0 && pieces[i].seq == pieces[i - 1].seq)
+			continue;
+		memcpy(text + off, pieces[i].text, l);
+		off += l;
+		(*parts)++;
+	}
+	text[off] = '\0';
+	return text;
+}
+
+int store_inbound_add(struct store *st, const struct store_inbound_part *p, int64_t *inbound_id)
+{
+	*inbound_id = 0;
+	if (p == NULL || !p->route || !p->from || !p->text || !p->encoding || !p->scts || p->total < 1 ||
+	    p->seq < 1 || p->seq > p->total || strlen(p->from) >= STORE_FROM_MAX ||
+	    strlen(p->route) >= STORE_ROUTE_MAX) {
+		log_warnx("store: inbound_add: bad arguments");
+		return -1;
+	}
+	return st->be->inbound_add(st->data, p, inbound_id);
+}
+
+int store_inbound_flush(struct store *st, int64_t before_ms)
+{
+	return st->be->inbound_flush(st->data, before_ms);
+}
+
+int store_inbound_list(struct store *st, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg)
+{
+	if (f == NULL || cb == NULL || f->limit == 0) {
+		log_warnx("store: inbound_list: bad arguments");
+		return -1;
+	}
+	return st->be->inbound_list(st->data, f, cb, arg);
+}
+
+int store_parts(struct store *st, int64_t id, store_part_cb *cb, void *arg)
+{
+	if (cb == NULL)
+		return -1;
+	return st->be->parts(st->data, id, cb, arg);
+}
+
+int store_part_status(struct store *st, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
+		      int64_t *id, int *seq)
+{
+	if (route == NULL || mr < 0 || mr > 255 || status < 0 || status > 255) {
+		log_warnx("store: part_status: bad arguments");
+		return -1;
+	}
+	return st->be->part_status(st->data, route, mr, since_ms, status, now_ms, id, seq);
+}

@@ -179,6 +179,76 @@ typedef int store_event_cb(void *arg, const struct store_event *ev);
  * Returns the count visited (0 for an unknown id) or -1. */
 int store_timeline(struct store *st, int64_t id, store_event_cb *cb, void *arg);
 
+/*
+ * Inbound SMS (DESIGN "Inbound"): each part read from a SIM is stored on its own, in one transaction
+ * with the message it completes; a concatenated set (same route, originator, reference and total)
+ * becomes one message when its last part is in, or, incomplete, when store_inbound_flush finds it
+ * waited too long. The modem deletes a part from the SIM only after store_inbound_add returned.
+ */
+#define STORE_FROM_MAX 48
+struct store_inbound_part {
+	const char *route;        /* the modem that received it */
+	const char *from;         /* originator: "+<digits>", national digits or an alphanumeric name */
+	const char *text;         /* UTF-8 text of this part */
+	const char *encoding;     /* "gsm7" | "8bit" | "ucs2" */
+	const char *scts;         /* SMSC time stamp, ISO 8601 ("" if none) */
+	unsigned ref, total, seq; /* TS 23.040 9.2.3.24.1; total 1 (ref 0, seq 1) for a single SMS */
+	int64_t received_ms;
+};
+struct store_inbound {
+	int64_t id;
+	char from[STORE_FROM_MAX];
+	char *text;               /* owned: store_inbound_clear() */
+	int parts;                /* distinct parts received */
+	bool complete;            /* false: flushed by the reassembly timeout with parts missing */
+	char route[STORE_ROUTE_MAX];
+	int64_t received_ms;      /* when its last part was stored */
+};
+void store_inbound_clear(struct store_inbound *m);
+/* Store a part; if it completes its set (a single SMS always does), the message too, in the same
+ * transaction. 0 stored (*inbound_id: the completed message, or 0 while the set waits), 1 duplicate
+ * (the same part from the same route is already stored, e.g. read again after a crash before its
+ * deletion: nothing changes), -1 error. */
+int store_inbound_add(struct store *st, const struct store_inbound_part *p, int64_t *inbound_id);
+/* Sets whose first part was stored before before_ms become messages as they are (complete false).
+ * Returns how many, or -1. */
+int store_inbound_flush(struct store *st, int64_t before_ms);
+struct store_inbound_filter {
+	int64_t since_ms;         /* received_ms >= since_ms; 0 for any */
+	int64_t before_id;        /* id < before_id (the paging cursor); 0 for no bound */
+	size_t limit;             /* > 0 */
+};
+/* Valid only during the callback; non-zero stops the walk. Newest (highest id) first. */
+typedef int store_inbound_cb(void *arg, const struct store_inbound *m);
+int store_inbound_list(struct store *st, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg);
+
+/* Pieces of one set, for the backends: joined in seq order, a repeated seq counted once. */
+struct store_inbound_piece {
+	unsigned seq;
+	const char *text;
+};
+/* Sorts pieces by seq; returns the malloc'd text (NULL: out of memory) and the distinct part count. */
+char *store_inbound_join(struct store_inbound_piece *pieces, size_t n, int *parts);
+
+/*
+ * Delivery reports (TS 23.040 9.2.2.3): a part is found by the route that sent it and its TP-MR.
+ * TP-MR is 8 bits and wraps every 256 parts per SIM, so only parts sent at or after since_ms count,
+ * the newest first.
+ */
+struct store_part {
+	int seq, mr;
+	char route[STORE_ROUTE_MAX];
+	int64_t sent_ms;
+	int status;               /* TP-ST of its latest status report, -1 none yet */
+	int64_t status_ms;
+};
+typedef int store_part_cb(void *arg, const struct store_part *p);
+/* The parts of message id recorded so far (latest attempt), in seq order. Count, or -1. */
+int store_parts(struct store *st, int64_t id, store_part_cb *cb, void *arg);
+/* Record a status report: 0 (*id, *seq: the part), 1 no part matches, -1 error. */
+int store_part_status(struct store *st, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
+		      int64_t *id, int *seq);
+
 /* The backend's name ("sqlite" | "mem"), for logs. */
 const char *store_backend_name(const struct store *st);
 

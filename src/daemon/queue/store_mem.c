@@ -9,6 +9,15 @@ struct mem_part {
 	int seq, mr, attempt;
 	char route[STORE_ROUTE_MAX];
 	int64_t sent_ms;
+	int status;                 /* TP-ST of the latest status report, -1 none (record_part resets it) */
+	int64_t status_ms;
+};
+
+/* An inbound part; inbound_id 0 while its set waits for the rest. */
+struct mem_in_part {
+	char *route, *from, *text, *scts;
+	unsigned ref, total, seq;
+	int64_t received_ms, inbound_id;
 };
 
 struct mem_event {
@@ -35,6 +44,10 @@ struct mem {
 	size_t n, cap;
 	struct mem_idem *idem;
 	size_t nidem;
+	struct mem_in_part *in_parts;
+	size_t nin_parts;
+	struct store_inbound *inbound;   /* id = index + 1 */
+	size_t ninbound;
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -68,6 +81,16 @@ static void mem_close(void *be)
 		mem_msg_free(&s->msgs[i]);
 	free(s->msgs);
 	free(s->idem);
+	for (size_t i = 0; i < s->nin_parts; i++) {
+		free(s->in_parts[i].route);
+		free(s->in_parts[i].from);
+		free(s->in_parts[i].text);
+		free(s->in_parts[i].scts);
+	}
+	free(s->in_parts);
+	for (size_t i = 0; i < s->ninbound; i++)
+		free(s->inbound[i].text);
+	free(s->inbound);
 	free(s);
 }
 
@@ -292,6 +315,8 @@ static int mem_record_part(void *be, int64_t id, int seq, int mr, const char *ro
 	p->mr = mr;
 	p->attempt = mm->m.attempts;
 	p->sent_ms = now_ms;
+	p->status = -1;
+	p->status_ms = 0;
 	store_copy_field(p->route, sizeof(p->route), route);
 	/* counted, not incremented, exactly as the sqlite backend does */
 	for (int i = 0; i < mm->m.nparts; i++)
@@ -442,7 +467,190 @@ static int mem_route_usage(void *be, int64_t since_ms, store_usage_cb *cb, void 
 	return rc;
 }
 
+/* ---- inbound SMS and delivery reports (as store_sqlite_inbound.c) ---- */
+
+static bool in_same_set(const struct mem_in_part *q, const char *route, const char *from, unsigned ref,
+			unsigned total)
+{
+	return q->inbound_id == 0 && q->ref == ref && q->total == total && strcmp(q->route, route) == 0 &&
+	       strcmp(q->from, from) == 0;
+}
+
+static int mem_assemble(struct mem *s, const char *route, const char *from, unsigned ref, unsigned total,
+			bool complete, int64_t *inbound_id)
+{
+	struct store_inbound_piece *pieces = calloc(s->nin_parts ? s->nin_parts : 1, sizeof(*pieces));
+	struct store_inbound *m;
+	size_t n = 0;
+	int64_t last_ms = 0;
+	int parts = 0;
+	char *text;
+
+	if (!pieces)
+		return -1;
+	for (size_t i = 0; i < s->nin_parts; i++) {
+		struct mem_in_part *q = &s->in_parts[i];
+		if (!in_same_set(q, route, from, ref, total))
+			continue;
+		pieces[n].seq = q->seq;
+		pieces[n++].text = q->text;
+		if (q->received_ms > last_ms)
+			last_ms = q->received_ms;
+	}
+	m = realloc(s->inbound, (s->ninbound + 1) * sizeof(*m));
+	text = m ? store_inbound_join(pieces, n, &parts) : NULL;
+	free(pieces);
+	if (m)
+		s->inbound = m;
+	if (!text)
+		return -1;
+	m = &s->inbound[s->ninbound];
+	memset(m, 0, sizeof(*m));
+	m->id = (int64_t)++s->ninbound;
+	store_copy_field(m->from, sizeof(m->from), from);
+	store_copy_field(m->route, sizeof(m->route), route);
+	m->text = text;
+	m->parts = parts;
+	m->complete = complete;
+	m->received_ms = last_ms;
+	*inbound_id = m->id;
+	for (size_t i = 0; i < s->nin_parts; i++)
+		if (in_same_set(&s->in_parts[i], route, from, ref, total))
+			s->in_parts[i].inbound_id = m->id;
+	return 0;
+}
+
+static int mem_inbound_add(void *be, const struct store_inbound_part *p, int64_t *inbound_id)
+{
+	struct mem *s = be;
+	struct mem_in_part *q;
+	int have = 0;
+
+	for (size_t i = 0; i < s->nin_parts; i++) {
+		q = &s->in_parts[i];
+		if (q->ref == p->ref && q->total == p->total && q->seq == p->seq && strcmp(q->route, p->route) == 0 &&
+		    strcmp(q->from, p->from) == 0 && strcmp(q->scts, p->scts) == 0 && strcmp(q->text, p->text) == 0)
+			return 1;
+	}
+	if (!(q = realloc(s->in_parts, (s->nin_parts + 1) * sizeof(*q))))
+		return -1;
+	s->in_parts = q;
+	q = &s->in_parts[s->nin_parts];
+	*q = (struct mem_in_part){ .route = strdup(p->route), .from = strdup(p->from), .text = strdup(p->text),
+				   .scts = strdup(p->scts), .ref = p->ref, .total = p->total, .seq = p->seq,
+				   .received_ms = p->received_ms };
+	if (!q->route || !q->from || !q->text || !q->scts) {
+		free(q->route);
+		free(q->from);
+		free(q->text);
+		free(q->scts);
+		return -1;
+	}
+	s->nin_parts++;
+	if (p->total > 1) {
+		/* distinct seqs of the waiting set: a seq counts once whatever its copies */
+		for (unsigned seq = 1; seq <= p->total; seq++)
+			for (size_t i = 0; i < s->nin_parts; i++)
+				if (s->in_parts[i].seq == seq &&
+				    in_same_set(&s->in_parts[i], p->route, p->from, p->ref, p->total)) {
+					have++;
+					break;
+				}
+	}
+	if (p->total <= 1 || have >= (int)p->total)
+		return mem_assemble(s, p->route, p->from, p->ref, p->total, true, inbound_id);
+	return 0;
+}
+
+static int mem_inbound_flush(void *be, int64_t before_ms)
+{
+	struct mem *s = be;
+	int n = 0;
+
+	for (size_t i = 0; i < s->nin_parts; i++) {
+		struct mem_in_part *q = &s->in_parts[i];
+		int64_t first = q->received_ms, id;
+		if (q->inbound_id)
+			continue;
+		for (size_t j = i + 1; j < s->nin_parts; j++)
+			if (in_same_set(&s->in_parts[j], q->route, q->from, q->ref, q->total) &&
+			    s->in_parts[j].received_ms < first)
+				first = s->in_parts[j].received_ms;
+		if (first >= before_ms)
+			continue;
+		if (mem_assemble(s, q->route, q->from, q->ref, q->total, false, &id) == -1)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+static int mem_inbound_list(void *be, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg)
+{
+	struct mem *s = be;
+	int n = 0;
+
+	for (size_t i = s->ninbound; i > 0 && (size_t)n < f->limit; i--) {
+		const struct store_inbound *m = &s->inbound[i - 1];
+		if ((f->before_id > 0 && m->id >= f->before_id) || m->received_ms < f->since_ms)
+			continue;
+		n++;
+		if (cb(arg, m))
+			break;
+	}
+	return n;
+}
+
+static int mem_parts(void *be, int64_t id, store_part_cb *cb, void *arg)
+{
+	struct mem_msg *mm = mem_find(be, id);
+	int n = 0;
+
+	for (int i = 0; mm && i < mm->m.nparts; i++) {
+		const struct mem_part *q = &mm->parts[i];
+		struct store_part p = { .seq = q->seq, .mr = q->mr, .sent_ms = q->sent_ms, .status = q->status,
+					.status_ms = q->status_ms };
+		if (q->seq == 0)
+			continue;
+		store_copy_field(p.route, sizeof(p.route), q->route);
+		n++;
+		if (cb(arg, &p))
+			break;
+	}
+	return n;
+}
+
+static int mem_part_status(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
+			   int64_t *id, int *seq)
+{
+	struct mem *s = be;
+	struct mem_part *best = NULL;
+
+	for (size_t i = 0; i < s->n; i++) {
+		for (int k = 0; k < s->msgs[i].m.nparts; k++) {
+			struct mem_part *q = &s->msgs[i].parts[k];
+			if (q->seq == 0 || q->mr != mr || q->sent_ms < since_ms || strcmp(q->route, route) != 0)
+				continue;
+			if (!best || q->sent_ms >= best->sent_ms) {
+				best = q;
+				*id = s->msgs[i].m.id;
+				*seq = q->seq;
+			}
+		}
+	}
+	if (!best)
+		return 1;
+	best->status = status;
+	best->status_ms = now_ms;
+	return 0;
+}
+
 const struct store_backend store_backend_mem = {
+	.inbound_add = mem_inbound_add,
+	.inbound_flush = mem_inbound_flush,
+	.inbound_list = mem_inbound_list,
+	.parts = mem_parts,
+	.part_status = mem_part_status,
 	.expire = mem_expire,
 	.route_usage = mem_route_usage,
 	.name = "mem",

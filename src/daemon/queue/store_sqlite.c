@@ -86,6 +86,35 @@ static const char *const migrations[] = {
 
 	/* 4: the expiry sweep finds due queued rows without scanning the whole queue */
 	"CREATE INDEX messages_expiry ON messages(state, expires_ms) WHERE expires_ms > 0;",
+
+	/* 5: delivery reports per part, and inbound SMS. A part row is kept after its set is assembled
+	 * (inbound_id set): the unique index then recognises a part read again from a SIM (a crash
+	 * between the commit and AT+CMGD) as a duplicate. The set index covers waiting parts only. */
+	"ALTER TABLE parts ADD COLUMN status INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE parts ADD COLUMN status_ms INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE inbound ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  originator TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  parts INTEGER NOT NULL,"
+	"  complete INTEGER NOT NULL,"
+	"  route TEXT NOT NULL,"
+	"  received_ms INTEGER NOT NULL);"
+	"CREATE INDEX inbound_received ON inbound(received_ms);"
+	"CREATE TABLE inbound_parts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  route TEXT NOT NULL,"
+	"  originator TEXT NOT NULL,"
+	"  ref INTEGER NOT NULL,"
+	"  total INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  encoding TEXT NOT NULL,"
+	"  scts TEXT NOT NULL,"
+	"  received_ms INTEGER NOT NULL,"
+	"  inbound_id INTEGER REFERENCES inbound(id) ON DELETE CASCADE);"
+	"CREATE UNIQUE INDEX inbound_parts_once ON inbound_parts(route, originator, ref, total, seq, scts, text);"
+	"CREATE INDEX inbound_parts_set ON inbound_parts(route, originator, ref, total) WHERE inbound_id IS NULL;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -126,7 +155,7 @@ static const char *const stmt_sql[SQ_COUNT] = {
 		"INSERT INTO parts (message_id, seq, mr, route, sent_ms, attempt)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 		" ON CONFLICT (message_id, seq) DO UPDATE SET mr = excluded.mr, route = excluded.route,"
-		" sent_ms = excluded.sent_ms, attempt = excluded.attempt",
+		" sent_ms = excluded.sent_ms, attempt = excluded.attempt, status = -1, status_ms = 0",
 	/* counted, not incremented: recording the same part twice must not count it twice */
 	[SQ_PART_COUNT] =
 		"UPDATE messages SET updated_ms = ?3,"
@@ -736,6 +765,12 @@ fail:
 	return -1;
 }
 
+/* For the other store_sqlite*.c files: a transaction (a savepoint inside a batch), its commit and
+ * its rollback, exactly as the operations above use them. */
+int store_sq_begin(struct sq *s, const char *what) { return sq_begin(s, what); }
+int store_sq_finish(struct sq *s, const char *what) { return sq_finish(s, what); }
+void store_sq_rollback(struct sq *s) { sq_rollback(s); }
+
 const struct store_backend store_backend_sqlite = {
 	.batch = sq_batch,
 	.expire = sq_expire,
@@ -754,4 +789,9 @@ const struct store_backend store_backend_sqlite = {
 	.idem_get = store_sq_idem_get,
 	.idem_purge = store_sq_idem_purge,
 	.list = store_sq_list,
+	.inbound_add = store_sq_inbound_add,
+	.inbound_flush = store_sq_inbound_flush,
+	.inbound_list = store_sq_inbound_list,
+	.parts = store_sq_parts,
+	.part_status = store_sq_part_status,
 };

@@ -53,4 +53,17 @@ int store_sq_idem_get(void *be, const char *owner, const char *key, int64_t not_
 int store_sq_idem_purge(void *be, int64_t before_ms);
 int store_sq_list(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg);
 
+/* Transactions for the files beside store_sqlite.c (savepoints inside a batch). */
+int store_sq_begin(struct sq *s, const char *what);
+int store_sq_finish(struct sq *s, const char *what);
+void store_sq_rollback(struct sq *s);
+
+/* store_sqlite_inbound.c: inbound SMS and delivery reports. */
+int store_sq_inbound_add(void *be, const struct store_inbound_part *p, int64_t *inbound_id);
+int store_sq_inbound_flush(void *be, int64_t before_ms);
+int store_sq_inbound_list(void *be, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg);
+int store_sq_parts(void *be, int64_t id, store_part_cb *cb, void *arg);
+int store_sq_part_status(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
+			 int64_t *id, int *seq);
+
 #endif

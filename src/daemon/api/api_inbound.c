@@ -1,0 +1,130 @@
+/* api_inbound: GET /v1/inbound (received SMS, newest first, paged like GET /v1/messages) and the
+ * per-part delivery status shown by GET /v1/messages/<id>. */
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "api/api_private.h"
+#include "config.h"
+#include "queue/store.h"
+#include "simroute/pdu.h"
+
+#define INBOUND_LIMIT_DEFAULT 50
+#define INBOUND_LIMIT_MAX 500
+
+struct inbound_listing {
+	json_t *list;
+	size_t limit;
+	int64_t last_id;
+};
+
+static int inbound_cb(void *arg, const struct store_inbound *m)
+{
+	struct inbound_listing *l = arg;
+
+	if (json_array_size(l->list) >= l->limit)
+		return 1;   /* the extra row only says there is a next page */
+	json_array_append_new(l->list,
+			      json_pack("{s:I, s:s, s:s, s:i, s:b, s:s, s:o}", "id", (json_int_t)m->id, "from", m->from,
+					"text", m->text ? m->text : "", "parts", m->parts, "complete", m->complete,
+					"route", m->route, "received_at", api_time(m->received_ms)));
+	l->last_id = m->id;
+	return 0;
+}
+
+void api_inbound_list(struct api_req *r)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct store_inbound_filter f = { .limit = INBOUND_LIMIT_DEFAULT };
+	struct store *st = r->api->deps.st;
+	struct evkeyvalq q;
+	struct evkeyval *kv;
+	int64_t v, now = api_now_ms();
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) < 0) {
+		api_error(r->req, 400, "invalid_query", NULL, "malformed query string");
+		return;
+	}
+	TAILQ_FOREACH(kv, &q, next) {
+		const char *k = kv->key, *val = kv->value;
+		if (strcmp(k, "since") == 0) {
+			if (api_parse_since(val, &f.since_ms) < 0) {
+				api_error(r->req, 400, "invalid_field", "since",
+					  "since: expected ISO 8601 (\"2026-11-23T13:45:00Z\") or epoch milliseconds");
+				goto out;
+			}
+		} else if (strcmp(k, "limit") == 0) {
+			if (api_parse_id(val, &v) < 0 || v > INBOUND_LIMIT_MAX) {
+				api_error(r->req, 400, "invalid_field", "limit", "limit: expected 1 to %d", INBOUND_LIMIT_MAX);
+				goto out;
+			}
+			f.limit = (size_t)v;
+		} else if (strcmp(k, "cursor") == 0) {
+			if (api_parse_id(val, &f.before_id) < 0) {
+				api_error(r->req, 400, "invalid_field", "cursor", "cursor: expected a next_cursor from a previous page");
+				goto out;
+			}
+		} else {
+			api_error(r->req, 400, "unknown_field", k, "unknown query parameter \"%.64s\"", k);
+			goto out;
+		}
+	}
+	/* Concatenated sets that waited longer than [inbound] reassembly_timeout are listed as they are
+	 * (complete: false) from now on; a store error here only delays that. */
+	store_inbound_flush(st, now - (int64_t)r->api->deps.cfg->inbound_reassembly_timeout * 1000);
+	struct inbound_listing l = { .list = json_array(), .limit = f.limit };
+	f.limit++;
+	int n = store_inbound_list(st, &f, inbound_cb, &l);
+	if (n < 0) {
+		json_decref(l.list);
+		api_error(r->req, 503, "store_unavailable", NULL, "the store could not be read");
+		goto out;
+	}
+	char cursor[24];
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)l.last_id);
+	api_reply(r->req, 200, json_pack("{s:o, s:o}", "inbound", l.list, "next_cursor",
+					 (size_t)n > l.limit ? json_string(cursor) : json_null()));
+out:
+	evhttp_clear_headers(&q);
+}
+
+/* ---- per-part delivery status for GET /v1/messages/<id> ---- */
+
+static const char *part_status_name(int st)
+{
+	if (st < 0)
+		return "pending";
+	switch (pdu_status_classify(st)) {
+	case PDU_ST_DELIVERED: return "delivered";
+	case PDU_ST_TEMPORARY: return "trying";
+	case PDU_ST_PERMANENT:
+	case PDU_ST_TEMP_GAVE_UP: return "undelivered";
+	}
+	return "pending";
+}
+
+static int part_cb(void *arg, const struct store_part *p)
+{
+	json_t *o = json_pack("{s:i, s:s, s:s}", "part", p->seq, "route", p->route, "delivery",
+			      part_status_name(p->status));
+	json_object_set_new(o, "mr", p->mr >= 0 ? json_integer(p->mr) : json_null());
+	json_object_set_new(o, "tp_status", p->status >= 0 ? json_integer(p->status) : json_null());
+	json_object_set_new(o, "reported_at", p->status >= 0 ? api_time(p->status_ms) : json_null());
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+json_t *api_message_parts(struct store *st, int64_t id)
+{
+	json_t *a = json_array();
+
+	if (store_parts(st, id, part_cb, a) < 0) {
+		json_decref(a);
+		return json_null();
+	}
+	return a;
+}
