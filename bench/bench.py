@@ -484,9 +484,71 @@ def bench_footprint(args):
            "one run (a large fill is expensive); CPU per delivered message: see delivery n64")
 
 
+def gsmsim_ctl(sim, *args):
+    r = subprocess.run([GSMSIM, "ctl", sim.dir, *args], capture_output=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError("gsmsim ctl %s: %s" % (" ".join(args), r.stderr.decode(errors="replace")))
+    return json.loads(r.stdout)
+
+
+def sim_events(sim):
+    path = os.path.join(sim.dir, "events.jsonl")
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def bench_failover(args):
+    """Time from a failed modem to its message's AT+CMGS on another SIM (target: within 2 s)."""
+    lat = 0.3
+    print("== failover: 2 modems (gsmsim latency %.1f s); from the failure (gsmsim events.jsonl) to the "
+          "AT+CMGS on the other modem (its sent.jsonl time minus the latency)" % lat)
+    cms_ms, unplug_ms = [], []
+    for run in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="simroute-bench-") as tmp:
+            sim = Sim(tmp, 2, lat)
+            d = None
+            try:
+                d = Daemon(tmp, sim.ports())
+                wait_ready(d, 2)
+                # 1. the network refuses on modem0 with +CMS ERROR 500 (class: try another SIM)
+                gsmsim_ctl(sim, "fault", "0", "cms", "500")
+                text = "failover cms %d" % run
+                d.api.send("+447700900001", text)
+                wait_for(lambda: any(l["text"] == text for l in sim.sent()), timeout=30, what="re-sent")
+                err = [e for e in sim_events(sim) if e["event"] == "cms_error"][-1]
+                line = [l for l in sim.sent() if l["text"] == text][0]
+                if err["modem"] == line["modem"]:
+                    raise RuntimeError("the refused message was re-sent on the same modem")
+                cms_ms.append((iso_to_epoch(line["time"]) - lat - iso_to_epoch(err["time"])) * 1000)
+                # 2. modem0 swallows AT+CMGS (nothing reached it), then is unplugged mid-exchange;
+                #    m1 is drained meanwhile so the message surely starts on m0
+                wait_ready(d, 2)
+                d.api.request("POST", "/v1/modems/m1/drain")
+                gsmsim_ctl(sim, "fault", "0", "noanswer")
+                text = "failover unplug %d" % run
+                d.api.send("+447700900002", text)
+                time.sleep(0.3)
+                d.api.request("POST", "/v1/modems/m1/enable")
+                gsmsim_ctl(sim, "unplug", "0")
+                wait_for(lambda: any(l["text"] == text for l in sim.sent()), timeout=30, what="re-routed")
+                unp = [e for e in sim_events(sim) if e["event"] == "unplug"][-1]
+                line = [l for l in sim.sent() if l["text"] == text][0]
+                unplug_ms.append((iso_to_epoch(line["time"]) - lat - iso_to_epoch(unp["time"])) * 1000)
+            finally:
+                if d:
+                    d.stop()
+                sim.stop()
+    figures = {"cms_try_another_ms": summary(cms_ms), "unplug_before_pdu_ms": summary(unplug_ms)}
+    show("+CMS ERROR 500 -> AT+CMGS elsewhere", figures["cms_try_another_ms"], "ms")
+    show("unplug (before the PDU) -> AT+CMGS elsewhere", figures["unplug_before_pdu_ms"], "ms")
+    record("failover", {"modems": 2, "latency_s": lat, "runs": args.runs}, figures,
+           "an unplug after the PDU reached the modem makes the message `uncertain` (never resent): not timed")
+
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="ingest,delivery,latency,footprint")
+    ap.add_argument("--only", default="ingest,delivery,latency,footprint,failover")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--ingest-secs", type=int, default=5)
     ap.add_argument("--latency", type=float, default=1.0, help="gsmsim latency for delivery (s)")
