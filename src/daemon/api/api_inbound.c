@@ -42,7 +42,7 @@ void api_inbound_list(struct api_req *r)
 	struct store *st = r->api->deps.st;
 	struct evkeyvalq q;
 	struct evkeyval *kv;
-	int64_t v, now = api_now_ms();
+	int64_t now = api_now_ms();
 
 	TAILQ_INIT(&q);
 	if (query && evhttp_parse_query_str(query, &q) < 0) {
@@ -51,24 +51,10 @@ void api_inbound_list(struct api_req *r)
 	}
 	TAILQ_FOREACH(kv, &q, next) {
 		const char *k = kv->key, *val = kv->value;
-		if (strcmp(k, "since") == 0) {
-			if (api_parse_since(val, &f.since_ms) < 0) {
-				api_error(r->req, 400, "invalid_field", "since",
-					  "since: expected ISO 8601 (\"2026-11-23T13:45:00Z\") or epoch milliseconds");
-				goto out;
-			}
-		} else if (strcmp(k, "limit") == 0) {
-			if (api_parse_id(val, &v) < 0 || v > INBOUND_LIMIT_MAX) {
-				api_error(r->req, 400, "invalid_field", "limit", "limit: expected 1 to %d", INBOUND_LIMIT_MAX);
-				goto out;
-			}
-			f.limit = (size_t)v;
-		} else if (strcmp(k, "cursor") == 0) {
-			if (api_parse_id(val, &f.before_id) < 0) {
-				api_error(r->req, 400, "invalid_field", "cursor", "cursor: expected a next_cursor from a previous page");
-				goto out;
-			}
-		} else {
+		int rc = api_paging_param(r, k, val, INBOUND_LIMIT_MAX, &f.since_ms, &f.limit, &f.before_id);
+		if (rc < 0)
+			goto out;
+		if (rc == 0) {
 			api_error(r->req, 400, "unknown_field", k, "unknown query parameter \"%.64s\"", k);
 			goto out;
 		}

@@ -219,6 +219,33 @@ static int list_cb(void *arg, const struct store_msg *m)
 	return 0;
 }
 
+int api_paging_param(struct api_req *r, const char *k, const char *val, int64_t limit_max, int64_t *since_ms,
+		     size_t *limit, int64_t *before_id)
+{
+	int64_t v;
+	if (strcmp(k, "since") == 0) {
+		if (parse_since(val, since_ms) < 0) {
+			api_error(r->req, 400, "invalid_field", "since",
+				  "since: expected ISO 8601 (\"2026-11-23T13:45:00Z\") or epoch milliseconds");
+			return -1;
+		}
+	} else if (strcmp(k, "limit") == 0) {
+		if (parse_id(val, &v) < 0 || v > limit_max) {
+			api_error(r->req, 400, "invalid_field", "limit", "limit: expected 1 to %lld", (long long)limit_max);
+			return -1;
+		}
+		*limit = (size_t)v;
+	} else if (strcmp(k, "cursor") == 0) {
+		if (parse_id(val, before_id) < 0) {
+			api_error(r->req, 400, "invalid_field", "cursor", "cursor: expected a next_cursor from a previous page");
+			return -1;
+		}
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 void api_messages_list(struct api_req *r)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
@@ -226,7 +253,7 @@ void api_messages_list(struct api_req *r)
 	struct store_filter f = { .state = -1, .limit = LIST_LIMIT_DEFAULT };
 	struct evkeyvalq q;
 	struct evkeyval *kv;
-	int64_t v;
+	int rc;
 
 	TAILQ_INIT(&q);
 	if (query && evhttp_parse_query_str(query, &q) < 0) {
@@ -243,29 +270,15 @@ void api_messages_list(struct api_req *r)
 				goto out;
 			}
 			f.state = (int)st;
-		} else if (strcmp(k, "since") == 0) {
-			if (parse_since(val, &f.since_ms) < 0) {
-				api_error(r->req, 400, "invalid_field", "since",
-					  "since: expected ISO 8601 (\"2026-11-23T13:45:00Z\") or epoch milliseconds");
+		} else if ((rc = api_paging_param(r, k, val, LIST_LIMIT_MAX, &f.since_ms, &f.limit, &f.before_id)) != 0) {
+			if (rc < 0)
 				goto out;
-			}
 		} else if (strcmp(k, "to") == 0) {
 			if (!phone_e164_valid(val)) {
 				api_error(r->req, 400, "invalid_field", "to", "to: expected an E.164 number such as \"+447700900123\"");
 				goto out;
 			}
 			f.to = val;
-		} else if (strcmp(k, "limit") == 0) {
-			if (parse_id(val, &v) < 0 || v > LIST_LIMIT_MAX) {
-				api_error(r->req, 400, "invalid_field", "limit", "limit: expected 1 to %d", LIST_LIMIT_MAX);
-				goto out;
-			}
-			f.limit = (size_t)v;
-		} else if (strcmp(k, "cursor") == 0) {
-			if (parse_id(val, &f.before_id) < 0) {
-				api_error(r->req, 400, "invalid_field", "cursor", "cursor: expected a next_cursor from a previous page");
-				goto out;
-			}
 		} else {
 			api_error(r->req, 400, "unknown_field", k, "unknown query parameter \"%.64s\"", k);
 			goto out;
@@ -287,5 +300,3 @@ out:
 	evhttp_clear_headers(&q);
 }
 
-int api_parse_id(const char *s, int64_t *out) { return parse_id(s, out); }
-int api_parse_since(const char *s, int64_t *out) { return parse_since(s, out); }

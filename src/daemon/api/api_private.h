@@ -79,9 +79,10 @@ void api_inbound_list(struct api_req *r);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
 struct store;
 json_t *api_message_parts(struct store *st, int64_t id);
-/* Query values shared by the listings: a positive decimal id; ISO 8601 or epoch ms. 0 or -1. */
-int api_parse_id(const char *s, int64_t *out);
-int api_parse_since(const char *s, int64_t *out);
+/* The paging parameters every listing takes (since, limit, cursor): 1 taken, 0 not one of them,
+ * -1 invalid (a 400 was sent). */
+int api_paging_param(struct api_req *r, const char *k, const char *val, int64_t limit_max, int64_t *since_ms,
+		     size_t *limit, int64_t *before_id);
 
 /* Idempotency records older than this are forgotten (lookups ignore them; housekeeping purges). */
 #define API_IDEM_KEEP_MS (24LL * 3600 * 1000)
