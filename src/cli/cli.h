@@ -23,6 +23,7 @@ int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_messages(struct cli *cli, int argc, char **argv);
 int cmd_cancel(struct cli *cli, int argc, char **argv);
 int cmd_explain(struct cli *cli, int argc, char **argv);
+int cmd_inbound(struct cli *cli, int argc, char **argv);
 
 /* GET/POST/DELETE path; on success *out holds a 2xx reply with a JSON body. Prints errors itself.
  * Returns EXIT_OK, EXIT_FAILED, EXIT_USAGE (a 400: the request was invalid) or EXIT_UNREACHABLE. */
@@ -39,6 +40,10 @@ const char *cli_reset(const struct cli *cli);
 const char *cli_signal(int rssi, char *buf, int len);
 /* "2026-11-23T13:45:00.123Z" -> "13:45:00" when today-ish, else the date; into buf. */
 const char *cli_time(const char *iso, char *buf, int len);
+/* base + "?name=value&..." from --name VALUE options (opts[i].val must be 0x100 + i; values are
+ * URL-escaped). EXIT_OK, or EXIT_USAGE for an unknown option, a stray argument or an overlong path. */
+struct option;
+int cli_query_path(const char *base, int argc, char **argv, const struct option *opts, char *path, size_t size);
 /* Is the message status final (no more changes expected)? */
 bool cli_status_final(const char *status);
 

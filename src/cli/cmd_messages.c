@@ -152,34 +152,18 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 
 int cmd_messages(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "status", required_argument, NULL, 's' },
-					      { "since", required_argument, NULL, 'S' },
-					      { "to", required_argument, NULL, 't' },
-					      { "limit", required_argument, NULL, 'l' },
-					      { "cursor", required_argument, NULL, 'c' },
+	static const struct option opts[] = { { "status", required_argument, NULL, 0x100 },
+					      { "since", required_argument, NULL, 0x101 },
+					      { "to", required_argument, NULL, 0x102 },
+					      { "limit", required_argument, NULL, 0x103 },
+					      { "cursor", required_argument, NULL, 0x104 },
 					      { NULL, 0, NULL, 0 } };
-	static const char *const names[] = { "status", "since", "to", "limit", "cursor" };
-	char path[1024] = "/v1/messages";
-	size_t len = strlen(path);
+	char path[1024];
 	struct client_reply r;
-	int c, rc;
-	CURL *esc = curl_easy_init();
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		int idx = c == 's' ? 0 : c == 'S' ? 1 : c == 't' ? 2 : c == 'l' ? 3 : c == 'c' ? 4 : -1;
-		if (idx < 0 || !esc) {
-			curl_easy_cleanup(esc);
-			return EXIT_USAGE;
-		}
-		char *v = curl_easy_escape(esc, optarg, 0);
-		len += (size_t)snprintf(path + len, len < sizeof(path) ? sizeof(path) - len : 0, "%c%s=%s",
-					strchr(path, '?') ? '&' : '?', names[idx], v ? v : "");
-		curl_free(v);
-	}
-	curl_easy_cleanup(esc);
-	if (optind != argc || len >= sizeof(path))
-		return EXIT_USAGE;
+	if ((rc = cli_query_path("/v1/messages", argc, argv, opts, path, sizeof(path))) != EXIT_OK)
+		return rc;
 	if ((rc = cli_call(cli, "GET", path, NULL, &r)) != EXIT_OK)
 		return rc;
 	if (cli->json) {
@@ -236,6 +220,44 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 		       cli_reset(cli));
 		json_array_foreach(json_object_get(r.body, "explanation"), i, line)
 			printf("  %s\n", json_string_value(line));
+	}
+	client_reply_free(&r);
+	return EXIT_OK;
+}
+
+int cmd_inbound(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "since", required_argument, NULL, 0x100 },
+					      { "limit", required_argument, NULL, 0x101 },
+					      { "cursor", required_argument, NULL, 0x102 },
+					      { NULL, 0, NULL, 0 } };
+	char path[512], t[32];
+	struct client_reply r;
+	size_t i;
+	json_t *m;
+	int rc;
+
+	if ((rc = cli_query_path("/v1/inbound", argc, argv, opts, path, sizeof(path))) != EXIT_OK)
+		return rc;
+	if ((rc = cli_call(cli, "GET", path, NULL, &r)) != EXIT_OK)
+		return rc;
+	if (cli->json) {
+		cli_print_json(r.body);
+	} else {
+		printf("%-7s %-14s %-16s %-10s %s\n", "ID", "RECEIVED", "FROM", "ROUTE", "TEXT");
+		json_array_foreach(json_object_get(r.body, "inbound"), i, m) {
+			/* the text on one line: a newline in an SMS would break the table */
+			char text[64];
+			snprintf(text, sizeof(text), "%s", cli_str(m, "text"));
+			for (char *c = text; *c; c++)
+				if ((unsigned char)*c < 0x20)
+					*c = ' ';
+			printf("%-7lld %-14s %-16.16s %-10.10s %s%s\n", cli_int(m, "id"),
+			       cli_time(cli_str(m, "received_at"), t, sizeof(t)), cli_str(m, "from"), cli_str(m, "route"),
+			       text, json_is_false(json_object_get(m, "complete")) ? " (incomplete)" : "");
+		}
+		if (*cli_str(r.body, "next_cursor"))
+			printf("more: simroute inbound --cursor %s\n", cli_str(r.body, "next_cursor"));
 	}
 	client_reply_free(&r);
 	return EXIT_OK;

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+#include <getopt.h>
+
 #include "cli.h"
 
 int cli_call(struct cli *cli, const char *method, const char *path, json_t *body, struct client_reply *out)
@@ -77,4 +80,27 @@ bool cli_status_final(const char *s)
 {
 	return !strcmp(s, "sent") || !strcmp(s, "delivered") || !strcmp(s, "undelivered") || !strcmp(s, "failed") ||
 	       !strcmp(s, "expired") || !strcmp(s, "cancelled") || !strcmp(s, "uncertain");
+}
+
+int cli_query_path(const char *base, int argc, char **argv, const struct option *opts, char *path, size_t size)
+{
+	CURL *esc = curl_easy_init();
+	size_t len = (size_t)snprintf(path, size, "%s", base);
+	int c;
+
+	if (!esc)
+		return EXIT_FAILED;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c < 0x100 || !opts[c - 0x100].name) {
+			curl_easy_cleanup(esc);
+			return EXIT_USAGE;
+		}
+		char *v = curl_easy_escape(esc, optarg, 0);
+		len += (size_t)snprintf(path + len, len < size ? size - len : 0, "%c%s=%s", strchr(path, '?') ? '&' : '?',
+					opts[c - 0x100].name, v ? v : "");
+		curl_free(v);
+	}
+	curl_easy_cleanup(esc);
+	return optind != argc || len >= size ? EXIT_USAGE : EXIT_OK;
 }

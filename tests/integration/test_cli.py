@@ -5,7 +5,7 @@ import signal
 import subprocess
 import time
 
-from conftest import SIMROUTE, wait_for
+from conftest import GSMSIM, SIMROUTE, wait_for
 
 
 def run(d, *args, env=None):
@@ -102,3 +102,26 @@ def test_modem_admin_actions(sim, daemon_factory):
     # TCP needs the admin scope: the test key has send,read only.
     code, doc = d.api.request("POST", "/v1/modems/m0/drain", tcp=True, headers={"Authorization": "Bearer test"})
     assert code == 403
+
+
+def test_messages_and_inbound_listings(sim, daemon_factory):
+    d = daemon_factory([sim.port(0)])
+    ids = [json.loads(run(d, "--json", "send", "+4477009007%02d" % i, "list %d" % i).stdout)["id"] for i in range(3)]
+    for mid in ids:
+        d.wait_status(mid, {"sent"})
+    out = run(d, "messages", "--status", "sent", "--limit", "2")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:2] == ["ID", "STATUS"] and len([l for l in lines if " sent " in l]) == 2
+    assert lines[-1].startswith("more: simroute messages --cursor")
+    doc = json.loads(run(d, "--json", "messages", "--to", "+447700900701").stdout)
+    assert [m["id"] for m in doc["messages"]] == [ids[1]]
+    assert run(d, "messages", "--colour", "red").returncode == 2
+    assert run(d, "messages", "--limit", "0").returncode == 2      # the API's 400
+    # inbound: the simulated network delivers an SMS to modem0
+    r = subprocess.run([GSMSIM, "ctl", sim.dir, "sms", "0", "+447700900999", "Hello\nback"], capture_output=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: json.loads(run(d, "--json", "inbound").stdout)["inbound"], timeout=20, what="inbound")
+    out = run(d, "inbound")
+    assert out.returncode == 0 and "+447700900999" in out.stdout and "Hello back" in out.stdout
