@@ -137,9 +137,9 @@ def iso_to_epoch(s):
         tzinfo=datetime.timezone.utc).timestamp()
 
 
-def wrk(port, conns, seconds, priority="normal", tag="bench"):
+def wrk(port, conns, seconds, priority="normal", tag="bench", batch=1):
     """One wrk run of POST /v1/messages; returns the WRKJSON summary printed by post.lua."""
-    env = dict(os.environ, BENCH_KEY=TEST_KEY, BENCH_PRIORITY=priority, BENCH_TAG=tag)
+    env = dict(os.environ, BENCH_KEY=TEST_KEY, BENCH_PRIORITY=priority, BENCH_TAG=tag, BENCH_BATCH=str(batch))
     out = subprocess.run(["wrk", "-t", str(min(conns, NPROC)), "-c", str(conns), "-d", "%ds" % seconds,
                           "--timeout", "10s", "--latency", "-s", POST_LUA, "http://127.0.0.1:%d" % port],
                          env=env, capture_output=True, text=True, check=True).stdout
@@ -300,7 +300,20 @@ def bench_ingest(args):
         show("%d conn: latency p99" % conns, f["p99_ms"], "ms", "%.2f")
         if any(other):
             print("  %d conn: non-202 answers per run: %s" % (conns, other))
+    # Batched: {"messages": [100 of them]} per request, 4 connections; a 202 acknowledges all 100.
+    rates = []
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="simroute-bench-") as tmp:
+            d = Daemon(tmp)
+            try:
+                r = wrk(d.port, 4, args.ingest_secs, batch=100)
+            finally:
+                d.stop()
+        rates.append(r["codes"].get("202", 0) * 100 / (r["duration_us"] / 1e6))
+    figures["batch100_c4"] = {"acked_per_s": summary(rates)}
+    show("batches of 100, 4 conn: acknowledged msg/s", figures["batch100_c4"]["acked_per_s"], "/s", "%.0f")
     record("ingest", {"seconds": args.ingest_secs, "runs": args.runs, "connections": [1, 16, 64],
+                      "batched": {"messages_per_request": 100, "connections": 4},
                       "wrk_threads": "min(connections, nproc)", "transport": "tcp+bearer key"}, figures,
            "wrk runs on the same machine and competes with simrouted for the CPUs")
 

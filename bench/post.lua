@@ -18,11 +18,22 @@ function init(args)
   wrk.headers["Authorization"] = "Bearer " .. key
 end
 
+local batch = tonumber(os.getenv("BENCH_BATCH") or "1")
+
 function request()
   counter = counter + 1
-  local body = string.format('{"to":"+4477009%05d","text":"%s t%d n%d","priority":"%s"}',
-                             counter % 100000, tag, tid, counter, prio)
-  return wrk.format(nil, "/v1/messages", nil, body)
+  if batch <= 1 then
+    local body = string.format('{"to":"+4477009%05d","text":"%s t%d n%d","priority":"%s"}',
+                               counter % 100000, tag, tid, counter, prio)
+    return wrk.format(nil, "/v1/messages", nil, body)
+  end
+  -- {"messages": [...]}: BENCH_BATCH messages in one request, accepted in one transaction
+  local items = {}
+  for i = 1, batch do
+    items[i] = string.format('{"to":"+4477009%05d","text":"%s t%d n%d.%d","priority":"%s"}',
+                             (counter * batch + i) % 100000, tag, tid, counter, i, prio)
+  end
+  return wrk.format(nil, "/v1/messages", nil, '{"messages":[' .. table.concat(items, ",") .. ']}')
 end
 
 function response(status, headers, body)
