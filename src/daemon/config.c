@@ -77,6 +77,16 @@ static const struct setting settings[] = {
 	  "default ttl (s) of a bulk message", true },
 	{ "inbound", "reassembly_timeout", CT_INT, 1, 7 * 86400, "600", NULL, OFF(inbound_reassembly_timeout),
 	  "seconds a concatenated inbound SMS waits for its missing parts before it is listed incomplete", true },
+	{ "webhook", "url", CT_STR, 0, SZ(webhook_url), "", NULL, OFF(webhook_url),
+	  "where message and inbound events are POSTed (a message's callback_url wins); empty = none", false },
+	{ "webhook", "secret", CT_STR, 0, SZ(webhook_secret), "", NULL, OFF(webhook_secret),
+	  "HMAC-SHA256 key of X-Simroute-Signature; empty = unsigned (warned at start-up)", false },
+	{ "webhook", "timeout_ms", CT_INT, 100, 600000, "5000", NULL, OFF(webhook_timeout_ms),
+	  "whole request to a receiver", false },
+	{ "webhook", "max_age", CT_INT, 60, 30 * 86400, "86400", NULL, OFF(webhook_max_age),
+	  "seconds an event is retried (5 s doubling, capped 1 h) before it is given up", false },
+	{ "webhook", "max_inflight", CT_INT, 1, 256, "4", NULL, OFF(webhook_max_inflight),
+	  "requests to receivers at once", false },
 	{ "modems", "scan", CT_STR, 0, SZ(modems_scan), "", NULL, OFF(modems_scan),
 	  "glob: every matching port becomes a modem", false },
 	{ "modems", "command_timeout_ms", CT_INT, 100, 600000, "5000", NULL, OFF(command_timeout_ms),
@@ -516,6 +526,11 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 			goto bad;
 		}
 	}
+	if (cfg->webhook_url[0] && strncmp(cfg->webhook_url, "http://", 7) != 0 &&
+	    strncmp(cfg->webhook_url, "https://", 8) != 0) {
+		snprintf(err, errlen, "%s: [webhook] url: expected an http:// or https:// URL", path);
+		goto bad;
+	}
 	if (!cfg->api_listen[0] && !cfg->api_socket[0]) {
 		snprintf(err, errlen, "%s: [api] needs listen or socket (or both)", path);
 		goto bad;
@@ -585,6 +600,11 @@ void config_free(struct config *cfg)
 static void format_value(const struct setting *s, const struct config *cfg, char *buf, size_t len)
 {
 	const char *v = (const char *)cfg + s->off;
+	/* secrets are not printed (simrouted -t, reload logs) */
+	if (s->off == OFF(webhook_secret) && *v) {
+		snprintf(buf, len, "<set>");
+		return;
+	}
 	switch (s->type) {
 	case CT_STR:
 	case CT_ENUM:

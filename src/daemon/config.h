@@ -75,6 +75,12 @@ struct config {
 	int otp_ttl;              /* seconds */
 	int normal_ttl;
 	int bulk_ttl;
+	/* [webhook] */
+	char webhook_url[CONFIG_PATH_MAX]; /* global receiver, "" = none */
+	char webhook_secret[256];  /* HMAC-SHA256 key, "" = unsigned (warned at start-up) */
+	int webhook_timeout_ms;
+	int webhook_max_age;       /* s an event is retried before it is given up */
+	int webhook_max_inflight;
 	/* [modems] */
 	char modems_scan[CONFIG_PATH_MAX];
 	/* [modem:<name>] */

@@ -18,7 +18,9 @@
 #include "config.h"
 #include "modem/modem.h"
 #include "privdrop.h"
+#include "api/webhook.h"
 #include "queue/ingest.h"
+#include "queue/outbox.h"
 #include "queue/scheduler.h"
 #include "queue/store.h"
 #include "sdnotify.h"
@@ -35,6 +37,8 @@ struct daemon {
 	struct scheduler *sched;
 	struct ingest *in;
 	struct api *api;
+	struct webhook *webhook;  /* delivers the outbox */
+	struct outbox *outbox;    /* writes it, as the store's hooks */
 	struct event *sigterm, *sigint, *sighup, *drain_ev;
 	int64_t stop_at_ms;
 	char store_path[CONFIG_PATH_MAX + 32];
@@ -210,6 +214,17 @@ static int setup(struct daemon *d)
 		log_errorx("store: %s", err);
 		return -1;
 	}
+	struct webhook_config wc = { .secret = d->cfg.webhook_secret, .timeout_ms = d->cfg.webhook_timeout_ms,
+				     .max_age_s = d->cfg.webhook_max_age, .max_inflight = d->cfg.webhook_max_inflight };
+	d->webhook = webhook_new(d->base, d->st, &wc);
+	d->outbox = d->webhook ? outbox_new(d->st, d->cfg.webhook_url, webhook_kick, d->webhook) : NULL;
+	if (!d->outbox) {
+		log_errorx("out of memory");
+		return -1;
+	}
+	if (!d->cfg.webhook_secret[0])
+		log_warnx("webhook: [webhook] secret is empty: events (to %s and to any message's callback_url) "
+			  "go out unsigned", d->cfg.webhook_url[0] ? d->cfg.webhook_url : "no global url");
 	struct scheduler_config sc = { .max_parts = d->cfg.max_parts, .max_attempts = d->cfg.max_attempts,
 				       .cooldown_ms = d->cfg.cooldown * 1000,
 				       .breaker_threshold = d->cfg.breaker_threshold,
@@ -270,7 +285,7 @@ static int setup(struct daemon *d)
 			mkdir_p(dir, 0755);
 		}
 	}
-	struct api_deps deps = { .cfg = &d->cfg, .st = d->st, .in = d->in, .sched = d->sched,
+	struct api_deps deps = { .cfg = &d->cfg, .st = d->st, .in = d->in, .sched = d->sched, .webhook = d->webhook,
 				 .started_ms = now_ms(), .store_path = d->store_path };
 	d->api = api_new(d->base, &deps, err, sizeof(err));
 	if (!d->api) {
@@ -305,7 +320,9 @@ static void teardown(struct daemon *d)
 	api_free(d->api);
 	sdnotify_free(d->sdn);
 	ingest_free(d->in);
-	scheduler_free(d->sched);
+	scheduler_free(d->sched);    /* may still write final states: the outbox goes after it */
+	webhook_free(d->webhook);    /* rows in flight stay pending: sent again after a restart */
+	outbox_free(d->outbox);
 	if (d->st)
 		store_close(d->st);
 	if (d->sigterm)

@@ -10,6 +10,7 @@ struct config;
 struct store;
 struct ingest;
 struct scheduler;
+struct webhook;
 struct api;
 
 struct api_deps {
@@ -17,6 +18,7 @@ struct api_deps {
 	struct store *st;
 	struct ingest *in;
 	struct scheduler *sched;
+	struct webhook *webhook;  /* NULL: no deliverer (replay only marks the row due) */
 	int64_t started_ms;
 	const char *store_path;
 };

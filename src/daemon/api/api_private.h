@@ -76,6 +76,8 @@ void api_healthz(struct api_req *r);
 void api_readyz(struct api_req *r);
 void api_metrics(struct api_req *r);
 void api_inbound_list(struct api_req *r);
+void api_webhooks_list(struct api_req *r);
+void api_webhooks_replay(struct api_req *r, const char *id);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
 struct store;
 json_t *api_message_parts(struct store *st, int64_t id);

@@ -169,7 +169,7 @@ static int rate_limited(struct api *api, int key)
 
 enum route_id {
 	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
-	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND
+	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY
 };
 
 struct route {
@@ -192,6 +192,8 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/status", 1, SCOPE_READ, R_STATUS, NULL },
 	{ EVHTTP_REQ_GET, "/v1/modems", 1, SCOPE_READ, R_MODEMS, NULL },
 	{ EVHTTP_REQ_GET, "/v1/inbound", 1, SCOPE_READ, R_INBOUND, NULL },
+	{ EVHTTP_REQ_GET, "/v1/webhooks", 1, SCOPE_READ, R_WEBHOOKS, NULL },
+	{ EVHTTP_REQ_POST, "/v1/webhooks/", 0, SCOPE_ADMIN, R_WEBHOOK_REPLAY, "/replay" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/enable" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/disable" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/drain" },
@@ -280,6 +282,8 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_READYZ: api_readyz(&r); return;
 		case R_METRICS: api_metrics(&r); return;
 		case R_INBOUND: api_inbound_list(&r); return;
+		case R_WEBHOOKS: api_webhooks_list(&r); return;
+		case R_WEBHOOK_REPLAY: api_webhooks_replay(&r, rest); return;
 		}
 	}
 	if (path_known)

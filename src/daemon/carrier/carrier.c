@@ -2,12 +2,12 @@
 #include "carrier/carrier.h"
 
 #include <curl/curl.h>
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "carrier/carrier_type.h"
+#include "curlev.h"
 #include "simroute/log.h"
 
 #define CARRIER_RESP_MAX (256 * 1024)   /* an answer larger than this is not an SMS API's */
@@ -24,24 +24,13 @@ struct request {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* One socket curl wants watched. */
-struct watch {
-	struct carrier *c;
-	curl_socket_t fd;
-	struct event *ev;
-};
-
 struct carrier {
-	struct event_base *base;
-	CURLM *multi;
-	struct event *timer;
+	struct curlev *cl;
 	const struct carrier_type *type;
 	struct carrier_config cfg;   /* strings owned */
 	struct request *reqs;
 	int inflight;
 };
-
-static void check_done(struct carrier *c);
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -59,64 +48,6 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static void on_socket_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct watch *w = arg;
-	struct carrier *c = w->c;
-	int running;
-	int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-	curl_multi_socket_action(c->multi, fd, flags, &running);
-	check_done(c);   /* w may be gone now */
-}
-
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	struct carrier *c = userp;
-	struct watch *w = socketp;
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (w) {
-			event_free(w->ev);
-			free(w);
-			curl_multi_assign(c->multi, fd, NULL);
-		}
-		return 0;
-	}
-	short kind = (short)(EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
-	if (!w) {
-		w = calloc(1, sizeof(*w));
-		if (!w)
-			return -1;
-		w->c = c;
-		w->fd = fd;
-		curl_multi_assign(c->multi, fd, w);
-	} else {
-		event_free(w->ev);
-	}
-	w->ev = event_new(c->base, fd, kind, on_socket_event, w);
-	return w->ev && event_add(w->ev, NULL) == 0 ? 0 : -1;
-}
-
-static void on_timer_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct carrier *c = arg;
-	int running;
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(c);
-}
-
-static int on_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct carrier *c = userp;
-	(void)multi;
-	if (timeout_ms < 0)
-		return evtimer_del(c->timer);
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	return evtimer_add(c->timer, &tv);
-}
-
 static void request_free(struct request *r)
 {
 	struct carrier *c = r->c;
@@ -126,7 +57,7 @@ static void request_free(struct request *r)
 		c->reqs = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
-	curl_multi_remove_handle(c->multi, r->easy);
+	curlev_remove(c->cl, r->easy);
 	curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->headers);
 	free(r->url);
@@ -167,18 +98,15 @@ static void finish(struct request *r, CURLcode code)
 	done(arg, &res);
 }
 
-static void check_done(struct carrier *c)
+/* A transfer finished (curlev): its request is the easy handle's private pointer. */
+static void on_done(void *arg, CURL *easy, CURLcode code)
 {
-	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		struct request *r = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-		if (r)
-			finish(r, msg->data.result);
-	}
+	struct request *r = NULL;
+
+	(void)arg;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+	if (r)
+		finish(r, code);
 }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
@@ -195,24 +123,18 @@ struct carrier *carrier_new(struct event_base *base, const struct carrier_config
 	struct carrier *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->base = base;
 	c->type = type;
 	c->cfg = (struct carrier_config){ .name = dup_or_null(cfg->name ? cfg->name : "carrier"),
 					  .type = dup_or_null(cfg->type), .url = dup_or_null(cfg->url),
 					  .token = dup_or_null(cfg->token), .account_sid = dup_or_null(cfg->account_sid),
 					  .auth_token = dup_or_null(cfg->auth_token), .from = dup_or_null(cfg->from),
 					  .timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 15000 };
-	c->multi = curl_multi_init();
-	c->timer = evtimer_new(base, on_timer_event, c);
-	if (!c->multi || !c->timer) {
+	c->cl = curlev_new(base, on_done, c);
+	if (!c->cl) {
 		snprintf(err, errlen, "out of memory");
 		carrier_free(c);
 		return NULL;
 	}
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	return c;
 }
 
@@ -247,7 +169,7 @@ int carrier_send(struct carrier *c, const char *to, const char *text, const char
 		c->reqs->prev = r;
 	c->reqs = r;
 	c->inflight++;
-	if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+	if (curlev_add(c->cl, r->easy) != 0) {
 		r->done = NULL;
 		request_free(r);
 		return -1;
@@ -281,10 +203,7 @@ void carrier_free(struct carrier *c)
 			done(arg, &res);
 		}
 	}
-	if (c->multi)
-		curl_multi_cleanup(c->multi);
-	if (c->timer)
-		event_free(c->timer);
+	curlev_free(c->cl);
 	free((char *)c->cfg.name);
 	free((char *)c->cfg.type);
 	free((char *)c->cfg.url);

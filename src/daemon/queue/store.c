@@ -11,6 +11,8 @@
 struct store {
 	const struct store_backend *be;
 	void *data;
+	struct store_hooks hooks;
+	void *hooks_arg;
 };
 
 static const struct store_backend *const backends[] = {
@@ -196,6 +198,8 @@ int store_transition(struct store *st, int64_t id, enum msg_state from, enum msg
 		return -1;
 	}
 	rc = st->be->transition(st->data, id, from, to, route, error, now_ms);
+	if (rc == 0 && st->hooks.message)
+		st->hooks.message(st->hooks_arg, st, id, to, now_ms);
 	if (rc == 0)
 		log_debug("store: message %lld: %s -> %s%s%s%s%s", (long long)id,
 			  message_state_name(from), message_state_name(to),
@@ -264,9 +268,13 @@ int store_list(struct store *st, const struct store_filter *f, store_msg_cb *cb,
 
 int store_expire(struct store *st, int64_t now_ms)
 {
-	int n = st->be->expire(st->data, now_ms);
+	int64_t *ids = NULL;
+	int n = st->be->expire(st->data, now_ms, &ids);
 	if (n > 0)
 		log_info("store: %d queued message(s) expired (ttl passed before sending)", n);
+	for (int i = 0; i < n && ids && st->hooks.message; i++)
+		st->hooks.message(st->hooks_arg, st, ids[i], MSG_EXPIRED, now_ms);
+	free(ids);
 	return n;
 }
 
@@ -339,7 +347,10 @@ int store_inbound_add(struct store *st, const struct store_inbound_part *p, int6
 		log_warnx("store: inbound_add: bad arguments");
 		return -1;
 	}
-	return st->be->inbound_add(st->data, p, inbound_id);
+	int rc = st->be->inbound_add(st->data, p, inbound_id);
+	if (rc == 0 && *inbound_id && st->hooks.inbound)
+		st->hooks.inbound(st->hooks_arg, st, *inbound_id, p->received_ms);
+	return rc;
 }
 
 int store_inbound_flush(struct store *st, int64_t before_ms)
@@ -371,4 +382,65 @@ int store_part_status(struct store *st, const char *route, int mr, int64_t since
 		return -1;
 	}
 	return st->be->part_status(st->data, route, mr, since_ms, status, now_ms, id, seq);
+}
+
+/* ---- webhook outbox ---- */
+
+void store_set_hooks(struct store *st, const struct store_hooks *hooks, void *arg)
+{
+	st->hooks = hooks ? *hooks : (struct store_hooks){ 0 };
+	st->hooks_arg = arg;
+}
+
+void store_webhook_clear(struct store_webhook *w)
+{
+	if (w == NULL)
+		return;
+	free(w->body);
+	memset(w, 0, sizeof(*w));
+}
+
+int store_webhook_add(struct store *st, const struct store_webhook_new *w, int64_t *id)
+{
+	*id = 0;
+	if (w == NULL || !w->url || !w->url[0] || !w->event || !w->body || strlen(w->url) >= STORE_URL_MAX ||
+	    strlen(w->event) >= STORE_EVENT_MAX || w->created_ms <= 0) {
+		log_warnx("store: webhook_add: bad arguments");
+		return -1;
+	}
+	int rc = st->be->webhook_add(st->data, w, id);
+	if (rc == 0)
+		log_debug("store: webhook %lld: %s queued", (long long)*id, w->event);
+	return rc;
+}
+
+int store_webhook_due(struct store *st, int64_t now_ms, struct store_webhook *rows, size_t max)
+{
+	if (rows == NULL || max == 0)
+		return -1;
+	memset(rows, 0, max * sizeof(*rows));
+	return st->be->webhook_due(st->data, now_ms, rows, max);
+}
+
+int store_webhook_result(struct store *st, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error)
+{
+	if (delivered_ms < 0 || next_ms < 0)
+		return -1;
+	return st->be->webhook_result(st->data, id, delivered_ms, next_ms, error);
+}
+
+int store_webhook_replay(struct store *st, int64_t id, int64_t now_ms)
+{
+	if (now_ms <= 0)
+		return -1;
+	return st->be->webhook_replay(st->data, id, now_ms);
+}
+
+int store_webhook_list(struct store *st, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg)
+{
+	if (f == NULL || cb == NULL || f->limit == 0) {
+		log_warnx("store: webhook_list: bad arguments");
+		return -1;
+	}
+	return st->be->webhook_list(st->data, f, cb, arg);
 }

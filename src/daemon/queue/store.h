@@ -249,6 +249,59 @@ int store_parts(struct store *st, int64_t id, store_part_cb *cb, void *arg);
 int store_part_status(struct store *st, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
 		      int64_t *id, int *seq);
 
+/*
+ * Webhook outbox (tracker issue 8): one row per event to POST, written right after the state change
+ * it reports (in the same batch when there is one). A row is pending (delivered_ms 0, next_ms > 0),
+ * delivered (delivered_ms > 0) or given up (delivered_ms 0, next_ms 0; last_error says why).
+ * Per message, only the oldest pending row is ever due, so a message's events arrive in order.
+ */
+#define STORE_EVENT_MAX 32
+struct store_webhook_new {
+	const char *url;          /* < STORE_URL_MAX */
+	const char *event;        /* "message.sent", ... (< STORE_EVENT_MAX) */
+	const char *body;         /* the JSON to POST */
+	int64_t message_id;       /* the message it reports, 0 for none (inbound): orders delivery */
+	int64_t created_ms;       /* also the first next_ms */
+};
+struct store_webhook {
+	int64_t id, message_id;
+	char url[STORE_URL_MAX];
+	char event[STORE_EVENT_MAX];
+	char *body;               /* owned by the row: store_webhook_clear() */
+	int attempts;
+	int64_t next_ms, created_ms, delivered_ms;
+	char last_error[STORE_ERROR_MAX];
+};
+void store_webhook_clear(struct store_webhook *w);
+/* 0 (*id set) or -1. */
+int store_webhook_add(struct store *st, const struct store_webhook_new *w, int64_t *id);
+/* Up to max pending rows with next_ms <= now_ms, each the oldest pending row of its message, oldest
+ * due first. rows[i].body is malloc'd (store_webhook_clear each). Count or -1. */
+int store_webhook_due(struct store *st, int64_t now_ms, struct store_webhook *rows, size_t max);
+/* An attempt's outcome: attempts + 1, last_error = error (NULL keeps it); delivered_ms > 0 marks it
+ * delivered, else next_ms is the next try (0: give up). 0, 1 no such row, -1 error. */
+int store_webhook_result(struct store *st, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
+/* Send again now: pending with next_ms = now_ms and attempts 0 (delivered or given up alike).
+ * 0, 1 no such row, -1 error. */
+int store_webhook_replay(struct store *st, int64_t id, int64_t now_ms);
+struct store_webhook_filter {
+	bool failed;              /* only given-up rows and pending rows that failed at least once */
+	int64_t before_id;        /* paging cursor; 0 no bound */
+	size_t limit;             /* > 0 */
+};
+/* Newest first; the row (body NULL) is valid only during the callback; non-zero stops. Count or -1. */
+typedef int store_webhook_cb(void *arg, const struct store_webhook *w);
+int store_webhook_list(struct store *st, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+
+/* Called after a state change is written (store_transition, and store_expire per message), and after
+ * an inbound message is complete (store_inbound_add): the webhook outbox writes its row here, so
+ * every path that changes a state produces its event. Inside a batch the hook's writes join it. */
+struct store_hooks {
+	void (*message)(void *arg, struct store *st, int64_t id, enum msg_state to, int64_t now_ms);
+	void (*inbound)(void *arg, struct store *st, int64_t inbound_id, int64_t now_ms);
+};
+void store_set_hooks(struct store *st, const struct store_hooks *hooks, void *arg);
+
 /* The backend's name ("sqlite" | "mem"), for logs. */
 const char *store_backend_name(const struct store *st);
 

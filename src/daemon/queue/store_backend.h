@@ -40,7 +40,8 @@ struct store_backend {
 			struct store_idem *out);
 	int (*idem_purge)(void *be, int64_t before_ms);
 	int (*list)(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg);
-	int (*expire)(void *be, int64_t now_ms);
+	/* *ids: malloc'd array of the expired ids (NULL when none), freed by the caller */
+	int (*expire)(void *be, int64_t now_ms, int64_t **ids);
 	/* begin: 1 durable batch, 2 batch without fsync, 0 end. NULL: operations stand alone. */
 	int (*batch)(void *be, int begin);
 	int (*route_usage)(void *be, int64_t since_ms, store_usage_cb *cb, void *arg);
@@ -51,11 +52,28 @@ struct store_backend {
 	int (*parts)(void *be, int64_t id, store_part_cb *cb, void *arg);
 	int (*part_status)(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
 			   int64_t *id, int *seq);
+	/* webhook outbox */
+	int (*webhook_add)(void *be, const struct store_webhook_new *w, int64_t *id);
+	int (*webhook_due)(void *be, int64_t now_ms, struct store_webhook *rows, size_t max);
+	int (*webhook_result)(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
+	int (*webhook_replay)(void *be, int64_t id, int64_t now_ms);
+	int (*webhook_list)(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
 };
 
 extern const struct store_backend store_backend_sqlite;
 extern const struct store_backend store_backend_mem;
 
+
+/* store_mem_webhook.c: the mem backend's outbox (a list owned through *wh, freed by _free). */
+struct store_mem_wh;
+void store_mem_wh_free(struct store_mem_wh *wh);
+int store_mem_wh_add(struct store_mem_wh **wh, const struct store_webhook_new *w, int64_t *id);
+int store_mem_wh_due(struct store_mem_wh **wh, int64_t now_ms, struct store_webhook *rows, size_t max);
+int store_mem_wh_result(struct store_mem_wh **wh, int64_t id, int64_t delivered_ms, int64_t next_ms,
+			const char *error);
+int store_mem_wh_replay(struct store_mem_wh **wh, int64_t id, int64_t now_ms);
+int store_mem_wh_list(struct store_mem_wh **wh, const struct store_webhook_filter *f, store_webhook_cb *cb,
+		      void *arg);
 
 /* Copy src into a fixed field, truncating; NULL gives "". */
 void store_copy_field(char *dst, size_t dstlen, const char *src);

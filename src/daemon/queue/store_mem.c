@@ -48,6 +48,7 @@ struct mem {
 	size_t nin_parts;
 	struct store_inbound *inbound;   /* id = index + 1 */
 	size_t ninbound;
+	struct store_mem_wh *wh;         /* webhook outbox (store_mem_webhook.c) */
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -91,6 +92,7 @@ static void mem_close(void *be)
 	for (size_t i = 0; i < s->ninbound; i++)
 		free(s->inbound[i].text);
 	free(s->inbound);
+	store_mem_wh_free(s->wh);
 	free(s);
 }
 
@@ -417,17 +419,24 @@ static int mem_list(void *be, const struct store_filter *f, store_msg_cb *cb, vo
 	return (int)n;
 }
 
-static int mem_expire(void *be, int64_t now_ms)
+static int mem_expire(void *be, int64_t now_ms, int64_t **ids)
 {
 	struct mem *s = be;
 	int n = 0;
+	*ids = NULL;
 	for (size_t i = 0; i < s->n; i++) {
 		struct store_msg *m = &s->msgs[i].m;
 		if (m->state != MSG_QUEUED || m->expires_ms <= 0 || m->expires_ms > now_ms)
 			continue;
-		if (mem_transition(s, m->id, MSG_QUEUED, MSG_EXPIRED, NULL, "ttl passed before sending", now_ms) == -1)
+		int64_t *p = realloc(*ids, (size_t)(n + 1) * sizeof(**ids));
+		if (p == NULL || mem_transition(s, m->id, MSG_QUEUED, MSG_EXPIRED, NULL, "ttl passed before sending",
+						now_ms) == -1) {
+			if (p)
+				*ids = p;
 			return -1;
-		n++;
+		}
+		*ids = p;
+		p[n++] = m->id;
 	}
 	return n;
 }
@@ -645,7 +654,33 @@ static int mem_part_status(void *be, const char *route, int mr, int64_t since_ms
 	return 0;
 }
 
+static int mem_webhook_add(void *be, const struct store_webhook_new *w, int64_t *id)
+{
+	return store_mem_wh_add(&((struct mem *)be)->wh, w, id);
+}
+static int mem_webhook_due(void *be, int64_t now_ms, struct store_webhook *rows, size_t max)
+{
+	return store_mem_wh_due(&((struct mem *)be)->wh, now_ms, rows, max);
+}
+static int mem_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error)
+{
+	return store_mem_wh_result(&((struct mem *)be)->wh, id, delivered_ms, next_ms, error);
+}
+static int mem_webhook_replay(void *be, int64_t id, int64_t now_ms)
+{
+	return store_mem_wh_replay(&((struct mem *)be)->wh, id, now_ms);
+}
+static int mem_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg)
+{
+	return store_mem_wh_list(&((struct mem *)be)->wh, f, cb, arg);
+}
+
 const struct store_backend store_backend_mem = {
+	.webhook_add = mem_webhook_add,
+	.webhook_due = mem_webhook_due,
+	.webhook_result = mem_webhook_result,
+	.webhook_replay = mem_webhook_replay,
+	.webhook_list = mem_webhook_list,
 	.inbound_add = mem_inbound_add,
 	.inbound_flush = mem_inbound_flush,
 	.inbound_list = mem_inbound_list,

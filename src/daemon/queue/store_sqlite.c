@@ -7,116 +7,6 @@
 #include "queue/store_sqlite_int.h"
 #include "simroute/log.h"
 
-/*
- * Schema migrations, applied in order inside one transaction; PRAGMA user_version is the number of
- * steps applied. Append only: a step that shipped is never edited, a change is a new step.
- *
- * lane is stored as its enum number (0 otp, 1 normal, 2 bulk) so that ORDER BY lane is priority
- * order and the index serves load_pending; state is stored by name (message_state_name) so that
- * an operator can read the table with the sqlite3 shell. Neither has a CHECK constraint: adding a
- * state would then need a table rebuild, and the code validates both on the way in and out.
- *
- * messages_state (state, lane, id) is a full index rather than a partial WHERE state='queued' one:
- * it serves load_pending (equality on state, keyset range on (lane, id)) and also store_counts as a
- * covering scan in GROUP BY order, which the metrics endpoint calls often.
- *
- * AUTOINCREMENT: ids are handed to API clients and webhooks; they must never be reused, even after
- * the highest rows are purged.
- */
-static const char *const migrations[] = {
-	/* 1: messages and the parts that reached a modem */
-	"CREATE TABLE messages ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  \"to\" TEXT NOT NULL,"
-	"  text TEXT NOT NULL,"
-	"  lane INTEGER NOT NULL,"
-	"  state TEXT NOT NULL,"
-	"  nparts INTEGER NOT NULL,"
-	"  parts_sent INTEGER NOT NULL DEFAULT 0,"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  route TEXT NOT NULL DEFAULT '',"
-	"  last_error TEXT NOT NULL DEFAULT '',"
-	"  created_ms INTEGER NOT NULL,"
-	"  updated_ms INTEGER NOT NULL,"
-	"  sent_ms INTEGER NOT NULL DEFAULT 0,"
-	"  expires_ms INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX messages_state ON messages(state, lane, id);"
-	/* attempt: which attempt sent the part, so parts_sent counts the current attempt only */
-	"CREATE TABLE parts ("
-	"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
-	"  seq INTEGER NOT NULL,"
-	"  mr INTEGER NOT NULL,"
-	"  route TEXT NOT NULL,"
-	"  sent_ms INTEGER NOT NULL,"
-	"  attempt INTEGER NOT NULL,"
-	"  PRIMARY KEY (message_id, seq)) WITHOUT ROWID;"
-	/* a status report names (SIM, mr); the time window narrows the 8-bit mr's many reuses */
-	"CREATE INDEX parts_route_mr ON parts(route, mr, sent_ms);",
-
-	/* 2: the timeline of each message (one row per state change) */
-	"CREATE TABLE events ("
-	"  id INTEGER PRIMARY KEY,"
-	"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
-	"  from_state TEXT NOT NULL,"
-	"  to_state TEXT NOT NULL,"
-	"  route TEXT,"
-	"  error TEXT,"
-	"  at_ms INTEGER NOT NULL);"
-	"CREATE INDEX events_message ON events(message_id, id);",
-
-	/* 3: per-message options of the full API, and idempotency keys. allow_carrier defaults to 1:
-	 * rows written before it existed were accepted with no restriction. The idempotency row is
-	 * written in the messages' transaction; messages_to serves GET /v1/messages?to= newest first. */
-	"ALTER TABLE messages ADD COLUMN reference TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE messages ADD COLUMN languages INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE messages ADD COLUMN delivery_report INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE messages ADD COLUMN allow_carrier INTEGER NOT NULL DEFAULT 1;"
-	"ALTER TABLE messages ADD COLUMN callback_url TEXT NOT NULL DEFAULT '';"
-	"CREATE INDEX messages_to ON messages(\"to\", id);"
-	"CREATE TABLE idempotency ("
-	"  owner TEXT NOT NULL,"
-	"  key TEXT NOT NULL,"
-	"  request_hash BLOB NOT NULL,"
-	"  status INTEGER NOT NULL,"
-	"  first_id INTEGER NOT NULL,"
-	"  count INTEGER NOT NULL,"
-	"  created_ms INTEGER NOT NULL,"
-	"  PRIMARY KEY (owner, key)) WITHOUT ROWID;"
-	"CREATE INDEX idempotency_created ON idempotency(created_ms);",
-
-	/* 4: the expiry sweep finds due queued rows without scanning the whole queue */
-	"CREATE INDEX messages_expiry ON messages(state, expires_ms) WHERE expires_ms > 0;",
-
-	/* 5: delivery reports per part, and inbound SMS. A part row is kept after its set is assembled
-	 * (inbound_id set): the unique index then recognises a part read again from a SIM (a crash
-	 * between the commit and AT+CMGD) as a duplicate. The set index covers waiting parts only. */
-	"ALTER TABLE parts ADD COLUMN status INTEGER NOT NULL DEFAULT -1;"
-	"ALTER TABLE parts ADD COLUMN status_ms INTEGER NOT NULL DEFAULT 0;"
-	"CREATE TABLE inbound ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  originator TEXT NOT NULL,"
-	"  text TEXT NOT NULL,"
-	"  parts INTEGER NOT NULL,"
-	"  complete INTEGER NOT NULL,"
-	"  route TEXT NOT NULL,"
-	"  received_ms INTEGER NOT NULL);"
-	"CREATE INDEX inbound_received ON inbound(received_ms);"
-	"CREATE TABLE inbound_parts ("
-	"  id INTEGER PRIMARY KEY,"
-	"  route TEXT NOT NULL,"
-	"  originator TEXT NOT NULL,"
-	"  ref INTEGER NOT NULL,"
-	"  total INTEGER NOT NULL,"
-	"  seq INTEGER NOT NULL,"
-	"  text TEXT NOT NULL,"
-	"  encoding TEXT NOT NULL,"
-	"  scts TEXT NOT NULL,"
-	"  received_ms INTEGER NOT NULL,"
-	"  inbound_id INTEGER REFERENCES inbound(id) ON DELETE CASCADE);"
-	"CREATE UNIQUE INDEX inbound_parts_once ON inbound_parts(route, originator, ref, total, seq, scts, text);"
-	"CREATE INDEX inbound_parts_set ON inbound_parts(route, originator, ref, total) WHERE inbound_id IS NULL;",
-};
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* SQL of each prepared statement (enum sq_stmt, store_sqlite_int.h). */
 static const char *const stmt_sql[SQ_COUNT] = {
@@ -283,9 +173,9 @@ static int read_int_pragma(sqlite3 *db, const char *sql, int *out, char *err, si
 
 static int version_supported(int v, const char *path, char *err, size_t errlen)
 {
-	if (v > SCHEMA_VERSION) {
+	if (v > store_sq_schema_version) {
 		snprintf(err, errlen, "%s: schema version %d is newer than this simrouted supports (%d); "
-			 "refusing to open it (was it written by a newer release?)", path, v, SCHEMA_VERSION);
+			 "refusing to open it (was it written by a newer release?)", path, v, store_sq_schema_version);
 		return -1;
 	}
 	if (v < 0) {
@@ -295,7 +185,7 @@ static int version_supported(int v, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Bring the schema to SCHEMA_VERSION in one transaction: a crash midway leaves the old version. */
+/* Bring the schema to store_sq_schema_version in one transaction: a crash midway leaves the old version. */
 static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
 	char sql[64];
@@ -307,21 +197,21 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	if (read_int_pragma(db, "PRAGMA user_version", &from, err, errlen) == -1 ||
 	    version_supported(from, path, err, errlen) == -1)
 		goto fail;
-	for (int v = from; v < SCHEMA_VERSION; v++) {
+	for (int v = from; v < store_sq_schema_version; v++) {
 		char what[48];
 
 		snprintf(what, sizeof(what), "schema migration %d", v + 1);
-		if (exec_script(db, migrations[v], what, err, errlen) == -1)
+		if (exec_script(db, store_sq_migrations[v], what, err, errlen) == -1)
 			goto fail;
 	}
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_sq_schema_version);
 	if (exec_script(db, sql, "set schema version", err, errlen) == -1 ||
 	    exec_script(db, "COMMIT", "commit migration", err, errlen) == -1)
 		goto fail;
 	if (from == 0)
-		log_info("store: %s: created schema version %d", path, SCHEMA_VERSION);
-	else if (from < SCHEMA_VERSION)
-		log_info("store: %s: migrated schema from version %d to %d", path, from, SCHEMA_VERSION);
+		log_info("store: %s: created schema version %d", path, store_sq_schema_version);
+	else if (from < store_sq_schema_version)
+		log_info("store: %s: migrated schema from version %d to %d", path, from, store_sq_schema_version);
 	return 0;
 fail:
 	if (!sqlite3_get_autocommit(db))
@@ -532,19 +422,20 @@ static int sq_batch(void *be, int begin)
 	return rc;
 }
 
-static int sq_expire(void *be, int64_t now_ms)
+static int sq_expire(void *be, int64_t now_ms, int64_t **ids)
 {
 	static const char *const sql[2] = {
 		"INSERT INTO events (message_id, from_state, to_state, route, error, at_ms)"
 		" SELECT id, 'queued', 'expired', NULL, ?2, ?1 FROM messages"
 		" WHERE state = 'queued' AND expires_ms > 0 AND expires_ms <= ?1",
 		"UPDATE messages SET state = 'expired', updated_ms = ?1, last_error = ?2"
-		" WHERE state = 'queued' AND expires_ms > 0 AND expires_ms <= ?1",
+		" WHERE state = 'queued' AND expires_ms > 0 AND expires_ms <= ?1 RETURNING id",
 	};
 	struct sq *s = be;
 	sqlite3_stmt *st = NULL;
-	int n = 0;
+	int n = 0, rc;
 
+	*ids = NULL;
 	if (sq_begin(s, "expire") == -1)
 		return -1;
 	for (int pass = 0; pass < 2; pass++) {
@@ -552,9 +443,17 @@ static int sq_expire(void *be, int64_t now_ms)
 			goto fail;
 		sqlite3_bind_int64(st, 1, now_ms);
 		sqlite3_bind_text(st, 2, "ttl passed before sending", -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
+		n = 0;
+		/* RETURNING: every change is applied at the first step; the ids feed message.expired */
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t *p = realloc(*ids, (size_t)(n + 1) * sizeof(**ids));
+			if (p == NULL)
+				goto fail;
+			*ids = p;
+			p[n++] = sqlite3_column_int64(st, 0);
+		}
+		if (rc != SQLITE_DONE)
 			goto fail;
-		n = sqlite3_changes(s->db);
 		sqlite3_finalize(st);
 		st = NULL;
 	}
@@ -562,11 +461,16 @@ static int sq_expire(void *be, int64_t now_ms)
 		sq_rollback(s);   /* nothing changed: no need to pay for a commit's fsync */
 		return 0;
 	}
-	return sq_finish(s, "expire: commit") == -1 ? -1 : n;
+	if (sq_finish(s, "expire: commit") == -1)
+		goto freed;
+	return n;
 fail:
 	store_sq_warn(s, "expire");
 	sqlite3_finalize(st);
 	sq_rollback(s);
+freed:
+	free(*ids);
+	*ids = NULL;
 	return -1;
 }
 
@@ -772,6 +676,11 @@ int store_sq_finish(struct sq *s, const char *what) { return sq_finish(s, what);
 void store_sq_rollback(struct sq *s) { sq_rollback(s); }
 
 const struct store_backend store_backend_sqlite = {
+	.webhook_add = store_sq_webhook_add,
+	.webhook_due = store_sq_webhook_due,
+	.webhook_result = store_sq_webhook_result,
+	.webhook_replay = store_sq_webhook_replay,
+	.webhook_list = store_sq_webhook_list,
 	.batch = sq_batch,
 	.expire = sq_expire,
 	.route_usage = sq_route_usage,

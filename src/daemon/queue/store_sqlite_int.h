@@ -40,6 +40,10 @@ struct sq {
 	int batch_relaxed;   /* this batch commits with synchronous=NORMAL (no fsync) */
 };
 
+/* store_sqlite_schema.c: migration i (0-based) brings the schema from version i to i + 1. */
+extern const char *const store_sq_migrations[];
+extern const int store_sq_schema_version;
+
 void store_sq_warn(struct sq *s, const char *what);
 /* A text column, "" for NULL. */
 const char *store_sq_col_text(sqlite3_stmt *st, int col);
@@ -65,5 +69,12 @@ int store_sq_inbound_list(void *be, const struct store_inbound_filter *f, store_
 int store_sq_parts(void *be, int64_t id, store_part_cb *cb, void *arg);
 int store_sq_part_status(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
 			 int64_t *id, int *seq);
+
+/* store_sqlite_webhook.c: the webhook outbox. */
+int store_sq_webhook_add(void *be, const struct store_webhook_new *w, int64_t *id);
+int store_sq_webhook_due(void *be, int64_t now_ms, struct store_webhook *rows, size_t max);
+int store_sq_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
+int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms);
+int store_sq_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
 
 #endif

@@ -1,0 +1,130 @@
+/* store_sqlite_schema: the sqlite backend's schema, as the list of migrations that build it. */
+#include "queue/store_sqlite_int.h"
+
+/*
+ * Schema migrations, applied in order inside one transaction; PRAGMA user_version is the number of
+ * steps applied. Append only: a step that shipped is never edited, a change is a new step.
+ *
+ * lane is stored as its enum number (0 otp, 1 normal, 2 bulk) so that ORDER BY lane is priority
+ * order and the index serves load_pending; state is stored by name (message_state_name) so that
+ * an operator can read the table with the sqlite3 shell. Neither has a CHECK constraint: adding a
+ * state would then need a table rebuild, and the code validates both on the way in and out.
+ *
+ * messages_state (state, lane, id) is a full index rather than a partial WHERE state='queued' one:
+ * it serves load_pending (equality on state, keyset range on (lane, id)) and also store_counts as a
+ * covering scan in GROUP BY order, which the metrics endpoint calls often.
+ *
+ * AUTOINCREMENT: ids are handed to API clients and webhooks; they must never be reused, even after
+ * the highest rows are purged.
+ */
+const char *const store_sq_migrations[] = {
+	/* 1: messages and the parts that reached a modem */
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  \"to\" TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  lane INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  nparts INTEGER NOT NULL,"
+	"  parts_sent INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  route TEXT NOT NULL DEFAULT '',"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  created_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  sent_ms INTEGER NOT NULL DEFAULT 0,"
+	"  expires_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX messages_state ON messages(state, lane, id);"
+	/* attempt: which attempt sent the part, so parts_sent counts the current attempt only */
+	"CREATE TABLE parts ("
+	"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  mr INTEGER NOT NULL,"
+	"  route TEXT NOT NULL,"
+	"  sent_ms INTEGER NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  PRIMARY KEY (message_id, seq)) WITHOUT ROWID;"
+	/* a status report names (SIM, mr); the time window narrows the 8-bit mr's many reuses */
+	"CREATE INDEX parts_route_mr ON parts(route, mr, sent_ms);",
+
+	/* 2: the timeline of each message (one row per state change) */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	"  from_state TEXT NOT NULL,"
+	"  to_state TEXT NOT NULL,"
+	"  route TEXT,"
+	"  error TEXT,"
+	"  at_ms INTEGER NOT NULL);"
+	"CREATE INDEX events_message ON events(message_id, id);",
+
+	/* 3: per-message options of the full API, and idempotency keys. allow_carrier defaults to 1:
+	 * rows written before it existed were accepted with no restriction. The idempotency row is
+	 * written in the messages' transaction; messages_to serves GET /v1/messages?to= newest first. */
+	"ALTER TABLE messages ADD COLUMN reference TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE messages ADD COLUMN languages INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN delivery_report INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN allow_carrier INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE messages ADD COLUMN callback_url TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX messages_to ON messages(\"to\", id);"
+	"CREATE TABLE idempotency ("
+	"  owner TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  request_hash BLOB NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  first_id INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (owner, key)) WITHOUT ROWID;"
+	"CREATE INDEX idempotency_created ON idempotency(created_ms);",
+
+	/* 4: the expiry sweep finds due queued rows without scanning the whole queue */
+	"CREATE INDEX messages_expiry ON messages(state, expires_ms) WHERE expires_ms > 0;",
+
+	/* 5: delivery reports per part, and inbound SMS. A part row is kept after its set is assembled
+	 * (inbound_id set): the unique index then recognises a part read again from a SIM (a crash
+	 * between the commit and AT+CMGD) as a duplicate. The set index covers waiting parts only. */
+	"ALTER TABLE parts ADD COLUMN status INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE parts ADD COLUMN status_ms INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE inbound ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  originator TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  parts INTEGER NOT NULL,"
+	"  complete INTEGER NOT NULL,"
+	"  route TEXT NOT NULL,"
+	"  received_ms INTEGER NOT NULL);"
+	"CREATE INDEX inbound_received ON inbound(received_ms);"
+	"CREATE TABLE inbound_parts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  route TEXT NOT NULL,"
+	"  originator TEXT NOT NULL,"
+	"  ref INTEGER NOT NULL,"
+	"  total INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  encoding TEXT NOT NULL,"
+	"  scts TEXT NOT NULL,"
+	"  received_ms INTEGER NOT NULL,"
+	"  inbound_id INTEGER REFERENCES inbound(id) ON DELETE CASCADE);"
+	"CREATE UNIQUE INDEX inbound_parts_once ON inbound_parts(route, originator, ref, total, seq, scts, text);"
+	"CREATE INDEX inbound_parts_set ON inbound_parts(route, originator, ref, total) WHERE inbound_id IS NULL;",
+
+	/* 6: the webhook outbox (tracker issue 8). message_id orders a message's events (0: inbound);
+	 * next_ms 0 with delivered_ms 0 means given up. The partial indexes hold pending rows only, so
+	 * the due scan and the per-message "oldest pending" check stay small however long rows are kept. */
+	"CREATE TABLE webhooks ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  message_id INTEGER NOT NULL DEFAULT 0,"
+	"  url TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_ms INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  delivered_ms INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX webhooks_due ON webhooks(next_ms, id) WHERE delivered_ms = 0 AND next_ms > 0;"
+	"CREATE INDEX webhooks_message ON webhooks(message_id, id) WHERE delivered_ms = 0 AND next_ms > 0;",
+};
+const int store_sq_schema_version = (int)(sizeof(store_sq_migrations) / sizeof(store_sq_migrations[0]));
