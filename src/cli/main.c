@@ -28,6 +28,7 @@ static const struct command {
 	{ "send", "[--otp|--bulk] [--wait] TO TEXT", "queue a message (TO in E.164: +447700900123)", cmd_send },
 	{ "messages", "[--status S] [--since T] [--to N] [--limit N]", "list messages, newest first", cmd_messages },
 	{ "inbound", "[--since T] [--limit N]", "received SMS, newest first", cmd_inbound },
+	{ "webhooks", "[--failed] [--limit N] | replay ID", "the webhook outbox; send one again", cmd_webhooks },
 	{ "show", "ID", "one message: status, route, timeline", cmd_show },
 	{ "explain", "ID", "why a message is where it is: lane, waits, routes, carrier", cmd_explain },
 	{ "cancel", "ID", "cancel a message that is still queued", cmd_cancel },

@@ -125,3 +125,21 @@ def test_messages_and_inbound_listings(sim, daemon_factory):
     wait_for(lambda: json.loads(run(d, "--json", "inbound").stdout)["inbound"], timeout=20, what="inbound")
     out = run(d, "inbound")
     assert out.returncode == 0 and "+447700900999" in out.stdout and "Hello back" in out.stdout
+
+
+def test_webhooks_listing_and_replay(sim, daemon_factory):
+    # the receiver is down (nothing listens on port 1): the event stays in the outbox, failing
+    d = daemon_factory([sim.port(0)], extra_ini="[webhook]\nurl = http://127.0.0.1:1/hook\nsecret = s3\n")
+    mid = json.loads(run(d, "--json", "send", "+447700900811", "hooked").stdout)["id"]
+    d.wait_status(mid, {"sent"})
+
+    def failed_rows():
+        return json.loads(run(d, "--json", "webhooks", "--failed").stdout)["webhooks"]
+    rows = wait_for(failed_rows, timeout=20, what="a failed webhook")
+    assert rows[0]["event"] == "message.sent" and rows[0]["message_id"] == mid and rows[0]["attempts"] >= 1
+    out = run(d, "webhooks", "--failed")
+    assert out.returncode == 0 and "message.sent" in out.stdout
+    out = run(d, "webhooks", "replay", str(rows[0]["id"]))
+    assert out.returncode == 0 and "again" in out.stdout, out.stderr
+    assert run(d, "webhooks", "replay", "999999").returncode == 1
+    assert run(d, "webhooks", "replay", "x").returncode == 2
