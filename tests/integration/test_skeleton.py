@@ -132,25 +132,27 @@ def test_config_errors_exit_2_naming_file_and_line(tmp_path):
 
 def test_sigkill_mid_queue_loses_nothing_and_duplicates_nothing(tmp_path, daemon_factory):
     sim = Gsmsim(str(tmp_path), modems=4, latency=1.0)   # slow network: sends are in flight at the kill
-    d = daemon_factory([sim.port(i) for i in range(4)])
-    wait_for(lambda: d.api.status()["routes"]["ready"] == 4, timeout=20, what="4 modems ready")
-    ids = []
-    for i in range(12):
-        code, doc = d.api.send("+4477009%05d" % (500 + i), "crash test %d" % i)
-        assert code == 202
-        ids.append(doc["id"])
-    time.sleep(0.3)
-    d.stop(signal.SIGKILL)
-    d.start()
-    final = {}
-    for mid in ids:
-        final[mid] = d.wait_status(mid, {"sent", "uncertain"})["status"]
-    texts = collections.Counter(l["text"] for l in sim.sent())
-    for n, mid in enumerate(ids):
-        count = texts["crash test %d" % n]
-        # Never twice; `sent` means exactly once; `uncertain` (the crash hit a send in flight) at most once.
-        assert count <= 1, "message %d reached the network %d times" % (mid, count)
-        if final[mid] == "sent":
-            assert count == 1
-    assert "uncertain" in final.values(), "the kill hit sends in flight: those must be uncertain, not resent"
-    sim.stop()
+    try:
+        d = daemon_factory([sim.port(i) for i in range(4)])
+        wait_for(lambda: d.api.status()["routes"]["ready"] == 4, timeout=20, what="4 modems ready")
+        ids = []
+        for i in range(12):
+            code, doc = d.api.send("+4477009%05d" % (500 + i), "crash test %d" % i)
+            assert code == 202
+            ids.append(doc["id"])
+        time.sleep(0.3)
+        d.stop(signal.SIGKILL)
+        d.start()
+        final = {}
+        for mid in ids:
+            final[mid] = d.wait_status(mid, {"sent", "uncertain"})["status"]
+        texts = collections.Counter(l["text"] for l in sim.sent())
+        for n, mid in enumerate(ids):
+            count = texts["crash test %d" % n]
+            # Never twice; `sent` means exactly once; `uncertain` (the crash hit a send in flight) at most once.
+            assert count <= 1, "message %d reached the network %d times" % (mid, count)
+            if final[mid] == "sent":
+                assert count == 1
+        assert "uncertain" in final.values(), "the kill hit sends in flight: those must be uncertain, not resent"
+    finally:
+        sim.stop()
