@@ -47,6 +47,9 @@ struct api_req {
 
 /* Sends `body` (stolen: decref'd) with `status`. */
 void api_reply(struct evhttp_request *req, int status, json_t *body);
+/* A listing's page: {key: list, "next_cursor": last_id or null}. n is what the store returned for a
+ * query of limit + 1 rows (more than limit: there is a next page); n < 0 answers 503. Steals list. */
+void api_reply_page(struct evhttp_request *req, const char *key, json_t *list, int n, size_t limit, int64_t last_id);
 /* Sends json (already a JSON document, ending in a newline) as is: the hot path of POST /v1/messages. */
 void api_reply_raw(struct evhttp_request *req, int status, const char *json, size_t len);
 /* {"error": {"code", "message", "field"}}; field may be NULL. */

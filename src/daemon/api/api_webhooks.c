@@ -79,15 +79,7 @@ void api_webhooks_list(struct api_req *r)
 	struct webhook_listing l = { .list = json_array(), .limit = f.limit };
 	f.limit++;
 	int n = store_webhook_list(r->api->deps.st, &f, webhook_cb, &l);
-	if (n < 0) {
-		json_decref(l.list);
-		api_error(r->req, 503, "store_unavailable", NULL, "the store could not be read");
-		goto out;
-	}
-	char cursor[24];
-	snprintf(cursor, sizeof(cursor), "%lld", (long long)l.last_id);
-	api_reply(r->req, 200, json_pack("{s:o, s:o}", "webhooks", l.list, "next_cursor",
-					 (size_t)n > l.limit ? json_string(cursor) : json_null()));
+	api_reply_page(r->req, "webhooks", l.list, n, l.limit, l.last_id);
 out:
 	evhttp_clear_headers(&q);
 }

@@ -79,6 +79,19 @@ void api_reply(struct evhttp_request *req, int status, json_t *body)
 	evbuffer_free(buf);
 }
 
+void api_reply_page(struct evhttp_request *req, const char *key, json_t *list, int n, size_t limit, int64_t last_id)
+{
+	char cursor[24];
+	if (n < 0) {
+		json_decref(list);
+		api_error(req, 503, "store_unavailable", NULL, "the store could not be read");
+		return;
+	}
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)last_id);
+	api_reply(req, 200, json_pack("{s:o, s:o}", key, list, "next_cursor",
+				      (size_t)n > limit ? json_string(cursor) : json_null()));
+}
+
 void api_reply_raw(struct evhttp_request *req, int status, const char *json, size_t len)
 {
 	struct evbuffer *buf = evbuffer_new();
