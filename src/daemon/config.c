@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <glob.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM };
+/* CT_DURATION: a long of seconds, written "N" (in the row's unit, e.g. days) or "N" + s|m|h|d. */
+enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_DURATION };
 
 /* One row per setting of the fixed sections (STYLE: "one table row per setting"). */
 struct setting {
@@ -18,7 +20,7 @@ struct setting {
 	enum ctype type;
 	long min, max;          /* ints: bounds; strings: max length in `max` */
 	const char *def;
-	const char *enum_vals;  /* CT_ENUM: "|a|b|" */
+	const char *enum_vals;  /* CT_ENUM: "|a|b|"; CT_DURATION: unit of a bare number ("s" | "d") */
 	size_t off;
 	const char *doc;
 	bool reloadable;        /* SIGHUP applies it (its readers look at struct config on every use) */
@@ -31,6 +33,8 @@ static const struct setting settings[] = {
 	{ "daemon", "state_dir", CT_STR, 1, SZ(state_dir), "/var/lib/simroute", NULL, OFF(state_dir),
 	  "where the sqlite store lives", false },
 	{ "daemon", "log_level", CT_LOGLEVEL, 0, 0, "info", NULL, OFF(log_level), "error | warn | info | debug", true },
+	{ "daemon", "log", CT_STR, 1, SZ(log_target), "stderr", NULL, OFF(log_target),
+	  "stderr | syslog | file:/path (append; reopened on SIGHUP for logrotate)", false },
 	{ "daemon", "user", CT_STR, 0, SZ(user), "", NULL, OFF(user),
 	  "started as root: become this user (and its groups, e.g. dialout) after opening files; empty = stay", false },
 	{ "api", "listen", CT_STR, 0, SZ(api_listen), "127.0.0.1:8080", NULL, OFF(api_listen),
@@ -50,6 +54,12 @@ static const struct setting settings[] = {
 	  "queue backend", false },
 	{ "store", "path", CT_STR, 0, SZ(store_path), "", NULL, OFF(store_path),
 	  "database file; empty = <state_dir>/simroute.db", false },
+	{ "store", "body_retention_days", CT_DURATION, 0, 100L * 365 * 86400, "30", "d", OFF(body_retention_s),
+	  "days after its last change a finished message's text (and an inbound text) is erased, metadata "
+	  "kept; 0 = forever; also N s|m|h|d", true },
+	{ "store", "retention_days", CT_DURATION, 0, 100L * 365 * 86400, "365", "d", OFF(retention_s),
+	  "days after which finished messages (with parts and timeline), inbound SMS and delivered or given-up "
+	  "webhook rows are deleted; 0 = forever; >= body_retention_days; also N s|m|h|d", true },
 	{ "router", "max_parts", CT_INT, 1, 255, "10", NULL, OFF(max_parts),
 	  "most parts one message may be split into (400 beyond)", false },
 	{ "router", "max_attempts", CT_INT, 1, 100, "5", NULL, OFF(max_attempts),
@@ -134,6 +144,37 @@ static int parse_long(const char *v, int base, long *out)
 	return 0;
 }
 
+/* Seconds of a bare number of a CT_DURATION row. */
+static long duration_unit(const struct setting *s)
+{
+	return s->enum_vals && strcmp(s->enum_vals, "d") == 0 ? 86400 : 1;
+}
+
+int config_parse_duration(const char *v, long unit, long *out_s)
+{
+	static const struct { char c; long s; } units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	char buf[32], *end;
+	size_t len = strlen(v);
+	long mult = unit;
+
+	if (len == 0 || len >= sizeof(buf) || !isdigit((unsigned char)v[0]))
+		return -1;
+	memcpy(buf, v, len + 1);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (buf[len - 1] == units[i].c) {
+			mult = units[i].s;
+			buf[--len] = '\0';
+			break;
+		}
+	}
+	errno = 0;
+	long n = strtol(buf, &end, 10);
+	if (errno || end == buf || *end || n < 0 || n > LONG_MAX / mult)
+		return -1;
+	*out_s = n * mult;
+	return 0;
+}
+
 static int set_value(struct parse *p, const struct setting *s, const char *val)
 {
 	char *dst = (char *)p->cfg + s->off;
@@ -169,6 +210,15 @@ static int set_value(struct parse *p, const struct setting *s, const char *val)
 			return fail(p, "%s: not a number: \"%s\"", s->key, val);
 		if (n < s->min || n > s->max) {
 			snprintf(range, sizeof(range), "%ld..%ld", s->min, s->max);
+			return fail(p, "%s: out of range (%s)", s->key, range);
+		}
+		*(long *)(void *)dst = n;
+		return 1;
+	case CT_DURATION:
+		if (config_parse_duration(val, duration_unit(s), &n) < 0)
+			return fail(p, "%s: not a duration: \"%s\" (a number, or a number with s, m, h or d)", s->key, val);
+		if (n < s->min || n > s->max) {
+			snprintf(range, sizeof(range), "%ld..%ld s", s->min, s->max);
 			return fail(p, "%s: out of range (%s)", s->key, range);
 		}
 		*(long *)(void *)dst = n;
@@ -531,6 +581,16 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: [webhook] url: expected an http:// or https:// URL", path);
 		goto bad;
 	}
+	if (cfg->retention_s && cfg->body_retention_s && cfg->retention_s < cfg->body_retention_s) {
+		snprintf(err, errlen, "%s: [store] retention_days must be >= body_retention_days (or 0 = forever)", path);
+		goto bad;
+	}
+	if (strcmp(cfg->log_target, "stderr") != 0 && strcmp(cfg->log_target, "syslog") != 0 &&
+	    (strncmp(cfg->log_target, "file:/", 6) != 0)) {
+		snprintf(err, errlen, "%s: [daemon] log: expected stderr, syslog or file:/absolute/path, got \"%s\"", path,
+			 cfg->log_target);
+		goto bad;
+	}
 	if (!cfg->api_listen[0] && !cfg->api_socket[0]) {
 		snprintf(err, errlen, "%s: [api] needs listen or socket (or both)", path);
 		goto bad;
@@ -622,6 +682,14 @@ static void format_value(const struct setting *s, const struct config *cfg, char
 	case CT_LOGLEVEL:
 		snprintf(buf, len, "%s", log_level_name(*(const enum log_level *)(const void *)v));
 		return;
+	case CT_DURATION: {
+		long n = *(const long *)(const void *)v;
+		if (n % duration_unit(s) == 0)
+			snprintf(buf, len, "%ld", n / duration_unit(s));
+		else
+			snprintf(buf, len, "%lds", n);
+		return;
+	}
 	}
 	snprintf(buf, len, "?");
 }
@@ -633,7 +701,8 @@ static size_t value_size(const struct setting *s)
 	case CT_ENUM: return (size_t)s->max + 1;   /* SZ(): the whole array, NUL included */
 	case CT_INT:
 	case CT_OCTAL: return sizeof(int);
-	case CT_LONG: return sizeof(long);
+	case CT_LONG:
+	case CT_DURATION: return sizeof(long);
 	case CT_LOGLEVEL: return sizeof(enum log_level);
 	}
 	return 0;

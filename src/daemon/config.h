@@ -46,6 +46,7 @@ struct config {
 	/* [daemon] */
 	char state_dir[CONFIG_PATH_MAX];
 	enum log_level log_level;
+	char log_target[CONFIG_PATH_MAX + 8]; /* "stderr" | "syslog" | "file:/path" */
 	char user[64];            /* "" = stay as started; else become this user after opening files (root only) */
 	/* [api] */
 	char api_listen[128];     /* host:port, "" = no TCP listener */
@@ -58,6 +59,8 @@ struct config {
 	/* [store] */
 	char store_backend[16];   /* sqlite */
 	char store_path[CONFIG_PATH_MAX]; /* "" = <state_dir>/simroute.db */
+	long body_retention_s;    /* finished messages' and inbound texts are erased after this; 0 = never */
+	long retention_s;         /* finished rows are deleted after this; 0 = never */
 	/* [router] */
 	int max_parts;
 	int max_attempts;
@@ -97,6 +100,8 @@ struct config {
 	size_t napi_keys;
 };
 
+/* "N" (N units of `unit` seconds) or "N" + s|m|h|d -> seconds; 0 or -1. */
+int config_parse_duration(const char *v, long unit, long *out_s);
 /* Defaults, then the file. Returns 0, or -1 with err = "FILE:LINE: message". */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 /* Expand [modems] scan (a glob) into modems named by port basename; returns the number added. */

@@ -41,3 +41,27 @@ phone_mask(const char *num, char *out, size_t outlen)
 	}
 	out[len < outlen - 1 ? len : outlen - 1] = '\0';
 }
+
+char *
+phone_redact(const char *text, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (outlen == 0)
+		return out;
+	for (const char *p = text ? text : ""; *p && n < outlen - 1;) {
+		size_t run = 0;
+
+		while (p[run] >= '0' && p[run] <= '9')
+			run++;
+		if (run == 0) {
+			out[n++] = *p++;
+			continue;
+		}
+		for (size_t i = 0; i < run && n < outlen - 1; i++)
+			out[n++] = run >= 7 && i >= run - 4 ? '*' : p[i];
+		p += run;
+	}
+	out[n] = '\0';
+	return out;
+}

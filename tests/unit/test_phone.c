@@ -48,12 +48,35 @@ test_mask(void **state)
 	assert_string_equal(out, "");
 }
 
+/* Text quoting numbers (a carrier's error answer, a modem line) as it may be logged above debug. */
+static void
+test_redact(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "HTTP 400: The 'To' number +15005550001 is not valid", "HTTP 400: The 'To' number +1500555**** is not valid" },
+		{ "+CMT: \"07700900123\",,\"24/01/01\"", "+CMT: \"0770090****\",,\"24/01/01\"" },
+		{ "a 1234567 and 123456", "a 123**** and 123456" },   /* 7 digits is a number, 6 is not */
+		{ "no digits", "no digits" },
+		{ "", "" },
+	};
+	char out[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(phone_redact(cases[i].in, out, sizeof(out)), cases[i].out);
+	assert_string_equal(phone_redact(NULL, out, sizeof(out)), "");
+	/* truncated: still terminated, and the cut is at the end, so the hidden digits never show */
+	assert_string_equal(phone_redact("to +447700900123", out, 10), "to +44770");
+	assert_string_equal(phone_redact("x", out, 1), "");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_e164_valid),
 		cmocka_unit_test(test_mask),
+		cmocka_unit_test(test_redact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

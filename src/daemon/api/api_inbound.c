@@ -26,10 +26,12 @@ static int inbound_cb(void *arg, const struct store_inbound *m)
 
 	if (json_array_size(l->list) >= l->limit)
 		return 1;   /* the extra row only says there is a next page */
+	/* text null once erased by [store] body_retention_days */
 	json_array_append_new(l->list,
-			      json_pack("{s:I, s:s, s:s, s:i, s:b, s:s, s:o}", "id", (json_int_t)m->id, "from", m->from,
-					"text", m->text ? m->text : "", "parts", m->parts, "complete", m->complete,
-					"route", m->route, "received_at", api_time(m->received_ms)));
+			      json_pack("{s:I, s:s, s:o, s:i, s:b, s:s, s:o, s:b}", "id", (json_int_t)m->id, "from", m->from,
+					"text", m->purged ? json_null() : json_string(m->text ? m->text : ""), "parts",
+					m->parts, "complete", m->complete, "route", m->route, "received_at",
+					api_time(m->received_ms), "purged", m->purged));
 	l->last_id = m->id;
 	return 0;
 }

@@ -51,6 +51,10 @@ json_t *api_message_doc(const struct store_msg *m)
 			      message_state_name(m->state), "parts", m->nparts, "parts_sent", m->parts_sent, "attempts",
 			      m->attempts);
 	json_object_set_new(o, "reference", m->reference[0] ? json_string(m->reference) : json_null());
+	/* erased by [store] body_retention_days: null, so that "" never passes for the text sent */
+	if (m->purged)
+		json_object_set_new(o, "text", json_null());
+	json_object_set_new(o, "purged", json_boolean(m->purged));
 	json_object_set_new(o, "languages", languages_doc(m->languages));
 	json_object_set_new(o, "delivery_report", json_boolean(m->delivery_report));
 	json_object_set_new(o, "allow_carrier", json_boolean(m->allow_carrier));

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "simroute/log.h"
+#include "simroute/phone.h"
 
 #define AT_LINE_MAX      1024   /* a PDU line is < 400 chars; longer without a newline is garbage */
 #define AT_CMD_MAX       256
@@ -397,7 +398,9 @@ static void at_line(struct at_chan *ch, const char *line)
 			free(head);
 			return;
 		}
-		log_warnx("modem %s: \"%s\" without its PDU line", ch->name, at_printable(head, b, sizeof(b)));
+		char red[sizeof(b)];   /* a text-mode header names the originator */
+		log_warnx("modem %s: \"%s\" without its PDU line", ch->name,
+			  phone_redact(at_printable(head, b, sizeof(b)), red, sizeof(red)));
 		at_deliver_urc(ch, head, NULL);
 		free(head);
 		if (ch->dead || ch->failed)

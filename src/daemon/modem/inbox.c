@@ -25,6 +25,7 @@
 
 #include "modem/at.h"
 #include "simroute/log.h"
+#include "simroute/phone.h"
 
 enum inbox_op_kind { OP_READ, OP_LIST, OP_DELETE };
 static const char *const op_names[] = { "read", "list", "delete" };
@@ -224,7 +225,8 @@ bool inbox_urc(struct modem *m, const char *line, const char *pdu)
 		return false;
 	if (inbox_parse_indication(line, mem, sizeof(mem), &index) < 0) {
 		/* the sweep will find it */
-		log_info("modem %s: unparsable indication \"%.64s\"", m->name, line);
+		char red[80];
+		log_info("modem %s: unparsable indication \"%.64s\"", m->name, phone_redact(line, red, sizeof(red)));
 		return true;
 	}
 	log_debug("modem %s: message stored at %s %d", m->name, mem, index);

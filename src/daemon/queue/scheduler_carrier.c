@@ -5,6 +5,7 @@
 #include "carrier/carrier.h"
 #include "queue/scheduler_int.h"
 #include "simroute/log.h"
+#include "simroute/phone.h"
 
 /* What a carrier request needs to report back (the message may be gone from memory otherwise). */
 struct carrier_job {
@@ -31,6 +32,7 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 	struct scheduler *s = job->s;
 	int64_t now = scheduler_now_ms();
 	struct store_msg msg;
+	char red[sizeof(res->error)];   /* the carrier's words may quote the number: masked in logs */
 
 	s->carrier_inflight--;
 	switch (res->outcome) {
@@ -43,7 +45,7 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 	case CARRIER_PERMANENT:
 		/* The carrier refused this message; its words say why (bad number, no credit, ...). */
 		scheduler_transition(s, job->id, MSG_SENDING, MSG_FAILED, res->error, -1);
-		log_warnx("message %lld: %s: failed", (long long)job->id, res->error);
+		log_warnx("message %lld: %s: failed", (long long)job->id, phone_redact(res->error, red, sizeof(red)));
 		break;
 	case CARRIER_CANCELLED:
 	case CARRIER_TEMPORARY:
@@ -51,14 +53,16 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 			breaker_on_failure(&s->carrier_breaker, now);
 		if (res->outcome == CARRIER_CANCELLED || res->maybe_accepted) {
 			scheduler_transition(s, job->id, MSG_SENDING, MSG_UNCERTAIN, res->error, -1);
-			log_warnx("message %lld: %s; the carrier may have it: uncertain", (long long)job->id, res->error);
+			log_warnx("message %lld: %s; the carrier may have it: uncertain", (long long)job->id,
+				  phone_redact(res->error, red, sizeof(red)));
 		} else if (store_get(s->st, job->id, &msg) != 0) {
 			scheduler_transition(s, job->id, MSG_SENDING, MSG_QUEUED, res->error, (int)job->lane);
 		} else {
 			int rc;
 			if (msg.attempts >= s->cfg.max_attempts) {
 				scheduler_transition(s, job->id, MSG_SENDING, MSG_FAILED, res->error, -1);
-				log_warnx("message %lld: %s; %d attempts: failed", (long long)job->id, res->error, msg.attempts);
+				log_warnx("message %lld: %s; %d attempts: failed", (long long)job->id,
+					  phone_redact(res->error, red, sizeof(red)), msg.attempts);
 			} else if ((rc = store_transition(s->st, job->id, MSG_SENDING, MSG_QUEUED, NULL, res->error, now)) == 0) {
 				scheduler_delay_until(s, job->id, job->lane, now + scheduler_backoff_ms(s, msg.attempts),
 						      res->error);

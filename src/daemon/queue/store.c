@@ -70,6 +70,72 @@ void store_close(struct store *st)
 	free(st);
 }
 
+bool store_retention_state(enum msg_state s)
+{
+	return s == MSG_SENT || message_state_final(s);
+}
+
+int store_purge(struct store *st, int64_t body_before_ms, int64_t rows_before_ms, size_t max_rows)
+{
+	if (body_before_ms < 0 || rows_before_ms < 0 || max_rows == 0 || max_rows > INT32_MAX) {
+		log_warnx("store: purge: bad arguments");
+		return -1;
+	}
+	if (!body_before_ms && !rows_before_ms)
+		return 0;
+	return st->be->purge(st->data, body_before_ms, rows_before_ms, max_rows);
+}
+
+int store_vacuum_step(struct store *st, int pages)
+{
+	return st->be->vacuum && pages > 0 ? st->be->vacuum(st->data, pages) : 0;
+}
+
+struct store_backup {
+	const struct store_backend *be;
+	void *bk;
+};
+
+struct store_backup *store_backup_begin(struct store *st, const char *path, bool *unsupported, char *err,
+					size_t errlen)
+{
+	struct store_backup *b;
+
+	*unsupported = !st->be->backup_begin;
+	if (*unsupported) {
+		snprintf(err, errlen, "the %s store cannot be backed up", st->be->name);
+		return NULL;
+	}
+	if (!(b = calloc(1, sizeof(*b)))) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	b->be = st->be;
+	if (!(b->bk = st->be->backup_begin(st->data, path, err, errlen))) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+int store_backup_step(struct store_backup *b, int pages, char *err, size_t errlen)
+{
+	return b->be->backup_step(b->bk, pages > 0 ? pages : 1, err, errlen);
+}
+
+void store_backup_progress(const struct store_backup *b, int *done, int *total)
+{
+	b->be->backup_progress(b->bk, done, total);
+}
+
+void store_backup_free(struct store_backup *b)
+{
+	if (!b)
+		return;
+	b->be->backup_free(b->bk);
+	free(b);
+}
+
 const char *store_backend_name(const struct store *st)
 {
 	return st->be->name;

@@ -50,6 +50,7 @@ struct store_msg {
 	unsigned languages;
 	bool delivery_report, allow_carrier;
 	char callback_url[STORE_URL_MAX];     /* "" if none */
+	bool purged;              /* its text was erased by body retention (text is then "") */
 };
 void store_msg_clear(struct store_msg *m);
 
@@ -203,6 +204,7 @@ struct store_inbound {
 	bool complete;            /* false: flushed by the reassembly timeout with parts missing */
 	char route[STORE_ROUTE_MAX];
 	int64_t received_ms;      /* when its last part was stored */
+	bool purged;              /* its text was erased by body retention (text is then "") */
 };
 void store_inbound_clear(struct store_inbound *m);
 /* Store a part; if it completes its set (a single SMS always does), the message too, in the same
@@ -301,6 +303,35 @@ struct store_hooks {
 	void (*inbound)(void *arg, struct store *st, int64_t inbound_id, int64_t now_ms);
 };
 void store_set_hooks(struct store *st, const struct store_hooks *hooks, void *arg);
+
+/*
+ * Retention (tracker issue 10). Only messages that are done — sent or final (message_state_final) —
+ * are touched, never queued, sending or uncertain ones; a message's age is its last change.
+ * body_before_ms > 0: texts of such messages changed before it, of inbound SMS received before it
+ * (and their parts), and bodies of finished webhook rows created before it are erased; the rows stay
+ * for statistics and read back with purged set. rows_before_ms > 0: such messages (with parts and
+ * timeline), inbound SMS and delivered or given-up webhook rows older than it are deleted.
+ * At most max_rows rows change per call, in one transaction, so a caller bounds the time it takes;
+ * returns how many changed (== max_rows: call again), or -1.
+ */
+int store_purge(struct store *st, int64_t body_before_ms, int64_t rows_before_ms, size_t max_rows);
+/* Give up to pages free pages back to the file system (sqlite: PRAGMA incremental_vacuum), a small
+ * step at a time after purges. Returns the free pages still in the file (0: nothing to do), or -1. */
+int store_vacuum_step(struct store *st, int pages);
+
+/*
+ * Online backup (sqlite: the backup API on the daemon's own connection, so writes made meanwhile are
+ * copied too): begin, step a bounded number of pages per loop turn, free. A backend that cannot
+ * (mem) makes store_backup_begin return NULL with *unsupported set.
+ */
+struct store_backup;
+struct store_backup *store_backup_begin(struct store *st, const char *path, bool *unsupported, char *err,
+					size_t errlen);
+/* 0 done (the copy is complete and synced), 1 more to do, -1 failed (err filled). */
+int store_backup_step(struct store_backup *b, int pages, char *err, size_t errlen);
+/* Pages copied and in total so far, for logs. */
+void store_backup_progress(const struct store_backup *b, int *done, int *total);
+void store_backup_free(struct store_backup *b);
 
 /* The backend's name ("sqlite" | "mem"), for logs. */
 const char *store_backend_name(const struct store *st);

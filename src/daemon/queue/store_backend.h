@@ -58,6 +58,14 @@ struct store_backend {
 	int (*webhook_result)(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
 	int (*webhook_replay)(void *be, int64_t id, int64_t now_ms);
 	int (*webhook_list)(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+	/* retention and space (store_purge checks the arguments); vacuum NULL: nothing to give back */
+	int (*purge)(void *be, int64_t body_before_ms, int64_t rows_before_ms, size_t max_rows);
+	int (*vacuum)(void *be, int pages);
+	/* online backup; NULL: not supported */
+	void *(*backup_begin)(void *be, const char *path, char *err, size_t errlen);
+	int (*backup_step)(void *bk, int pages, char *err, size_t errlen);
+	void (*backup_progress)(const void *bk, int *done, int *total);
+	void (*backup_free)(void *bk);
 };
 
 extern const struct store_backend store_backend_sqlite;
@@ -72,8 +80,13 @@ int store_mem_wh_due(struct store_mem_wh **wh, int64_t now_ms, struct store_webh
 int store_mem_wh_result(struct store_mem_wh **wh, int64_t id, int64_t delivered_ms, int64_t next_ms,
 			const char *error);
 int store_mem_wh_replay(struct store_mem_wh **wh, int64_t id, int64_t now_ms);
+/* Retention of finished rows (store_purge semantics); rows changed, or -1. */
+int store_mem_wh_purge(struct store_mem_wh **wh, int64_t body_before_ms, int64_t rows_before_ms, int max);
 int store_mem_wh_list(struct store_mem_wh **wh, const struct store_webhook_filter *f, store_webhook_cb *cb,
 		      void *arg);
+
+/* Whether retention may touch a message in state s: it is done (sent or final). */
+bool store_retention_state(enum msg_state s);
 
 /* Copy src into a fixed field, truncating; NULL gives "". */
 void store_copy_field(char *dst, size_t dstlen, const char *src);

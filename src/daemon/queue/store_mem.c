@@ -30,6 +30,7 @@ struct mem_msg {
 	struct mem_part *parts;     /* nparts slots, seq = index + 1, mr < 0: not sent */
 	struct mem_event *events;
 	size_t nevents;
+	bool gone;                  /* deleted by retention: the slot stays so ids keep their index */
 };
 
 struct mem_idem {
@@ -98,7 +99,7 @@ static void mem_close(void *be)
 
 static struct mem_msg *mem_find(struct mem *s, int64_t id)
 {
-	if (id < 1 || (uint64_t)id > s->n)
+	if (id < 1 || (uint64_t)id > s->n || s->msgs[id - 1].gone)
 		return NULL;
 	return &s->msgs[id - 1];
 }
@@ -335,6 +336,8 @@ static int mem_counts(void *be, struct store_counts *out)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct store_msg *m = &s->msgs[i].m;
 
+		if (s->msgs[i].gone)
+			continue;
 		out->by_state[m->state]++;
 		if (m->state == MSG_QUEUED)
 			out->queued_by_lane[m->lane]++;
@@ -409,6 +412,8 @@ static int mem_list(void *be, const struct store_filter *f, store_msg_cb *cb, vo
 	for (uint64_t i = top; i > 0 && n < f->limit && i <= s->n; i--) {
 		const struct store_msg *m = &s->msgs[i - 1].m;
 
+		if (s->msgs[i - 1].gone)
+			continue;
 		if ((f->state >= 0 && m->state != (enum msg_state)f->state) ||
 		    (f->since_ms > 0 && m->created_ms < f->since_ms) || (f->to && strcmp(m->to, f->to) != 0))
 			continue;
@@ -601,6 +606,8 @@ static int mem_inbound_list(void *be, const struct store_inbound_filter *f, stor
 
 	for (size_t i = s->ninbound; i > 0 && (size_t)n < f->limit; i--) {
 		const struct store_inbound *m = &s->inbound[i - 1];
+		if (m->id == 0)
+			continue;   /* deleted by retention */
 		if ((f->before_id > 0 && m->id >= f->before_id) || m->received_ms < f->since_ms)
 			continue;
 		n++;
@@ -654,6 +661,75 @@ static int mem_part_status(void *be, const char *route, int mr, int64_t since_ms
 	return 0;
 }
 
+/* ---- retention (as store_sqlite_purge.c): rows first, then texts, within one budget ---- */
+
+/* Drop the kept parts of inbound message id (they matter only until the SIM deleted them). */
+static void mem_in_parts_drop(struct mem *s, int64_t id)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->nin_parts; i++) {
+		struct mem_in_part *q = &s->in_parts[i];
+		if (q->inbound_id != id) {
+			s->in_parts[kept++] = *q;
+			continue;
+		}
+		free(q->route);
+		free(q->from);
+		free(q->text);
+		free(q->scts);
+	}
+	s->nin_parts = kept;
+}
+
+static int mem_purge(void *be, int64_t body_before_ms, int64_t rows_before_ms, size_t max_rows)
+{
+	struct mem *s = be;
+	int max = (int)max_rows, n = 0, w;
+
+	for (size_t i = 0; rows_before_ms > 0 && i < s->n && n < max; i++) {
+		struct mem_msg *mm = &s->msgs[i];
+		if (mm->gone || !store_retention_state(mm->m.state) || mm->m.updated_ms >= rows_before_ms)
+			continue;
+		mem_msg_free(mm);
+		memset(mm, 0, sizeof(*mm));
+		mm->gone = true;
+		n++;
+	}
+	for (size_t i = 0; rows_before_ms > 0 && i < s->ninbound && n < max; i++) {
+		struct store_inbound *m = &s->inbound[i];
+		if (m->id == 0 || m->received_ms >= rows_before_ms)
+			continue;
+		mem_in_parts_drop(s, m->id);
+		store_inbound_clear(m);
+		memset(m, 0, sizeof(*m));
+		n++;
+	}
+	for (size_t i = 0; body_before_ms > 0 && i < s->n && n < max; i++) {
+		struct store_msg *m = &s->msgs[i].m;
+		if (s->msgs[i].gone || m->purged || !store_retention_state(m->state) || m->updated_ms >= body_before_ms)
+			continue;
+		m->text[0] = '\0';
+		m->purged = true;
+		n++;
+	}
+	for (size_t i = 0; body_before_ms > 0 && i < s->ninbound && n < max; i++) {
+		struct store_inbound *m = &s->inbound[i];
+		if (m->id == 0 || m->purged || m->received_ms >= body_before_ms)
+			continue;
+		mem_in_parts_drop(s, m->id);
+		m->text[0] = '\0';
+		m->purged = true;
+		n++;
+	}
+	if (n < max) {
+		if ((w = store_mem_wh_purge(&s->wh, body_before_ms, rows_before_ms, max - n)) < 0)
+			return -1;
+		n += w;
+	}
+	return n;
+}
+
 static int mem_webhook_add(void *be, const struct store_webhook_new *w, int64_t *id)
 {
 	return store_mem_wh_add(&((struct mem *)be)->wh, w, id);
@@ -681,6 +757,7 @@ const struct store_backend store_backend_mem = {
 	.webhook_result = mem_webhook_result,
 	.webhook_replay = mem_webhook_replay,
 	.webhook_list = mem_webhook_list,
+	.purge = mem_purge,
 	.inbound_add = mem_inbound_add,
 	.inbound_flush = mem_inbound_flush,
 	.inbound_list = mem_inbound_list,

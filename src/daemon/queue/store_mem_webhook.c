@@ -4,7 +4,7 @@
 
 #include "queue/store_backend.h"
 
-/* Rows in id order: id = index + 1 (never deleted). */
+/* Rows in id order: id = index + 1; a row deleted by retention keeps its slot with id 0. */
 struct store_mem_wh {
 	struct store_webhook *rows;   /* body owned */
 	size_t n, cap;
@@ -24,7 +24,7 @@ void store_mem_wh_free(struct store_mem_wh *wh)
 
 static struct store_webhook *find(struct store_mem_wh *wh, int64_t id)
 {
-	return wh && id >= 1 && (size_t)id <= wh->n ? &wh->rows[id - 1] : NULL;
+	return wh && id >= 1 && (size_t)id <= wh->n && wh->rows[id - 1].id ? &wh->rows[id - 1] : NULL;
 }
 
 int store_mem_wh_add(struct store_mem_wh **whp, const struct store_webhook_new *w, int64_t *id)
@@ -124,8 +124,8 @@ int store_mem_wh_replay(struct store_mem_wh **whp, int64_t id, int64_t now_ms)
 {
 	struct store_webhook *r = find(*whp, id);
 
-	if (r == NULL)
-		return 1;
+	if (r == NULL || r->body[0] == '\0')
+		return 1;   /* an erased body (retention) cannot be sent again */
 	r->delivered_ms = 0;
 	r->next_ms = now_ms;
 	r->attempts = 0;
@@ -142,7 +142,7 @@ int store_mem_wh_list(struct store_mem_wh **whp, const struct store_webhook_filt
 		return 0;
 	for (size_t i = wh->n; i > 0 && (size_t)n < f->limit; i--) {
 		struct store_webhook r = wh->rows[i - 1];
-		if (f->before_id > 0 && r.id >= f->before_id)
+		if (r.id == 0 || (f->before_id > 0 && r.id >= f->before_id))
 			continue;
 		if (f->failed && (r.delivered_ms > 0 || r.attempts == 0))
 			continue;
@@ -150,6 +150,29 @@ int store_mem_wh_list(struct store_mem_wh **whp, const struct store_webhook_filt
 		n++;
 		if (cb(arg, &r))
 			break;
+	}
+	return n;
+}
+
+int store_mem_wh_purge(struct store_mem_wh **whp, int64_t body_before_ms, int64_t rows_before_ms, int max)
+{
+	struct store_mem_wh *wh = *whp;
+	int n = 0;
+
+	for (size_t i = 0; wh && i < wh->n && n < max; i++) {
+		struct store_webhook *r = &wh->rows[i];
+		if (r->id == 0 || pending(r))
+			continue;
+		if (rows_before_ms > 0 && r->created_ms < rows_before_ms) {
+			free(r->body);
+			memset(r, 0, sizeof(*r));
+			if ((r->body = strdup("")) == NULL)
+				return -1;
+			n++;
+		} else if (body_before_ms > 0 && r->created_ms < body_before_ms && r->body[0]) {
+			r->body[0] = '\0';
+			n++;
+		}
 	}
 	return n;
 }

@@ -259,6 +259,8 @@ static void *sq_open(const char *path, char *err, size_t errlen)
 	    version_supported(version, path, err, errlen) == -1)
 		goto fail;
 
+	if (store_sq_auto_vacuum(s->db, path, version, err, errlen) == -1)
+		goto fail;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
 		snprintf(err, errlen, "%s: journal_mode: %s", path, sqlite3_errmsg(s->db));
@@ -556,6 +558,7 @@ int store_sq_row_to_msg(sqlite3_stmt *st, struct store_msg *out)
 	out->delivery_report = sqlite3_column_int(st, 16) != 0;
 	out->allow_carrier = sqlite3_column_int(st, 17) != 0;
 	store_copy_field(out->callback_url, sizeof(out->callback_url), store_sq_col_text(st, 18));
+	out->purged = sqlite3_column_int(st, 19) != 0;
 	return 0;
 }
 
@@ -703,4 +706,10 @@ const struct store_backend store_backend_sqlite = {
 	.inbound_list = store_sq_inbound_list,
 	.parts = store_sq_parts,
 	.part_status = store_sq_part_status,
+	.purge = store_sq_purge,
+	.vacuum = store_sq_vacuum,
+	.backup_begin = store_sq_backup_begin,
+	.backup_step = store_sq_backup_step,
+	.backup_progress = store_sq_backup_progress,
+	.backup_free = store_sq_backup_free,
 };

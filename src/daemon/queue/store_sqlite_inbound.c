@@ -233,8 +233,8 @@ out:
 int store_sq_inbound_list(void *be, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg)
 {
 	struct sq *s = be;
-	sqlite3_stmt *st = prep(s, "SELECT id, originator, text, parts, complete, route, received_ms FROM inbound"
-				" WHERE id < ?1 AND received_ms >= ?2 ORDER BY id DESC LIMIT ?3", "inbound_list");
+	sqlite3_stmt *st = prep(s, "SELECT id, originator, text, parts, complete, route, received_ms, body_purged"
+				" FROM inbound WHERE id < ?1 AND received_ms >= ?2 ORDER BY id DESC LIMIT ?3", "inbound_list");
 	int rc, n = 0;
 
 	if (!st)
@@ -249,6 +249,7 @@ int store_sq_inbound_list(void *be, const struct store_inbound_filter *f, store_
 			.parts = sqlite3_column_int(st, 3),
 			.complete = sqlite3_column_int(st, 4) != 0,
 			.received_ms = sqlite3_column_int64(st, 6),
+			.purged = sqlite3_column_int(st, 7) != 0,
 		};
 		store_copy_field(m.from, sizeof(m.from), store_sq_col_text(st, 1));
 		store_copy_field(m.route, sizeof(m.route), store_sq_col_text(st, 5));

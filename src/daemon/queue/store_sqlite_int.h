@@ -9,7 +9,7 @@
 #define MSG_COLUMNS \
 	"id, \"to\", text, lane, state, nparts, parts_sent, attempts, route, last_error, " \
 	"created_ms, updated_ms, sent_ms, expires_ms, reference, languages, delivery_report, " \
-	"allow_carrier, callback_url"
+	"allow_carrier, callback_url, body_purged"
 
 /* The hot paths, prepared once at open (SQLITE_PREPARE_PERSISTENT). */
 enum sq_stmt {
@@ -69,6 +69,17 @@ int store_sq_inbound_list(void *be, const struct store_inbound_filter *f, store_
 int store_sq_parts(void *be, int64_t id, store_part_cb *cb, void *arg);
 int store_sq_part_status(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
 			 int64_t *id, int *seq);
+
+/* store_sqlite_purge.c: retention, incremental vacuum, online backup. */
+int store_sq_purge(void *be, int64_t body_before_ms, int64_t rows_before_ms, size_t max_rows);
+int store_sq_vacuum(void *be, int pages);
+/* At open, before the schema: new files get auto_vacuum=INCREMENTAL; a small old one is switched
+ * with one VACUUM, a large one is left (logged) for the operator. 0 or -1 (err). */
+int store_sq_auto_vacuum(sqlite3 *db, const char *path, int version, char *err, size_t errlen);
+void *store_sq_backup_begin(void *be, const char *path, char *err, size_t errlen);
+int store_sq_backup_step(void *bk, int pages, char *err, size_t errlen);
+void store_sq_backup_progress(const void *bk, int *done, int *total);
+void store_sq_backup_free(void *bk);
 
 /* store_sqlite_webhook.c: the webhook outbox. */
 int store_sq_webhook_add(void *be, const struct store_webhook_new *w, int64_t *id);

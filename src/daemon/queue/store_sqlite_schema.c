@@ -126,5 +126,22 @@ const char *const store_sq_migrations[] = {
 	"  last_error TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX webhooks_due ON webhooks(next_ms, id) WHERE delivered_ms = 0 AND next_ms > 0;"
 	"CREATE INDEX webhooks_message ON webhooks(message_id, id) WHERE delivered_ms = 0 AND next_ms > 0;",
+
+	/* 7, 8: numbers reserved for other branches (tracker); their real steps replace these when merged. */
+	"SELECT 1;",
+	"SELECT 1;",
+
+	/* 9: retention (tracker issue 10). body_purged marks a text erased by [store] body_retention_days
+	 * (the column stays NOT NULL: the text becomes ''). The *_body_kept partial indexes hold only rows
+	 * whose text is still there, so the body purge never rescans what it already erased; the full
+	 * ones on the age columns serve the row purge; inbound_parts_inbound serves the cascade. */
+	"ALTER TABLE messages ADD COLUMN body_purged INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE inbound ADD COLUMN body_purged INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX messages_updated ON messages(updated_ms);"
+	"CREATE INDEX messages_body_kept ON messages(updated_ms) WHERE body_purged = 0;"
+	"CREATE INDEX inbound_body_kept ON inbound(received_ms) WHERE body_purged = 0;"
+	"CREATE INDEX inbound_parts_inbound ON inbound_parts(inbound_id);"
+	"CREATE INDEX webhooks_created ON webhooks(created_ms);"
+	"CREATE INDEX webhooks_body_kept ON webhooks(created_ms) WHERE body != '';",
 };
 const int store_sq_schema_version = (int)(sizeof(store_sq_migrations) / sizeof(store_sq_migrations[0]));
