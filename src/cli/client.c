@@ -27,6 +27,8 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static int outcome(CURLcode rc, const char *socket_path);
+
 int client_call(const char *socket_path, const char *method, const char *path, json_t *body,
 		struct client_reply *out)
 {
@@ -63,6 +65,79 @@ int client_call(const char *socket_path, const char *method, const char *path, j
 	curl_easy_cleanup(c);
 	free(payload);
 	free(b.data);
+	return outcome(rc, socket_path);
+}
+
+/* A download: 2xx bytes go to the sink, anything else is collected as the JSON error. */
+struct sink {
+	CURL *c;
+	FILE *out;
+	struct buf err;
+	long long written;
+	int write_failed;
+};
+
+static size_t to_sink(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *k = arg;
+	long status = 0;
+	size_t n = size * nmemb;
+
+	curl_easy_getinfo(k->c, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status >= 300)
+		return collect(ptr, size, nmemb, &k->err);
+	if (fwrite(ptr, 1, n, k->out) != n) {
+		k->write_failed = 1;
+		return 0;
+	}
+	k->written += (long long)n;
+	return n;
+}
+
+int client_download(const char *socket_path, const char *method, const char *path, FILE *out,
+		    struct client_reply *reply, long long *written, long long *length)
+{
+	struct sink k = { .out = out };
+	char url[512];
+	curl_off_t cl = -1;
+	CURLcode rc;
+
+	memset(reply, 0, sizeof(*reply));
+	*written = 0;
+	*length = -1;
+	if (!(k.c = curl_easy_init()))
+		return EXIT_FAILED;
+	snprintf(url, sizeof(url), "http://localhost%s", path);
+	curl_easy_setopt(k.c, CURLOPT_UNIX_SOCKET_PATH, socket_path);
+	curl_easy_setopt(k.c, CURLOPT_URL, url);
+	curl_easy_setopt(k.c, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "POST") == 0)
+		curl_easy_setopt(k.c, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(k.c, CURLOPT_WRITEFUNCTION, to_sink);
+	curl_easy_setopt(k.c, CURLOPT_WRITEDATA, &k);
+	curl_easy_setopt(k.c, CURLOPT_NOSIGNAL, 1L);
+	/* no overall timeout: a large store takes as long as it takes; a stalled one is given up */
+	curl_easy_setopt(k.c, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(k.c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(k.c, CURLOPT_LOW_SPEED_TIME, 120L);
+	rc = curl_easy_perform(k.c);
+	curl_easy_getinfo(k.c, CURLINFO_RESPONSE_CODE, &reply->status);
+	curl_easy_getinfo(k.c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+	curl_easy_cleanup(k.c);
+	if (k.err.data)
+		reply->body = json_loadb(k.err.data, k.err.len, 0, NULL);
+	free(k.err.data);
+	*written = k.written;
+	*length = (long long)cl;
+	if (k.write_failed) {
+		fprintf(stderr, "simroute: writing the download failed\n");
+		return EXIT_FAILED;
+	}
+	return outcome(rc, socket_path);
+}
+
+static int outcome(CURLcode rc, const char *socket_path)
+{
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_OPERATION_TIMEDOUT ||
 	    rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR) {
 		fprintf(stderr,

@@ -32,6 +32,7 @@ static const struct command {
 	{ "show", "ID", "one message: status, route, timeline", cmd_show },
 	{ "explain", "ID", "why a message is where it is: lane, waits, routes, carrier", cmd_explain },
 	{ "cancel", "ID", "cancel a message that is still queued", cmd_cancel },
+	{ "backup", "FILE", "a consistent copy of the daemon's database, made while it runs, into FILE", cmd_backup },
 	{ "pdu", "[encode|decode]", "PDU codec: JSON lines on stdin -> JSON lines out", cmd_pdu },
 };
 

@@ -21,6 +21,7 @@
 #include "api/webhook.h"
 #include "queue/ingest.h"
 #include "queue/outbox.h"
+#include "queue/retention.h"
 #include "queue/scheduler.h"
 #include "queue/store.h"
 #include "sdnotify.h"
@@ -39,6 +40,7 @@ struct daemon {
 	struct api *api;
 	struct webhook *webhook;  /* delivers the outbox */
 	struct outbox *outbox;    /* writes it, as the store's hooks */
+	struct retention *retention;
 	struct event *sigterm, *sigint, *sighup, *drain_ev;
 	int64_t stop_at_ms;
 	char store_path[CONFIG_PATH_MAX + 32];
@@ -104,6 +106,9 @@ static void reload(struct daemon *d)
 	struct config next;
 	char err[512];
 
+	/* first, so that this reload's lines land in the new file after logrotate moved the old one */
+	if (log_reopen(err, sizeof(err)) < 0)
+		log_warnx("SIGHUP: %s; still writing to the old file", err);
 	log_info("SIGHUP: reloading %s", d->cfg.path);
 	if (config_load(d->cfg.path, &next, err, sizeof(err)) < 0 || config_scan_modems(&next, err, sizeof(err)) < 0) {
 		log_errorx("SIGHUP: %s; keeping the running configuration", err);
@@ -117,6 +122,7 @@ static void reload(struct daemon *d)
 	if (d->cfg.api_keys != keys_before && d->api)
 		api_keys_reloaded(d->api);
 	log_set_level(d->cfg.log_level);
+	retention_set(d->retention, d->cfg.body_retention_s, d->cfg.retention_s);
 	log_info("SIGHUP: %s reloaded: %d change(s) applied", d->cfg.path, n);
 }
 
@@ -178,6 +184,9 @@ static int drop_privileges(struct daemon *d)
 		}
 		if (rc == 0 && d->cfg.api_socket[0])
 			rc = privdrop_chown(&d->pd, d->cfg.api_socket, err, sizeof(err));
+		/* the log file was opened as root: the user must be able to reopen it on SIGHUP */
+		if (rc == 0 && log_file_path())
+			rc = privdrop_chown(&d->pd, log_file_path(), err, sizeof(err));
 		if (rc == 0 && d->sock_dir_created) {
 			snprintf(path, sizeof(path), "%s", d->cfg.api_socket);
 			*strrchr(path, '/') = '\0';
@@ -222,6 +231,12 @@ static int setup(struct daemon *d)
 		log_errorx("out of memory");
 		return -1;
 	}
+	d->retention = retention_new(d->base, d->st);
+	if (!d->retention) {
+		log_errorx("out of memory");
+		return -1;
+	}
+	retention_set(d->retention, d->cfg.body_retention_s, d->cfg.retention_s);
 	if (!d->cfg.webhook_secret[0])
 		log_warnx("webhook: [webhook] secret is empty: events (to %s and to any message's callback_url) "
 			  "go out unsigned", d->cfg.webhook_url[0] ? d->cfg.webhook_url : "no global url");
@@ -323,6 +338,7 @@ static void teardown(struct daemon *d)
 	scheduler_free(d->sched);    /* may still write final states: the outbox goes after it */
 	webhook_free(d->webhook);    /* rows in flight stay pending: sent again after a restart */
 	outbox_free(d->outbox);
+	retention_free(d->retention);
 	if (d->st)
 		store_close(d->st);
 	if (d->sigterm)
@@ -371,6 +387,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(debug ? LOG_LEVEL_DEBUG : d.cfg.log_level);
+	/* before privileges drop: /var/log is root's */
+	if (log_open(d.cfg.log_target, err, sizeof(err)) < 0) {
+		fprintf(stderr, "simrouted: [daemon] log: %s\n", err);
+		config_free(&d.cfg);
+		return 1;
+	}
 	/* Quota windows are calendar windows in the operator's zone (quota.c uses local time). */
 	if (d.cfg.quota_timezone[0]) {
 		setenv("TZ", d.cfg.quota_timezone, 1);
@@ -391,6 +413,7 @@ int main(int argc, char **argv)
 		fatalx("cannot create the event loop");
 	if (setup(&d) < 0) {
 		teardown(&d);
+		log_close();
 		return 1;
 	}
 	log_info("simrouted ready: %zu modem(s), store %s", d.cfg.nmodems, d.store_path);
@@ -398,6 +421,7 @@ int main(int argc, char **argv)
 	event_base_dispatch(d.base);
 	log_info("simrouted stopped");
 	teardown(&d);
+	log_close();
 	curl_global_cleanup();
 	return 0;
 }

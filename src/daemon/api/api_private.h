@@ -34,6 +34,7 @@ struct api {
 	struct api_bucket *buckets;   /* one per cfg->api_keys[] */
 	size_t nbuckets;
 	struct event *housekeeping;
+	struct api_backup *backup;    /* the POST /v1/backup under way, or NULL (one at a time) */
 };
 
 struct api_req {
@@ -81,6 +82,9 @@ void api_metrics(struct api_req *r);
 void api_inbound_list(struct api_req *r);
 void api_webhooks_list(struct api_req *r);
 void api_webhooks_replay(struct api_req *r, const char *id);
+void api_backup_post(struct api_req *r);
+/* api_free: a backup under way is dropped (its temporary file removed), unanswered. */
+void api_backup_abort(struct api *api);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
 struct store;
 json_t *api_message_parts(struct store *st, int64_t id);

@@ -38,6 +38,7 @@ static const char *reason_phrase(int status)
 	case 413: return "Payload Too Large";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	default: return "Error";
 	}
@@ -182,7 +183,7 @@ static int rate_limited(struct api *api, int key)
 
 enum route_id {
 	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
-	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY
+	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY, R_BACKUP
 };
 
 struct route {
@@ -211,6 +212,7 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/disable" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/drain" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/reset" },
+	{ EVHTTP_REQ_POST, "/v1/backup", 1, SCOPE_ADMIN, R_BACKUP, NULL },
 	/* Kannel compatibility: credentials are query parameters, checked by the handler itself */
 	{ EVHTTP_REQ_GET, "/cgi-bin/sendsms", 1, 0, R_KANNEL, NULL },
 	{ EVHTTP_REQ_POST, "/cgi-bin/sendsms", 1, 0, R_KANNEL, NULL },
@@ -297,6 +299,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_INBOUND: api_inbound_list(&r); return;
 		case R_WEBHOOKS: api_webhooks_list(&r); return;
 		case R_WEBHOOK_REPLAY: api_webhooks_replay(&r, rest); return;
+		case R_BACKUP: api_backup_post(&r); return;
 		}
 	}
 	if (path_known)
@@ -451,6 +454,7 @@ void api_free(struct api *api)
 {
 	if (!api)
 		return;
+	api_backup_abort(api);
 	if (api->tcp)
 		evhttp_free(api->tcp);
 	if (api->unix_http)
