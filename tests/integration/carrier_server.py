@@ -7,7 +7,8 @@ import time
 
 
 class Carrier:
-    """mode: "ok" (200 {"id"}), "500", "429", "400", or "hang" (never answer within the client's timeout).
+    """mode: "ok" (200 {"id"}), "500", "429", "400", "400echo" (400 quoting the destination, as real
+    carriers do), or "hang" (never answer within the client's timeout).
     fail_p: in "ok" mode, the share of requests answered 500 instead (drawn from a Random(seed)).
     Each recorded request gets the "status" it was answered with (None while unanswered or for "hang")."""
 
@@ -38,7 +39,9 @@ class Carrier:
                     return
                 status, doc = {"ok": (200, {"id": "cloud-%d" % count}), "500": (500, {"error": "upstream down"}),
                                "429": (429, {"error": "slow down"}),
-                               "400": (400, {"error": "invalid destination number"})}[mode]
+                               "400": (400, {"error": "invalid destination number"}),
+                               "400echo": (400, {"error": "invalid destination number %s"
+                                                 % json.loads(body or b"{}").get("to")})}[mode]
                 data = json.dumps(doc).encode()
                 with outer.lock:
                     rec["status"] = status

@@ -17,8 +17,8 @@
 #include "queue/store.h"
 #include "simroute/log.h"
 
-/* 4 MiB a turn with 4 KiB pages: a few milliseconds of the loop at a time. */
-#define BACKUP_PAGES 1024
+/* 1 MiB a turn with 4 KiB pages: a few milliseconds of the loop at a time. */
+#define BACKUP_PAGES 256
 
 struct api_backup {
 	struct api *api;
