@@ -112,7 +112,57 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.otp_ttl, 300);
 	assert_int_equal(cfg.api_socket_mode, 0660);
 	assert_int_equal(cfg.nmodems, 0);
+	assert_string_equal(cfg.log_target, "stderr");
+	assert_int_equal(cfg.body_retention_s, 30L * 86400);
+	assert_int_equal(cfg.retention_s, 365L * 86400);
 	config_free(&cfg);
+}
+
+/* Retention keys: days by default, a unit for shorter spans; 0 = forever, which needs no order. */
+static void test_retention_durations(void **state)
+{
+	static const struct { const char *text; long body_s, rows_s; } ok[] = {
+		{ "[store]\nbody_retention_days = 7\nretention_days = 90\n", 7L * 86400, 90L * 86400 },
+		{ "[store]\nbody_retention_days = 2s\nretention_days = 5m\n", 2, 300 },
+		{ "[store]\nbody_retention_days = 12h\nretention_days = 1d\n", 43200, 86400 },
+		{ "[store]\nbody_retention_days = 0\nretention_days = 30\n", 0, 30L * 86400 },
+		{ "[store]\nbody_retention_days = 400\nretention_days = 0\n", 400L * 86400, 0 },
+	};
+	long s;
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct config cfg;
+		char err[256] = "";
+		if (load(ok[i].text, &cfg, err, sizeof(err)) != 0)
+			fail_msg("case %zu: %s", i, err);
+		assert_int_equal(cfg.body_retention_s, ok[i].body_s);
+		assert_int_equal(cfg.retention_s, ok[i].rows_s);
+		config_free(&cfg);
+	}
+	assert_int_equal(config_parse_duration("3", 86400, &s), 0);
+	assert_int_equal(s, 3 * 86400);
+	assert_int_equal(config_parse_duration("3s", 86400, &s), 0);
+	assert_int_equal(s, 3);
+	assert_int_equal(config_parse_duration("", 1, &s), -1);
+	assert_int_equal(config_parse_duration("s", 1, &s), -1);
+	assert_int_equal(config_parse_duration("1.5d", 1, &s), -1);
+	assert_int_equal(config_parse_duration("99999999999999999999", 1, &s), -1);
+	assert_int_equal(config_parse_duration("9223372036854775807d", 1, &s), -1);   /* overflow */
+}
+
+static void test_log_targets(void **state)
+{
+	static const char *const ok[] = { "stderr", "syslog", "file:/var/log/simroute/simrouted.log" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct config cfg;
+		char err[256] = "", text[128];
+		snprintf(text, sizeof(text), "[daemon]\nlog = %s\n", ok[i]);
+		if (load(text, &cfg, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", ok[i], err);
+		assert_string_equal(cfg.log_target, ok[i]);
+		config_free(&cfg);
+	}
 }
 
 /* Each bad file and the error it must produce: the line and the words that point at the mistake. */
@@ -153,6 +203,14 @@ static const struct {
 	{ "[carrier:c]\ntype = twilio\nurl = http://127.0.0.1/\n", ":1: [carrier:c] needs account_sid" },
 	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nretries = 3\n", ":4: unknown key \"retries\" in [carrier:c]" },
 	{ "[otp]\nmodem_deadline = 0\n", ":2: modem_deadline: out of range" },
+	{ "[store]\nbody_retention_days = soon\n", ":2: body_retention_days: not a duration" },
+	{ "[store]\nbody_retention_days = 5w\n", ":2: body_retention_days: not a duration" },
+	{ "[store]\nretention_days = -3\n", ":2: retention_days: not a duration" },
+	{ "[store]\nretention_days = 36501\n", ":2: retention_days: out of range" },
+	{ "[store]\nbody_retention_days = 30\nretention_days = 7\n", "retention_days must be >= body_retention_days" },
+	{ "[store]\nbody_retention_days = 2h\nretention_days = 1h\n", "retention_days must be >= body_retention_days" },
+	{ "[daemon]\nlog = journald\n", "[daemon] log: expected stderr, syslog or file:/absolute/path" },
+	{ "[daemon]\nlog = file:var/log/x\n", "[daemon] log: expected stderr, syslog or file:/absolute/path" },
 };
 
 static void test_errors(void **state)
@@ -233,6 +291,8 @@ int main(void)
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_retention_durations),
+		cmocka_unit_test(test_log_targets),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_shipped_configs_parse),
 		cmocka_unit_test(test_apply_reload),
