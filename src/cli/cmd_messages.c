@@ -248,7 +248,8 @@ int cmd_inbound(struct cli *cli, int argc, char **argv)
 		json_array_foreach(json_object_get(r.body, "inbound"), i, m) {
 			/* the text on one line: a newline in an SMS would break the table */
 			char text[64];
-			snprintf(text, sizeof(text), "%s", cli_str(m, "text"));
+			snprintf(text, sizeof(text), "%s",
+				 json_is_true(json_object_get(m, "purged")) ? "(text erased by retention)" : cli_str(m, "text"));
 			for (char *c = text; *c; c++)
 				if ((unsigned char)*c < 0x20)
 					*c = ' ';
