@@ -3,6 +3,7 @@ and inbound SMS but keeps their rows; retention_days deletes finished rows; queu
 never touched. Retention is given in seconds here ("2s"), which the duration keys accept."""
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import time
@@ -148,3 +149,21 @@ def test_old_database_switched_to_incremental_vacuum(tmp_path):
         assert db.execute("SELECT count(*) FROM operator_notes").fetchone()[0] == 200
     finally:
         db.close()
+
+
+def test_retention_reloaded_on_sighup(tmp_path):
+    sim = Gsmsim(str(tmp_path), modems=1)
+    d = Daemon(str(tmp_path), [sim.port(0)])   # defaults: 30 days, 365 days
+    try:
+        ready(d)
+        sent = send_and_wait(d, "kept for now")
+        time.sleep(1.5)
+        assert d.api.message(sent)[1]["purged"] is False
+        with open(d.ini, "a") as f:
+            f.write("[store]\nbody_retention_days = 1s\nretention_days = 1h\n")
+        os.kill(d.proc.pid, signal.SIGHUP)
+        wait_for(lambda: d.api.message(sent)[1]["purged"], timeout=20, what="the text erased after the reload")
+        assert "reload: [store] body_retention_days: 30 -> 1s" in d.proc.output()
+    finally:
+        d.stop()
+        sim.stop()

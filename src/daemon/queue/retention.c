@@ -11,12 +11,16 @@
 
 #define PERIOD_MAX_MS 60000
 #define PERIOD_MIN_MS 1000
+/* A busy gateway purges every minute: one info line an hour says so (each run at debug). */
+#define SUMMARY_MS 3600000
 
 struct retention {
 	struct store *st;
 	struct event *ev;
 	long body_s, rows_s;
 	int64_t run_changed;   /* rows changed by the current run, for its log line */
+	int64_t unreported;    /* rows changed since the last info line */
+	int64_t reported_ms;   /* when that was (0: never) */
 	int vacuuming;         /* a purge changed rows: give the space back before sleeping */
 };
 
@@ -82,7 +86,15 @@ static void run_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (r->run_changed) {
-		log_info("retention: %lld row(s) purged (texts erased or rows deleted)", (long long)r->run_changed);
+		int64_t now = now_ms();
+		log_debug("retention: run: %lld row(s) purged", (long long)r->run_changed);
+		r->unreported += r->run_changed;
+		if (!r->reported_ms || now - r->reported_ms >= SUMMARY_MS) {
+			log_info("retention: %lld row(s) purged (texts erased or rows deleted)%s",
+				 (long long)r->unreported, r->reported_ms ? " in the last hour" : "");
+			r->unreported = 0;
+			r->reported_ms = now;
+		}
 		r->run_changed = 0;
 		r->vacuuming = 1;
 		schedule(r, 0);
@@ -107,13 +119,14 @@ struct retention *retention_new(struct event_base *base, struct store *st)
 
 void retention_set(struct retention *r, long body_s, long rows_s)
 {
-	bool first = !evtimer_pending(r->ev, NULL);
+	bool armed = evtimer_pending(r->ev, NULL);
 
 	r->body_s = body_s;
 	r->rows_s = rows_s;
-	/* (re)start the wait with the new period, unless a run is under way (it reschedules itself) */
-	if (first || (!r->vacuuming && !r->run_changed))
-		schedule(r, first ? PERIOD_MIN_MS : retention_period_ms(body_s, rows_s));
+	/* start: the first run a second from now; later: the wait restarts with the new period, unless a
+	 * run is under way (it reschedules itself) */
+	if (!armed || (!r->vacuuming && !r->run_changed))
+		schedule(r, armed ? retention_period_ms(body_s, rows_s) : PERIOD_MIN_MS);
 }
 
 void retention_free(struct retention *r)
