@@ -143,3 +143,23 @@ def test_webhooks_listing_and_replay(sim, daemon_factory):
     assert out.returncode == 0 and "again" in out.stdout, out.stderr
     assert run(d, "webhooks", "replay", "999999").returncode == 1
     assert run(d, "webhooks", "replay", "x").returncode == 2
+
+
+def test_modems_show_quota_use_and_failure_rate(sim, daemon_factory):
+    d = daemon_factory([sim.port(0)], "[quota]\nday = 50\n")
+    wait_for(lambda: d.api.status()["routes"]["ready"] == 1, timeout=20, what="modem ready")
+    code, doc = d.api.send("+447700900123", "counted")
+    assert code == 202, doc
+    d.wait_status(doc["id"], ("sent",))
+    out = run(d, "--json", "modems")
+    route = json.loads(out.stdout)[0]["route"]
+    assert route["quota"]["day"] == {"used": 1, "limit": 50, "left": 49}
+    assert route["quota"]["minute"] == {"used": 1, "limit": None, "left": None}
+    assert route["failure_rate"] == 0 and route["breaker"] == "closed" and route["message_id"] is None
+    lines = run(d, "modems").stdout.splitlines()
+    assert lines[0].split() == ["MODEM", "STATE", "SIGNAL", "OPERATOR", "TODAY", "FAIL", "LAST", "ERROR"]
+    row = [l for l in lines if l.startswith("m0 ")][0]
+    assert " 1/50 " in row and " 0% " in row and "dBm" in row, row
+    assert all(len(l) <= 80 for l in lines)
+    out = run(d, "modem", "m0").stdout
+    assert "minute 1, hour 1, day 1/50, month 1" in out and "breaker      closed" in out, out

@@ -58,6 +58,18 @@ void scheduler_explain(struct scheduler *s, const struct store_msg *m, scheduler
 int scheduler_modem_action(struct scheduler *s, const char *name, const char *action, char *err, size_t errlen);
 bool scheduler_modem_drained(const struct scheduler *s, size_t i);
 
+/* A route's health and quota use (scheduler_stats.c). Windows as in simroute/quota.h; a limit of 0
+ * means unlimited. */
+struct scheduler_route_stats {
+	int64_t quota_used[4], quota_limit[4];  /* segments per minute, hour, day, month */
+	double failure_rate;      /* EWMA of failed attempts, 0..1 */
+	const char *breaker;      /* "closed" | "open" | "half_open" */
+	int64_t cooldown_until_ms;  /* breaker open: when a probe may go; else 0 */
+	int64_t last_used_ms;     /* wall clock of its last send, 0 never */
+	int64_t message_id;       /* the message it is sending, 0 idle */
+};
+void scheduler_route_stats(struct scheduler *s, size_t i, struct scheduler_route_stats *out);
+
 size_t scheduler_nmodems(const struct scheduler *s);
 struct modem *scheduler_modem(const struct scheduler *s, size_t i);
 
