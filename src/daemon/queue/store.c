@@ -353,9 +353,15 @@ int store_inbound_add(struct store *st, const struct store_inbound_part *p, int6
 	return rc;
 }
 
-int store_inbound_flush(struct store *st, int64_t before_ms)
+int store_inbound_flush(struct store *st, int64_t before_ms, int64_t now_ms)
 {
-	return st->be->inbound_flush(st->data, before_ms);
+	int64_t *ids = NULL;
+	int n = st->be->inbound_flush(st->data, before_ms, &ids);
+	/* An incomplete message is still a received message: its event goes out like any other. */
+	for (int i = 0; i < n && ids && st->hooks.inbound; i++)
+		st->hooks.inbound(st->hooks_arg, st, ids[i], now_ms);
+	free(ids);
+	return n;
 }
 
 int store_inbound_list(struct store *st, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg)

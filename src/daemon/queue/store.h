@@ -210,9 +210,9 @@ void store_inbound_clear(struct store_inbound *m);
  * (the same part from the same route is already stored, e.g. read again after a crash before its
  * deletion: nothing changes), -1 error. */
 int store_inbound_add(struct store *st, const struct store_inbound_part *p, int64_t *inbound_id);
-/* Sets whose first part was stored before before_ms become messages as they are (complete false).
- * Returns how many, or -1. */
-int store_inbound_flush(struct store *st, int64_t before_ms);
+/* Sets whose first part was stored before before_ms become messages as they are (complete false),
+ * each reported to the inbound hook (at now_ms) like a complete one. Returns how many, or -1. */
+int store_inbound_flush(struct store *st, int64_t before_ms, int64_t now_ms);
 struct store_inbound_filter {
 	int64_t since_ms;         /* received_ms >= since_ms; 0 for any */
 	int64_t before_id;        /* id < before_id (the paging cursor); 0 for no bound */

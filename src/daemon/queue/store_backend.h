@@ -47,7 +47,8 @@ struct store_backend {
 	int (*route_usage)(void *be, int64_t since_ms, store_usage_cb *cb, void *arg);
 	/* inbound SMS and delivery reports (store_inbound.c checks the arguments) */
 	int (*inbound_add)(void *be, const struct store_inbound_part *p, int64_t *inbound_id);
-	int (*inbound_flush)(void *be, int64_t before_ms);
+	/* *ids: malloc'd array of the messages it made (NULL when none), freed by the caller */
+	int (*inbound_flush)(void *be, int64_t before_ms, int64_t **ids);
 	int (*inbound_list)(void *be, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg);
 	int (*parts)(void *be, int64_t id, store_part_cb *cb, void *arg);
 	int (*part_status)(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,

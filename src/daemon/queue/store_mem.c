@@ -571,10 +571,11 @@ static int mem_inbound_add(void *be, const struct store_inbound_part *p, int64_t
 	return 0;
 }
 
-static int mem_inbound_flush(void *be, int64_t before_ms)
+static int mem_inbound_flush(void *be, int64_t before_ms, int64_t **ids)
 {
 	struct mem *s = be;
 	int n = 0;
+	size_t cap = 0;
 
 	for (size_t i = 0; i < s->nin_parts; i++) {
 		struct mem_in_part *q = &s->in_parts[i];
@@ -589,7 +590,13 @@ static int mem_inbound_flush(void *be, int64_t before_ms)
 			continue;
 		if (mem_assemble(s, q->route, q->from, q->ref, q->total, false, &id) == -1)
 			return -1;
-		n++;
+		if ((size_t)n == cap) {
+			int64_t *p = realloc(*ids, (cap = cap ? cap * 2 : 8) * sizeof(**ids));
+			if (!p)
+				return -1;
+			*ids = p;
+		}
+		(*ids)[n++] = id;
 	}
 	return n;
 }

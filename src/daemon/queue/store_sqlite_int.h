@@ -64,7 +64,7 @@ void store_sq_rollback(struct sq *s);
 
 /* store_sqlite_inbound.c: inbound SMS and delivery reports. */
 int store_sq_inbound_add(void *be, const struct store_inbound_part *p, int64_t *inbound_id);
-int store_sq_inbound_flush(void *be, int64_t before_ms);
+int store_sq_inbound_flush(void *be, int64_t before_ms, int64_t **ids);
 int store_sq_inbound_list(void *be, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg);
 int store_sq_parts(void *be, int64_t id, store_part_cb *cb, void *arg);
 int store_sq_part_status(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
