@@ -44,7 +44,7 @@ struct pdu_submit_opts {
 	unsigned concat_ref;     /* reference for multi-part messages (per SIM; masked to 8 or 16 bits) */
 	unsigned max_parts;      /* 0: default 10 */
 	unsigned languages;      /* mask of 1u << enum pdu_lang allowed; 0: default alphabet only.
-	                            Only tr, es, pt have tables so far; other bits are ignored. */
+	                            Spanish has a single shift table only (TS 23.038 A.3.2 void). */
 	int mr;                  /* TP-MR to put in the PDU (modems overwrite it); 0 normally */
 };
 
