@@ -33,6 +33,8 @@ enum pdu_lang {
 };
 /* "tr", "es", "pt", "bn", ... -> enum value, or -1 */
 int pdu_lang_parse(const char *code);
+/* enum value -> "tr", "hi", ...; NULL for 0 (no table) or an unknown value */
+const char *pdu_lang_code(unsigned lang);
 
 #define PDU_HEX_MAX 400  /* (12 SMSC + 164 TPDU) octets as hex, with room and a NUL */
 

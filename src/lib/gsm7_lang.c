@@ -7,16 +7,16 @@
  * Spanish has no locking shift table (A.3.2 is void): that slot stays NULL.
  *
  * Indic tables (A.2.4-A.2.13, A.3.4-A.3.13) were transcribed from the TS 23.038 tables and checked
- * cell by cell, by script, against two independent transcriptions:
- *   (a) a transcription of the TS 23.038 V16.0.0 tables (CyberChef, GSM-7 operations), and
+ * cell by cell, by script, against three independent transcriptions:
+ *   (a) a transcription of the TS 23.038 V16.0.0 tables (CyberChef, GSM-7 operations),
  *   (b) Android's GsmAlphabet (frameworks/opt/telephony; the same data as Mozilla B2G ril_consts.js),
- *       made from V9.1.1 with the misprints it corrected noted in its comments;
- * and seven of the twenty (A.3.6, A.3.7, A.3.11, A.3.12, A.2.9, A.2.11, A.2.12) against (c) a CSV
- * transcription of V18.0.0 (gsmcodecs). All sources agree on every other cell. Disagreements:
- *   - A.3.7 Kannada locking 0x24: the standard prints U+0CAA (PA), which is also at 0x3D, where the
- *     series 0C9F 0CA0 _ 0CA2 0CA3 needs U+0CA1 (DDA); (b) corrected it to U+0CA1. Decoded as DDA (what
- *     deployed senders mean), never encoded (a receiver following the print would show PA): see
- *     decode_only[] below. PA is encoded at 0x3D only.
+ *       made from V9.1.1 with the misprints it corrected noted in its comments, and
+ *   (c) a CSV transcription of the V18.0.0 tables (gsmcodecs, the lut directory).
+ * All sources agree on every cell but these (the decision follows each):
+ *   - A.3.7 Kannada locking 0x24: the standard ((a), (c)) prints U+0CAA (PA), which is also at
+ *     0x3D, where the series 0C9F 0CA0 _ 0CA2 0CA3 needs U+0CA1 (DDA); (b) corrected it to U+0CA1.
+ *     Decoded as DDA (what deployed senders mean), never encoded (a receiver following the print
+ *     would show PA): see decode_only[] below. PA is encoded at 0x3D only.
  *   - A.2.11 Tamil single shift 0x24: V9.1.1/V16 print U+0BEF (digit nine, also at 0x25), the series
  *     needs U+0BEE (digit eight); (b) and (c) have U+0BEE. Decoded as U+0BEE, never encoded.
  *   - A.3.11 Tamil and A.3.12 Telugu locking 0x11: (a) has U+0B91 / U+0C11, code points Unicode
