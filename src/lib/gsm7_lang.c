@@ -27,6 +27,8 @@
  *     (U+06CC U+06CD); later versions, (a) and (c) print U+0C6C U+0C6D, used here.
  *   - Locking 0x2C: (c) has an apostrophe in every Indic table; (a), (b) and the default alphabet a
  *     comma: comma. A.2.12 0x65: (c) omits the euro sign every other table has there; (a), (b): U+20AC.
+ * The default, Turkish, Spanish and Portuguese tables agree cell by cell with (a) and (b), and A.2.3
+ * with (c), except A.2.3 0x05: (a) omits the U+00EA that (b) and (c) have there: kept.
  * Cells the standard prints twice ('¡' at 0x13 and 0x15, '*' at 0x0B and 0x18 of every Indic single
  * shift table) decode both ways; the encoder uses the lower septet. */
 #include <stdbool.h>
