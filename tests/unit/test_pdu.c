@@ -467,6 +467,15 @@ test_indic_languages(void **state)
 	int n;
 
 	(void)state;
+	/* ISO 639-1 codes <-> TS 23.038 national language identifiers */
+	assert_int_equal(pdu_lang_parse("hi"), 6);
+	assert_int_equal(pdu_lang_parse("ur"), 13);
+	assert_int_equal(pdu_lang_parse("HI"), -1);
+	assert_string_equal(pdu_lang_code(PDU_LANG_OR), "or");
+	assert_null(pdu_lang_code(0));
+	assert_null(pdu_lang_code(14));
+	for (n = 1; n <= PDU_LANG_UR; n++)
+		assert_int_equal(pdu_lang_parse(pdu_lang_code((unsigned)n)), n);
 	/* Hindi locking shift: UDH 03 25 01 06, 3 fill bits, UDL 5 + 6 septets; packed by hand */
 	o.languages = 1u << PDU_LANG_HI;
 	assert_int_equal(pdu_encode_submit("+919812345678", NAMASTE, &o, &s), PDU_OK);
