@@ -36,11 +36,10 @@ static int parse_id(const char *s, int64_t *out)
 /* The language codes of a mask, in enum order ("tr", "es", "pt", ...). */
 static json_t *languages_doc(unsigned mask)
 {
-	static const char *const codes[] = { "", "tr", "es", "pt", "bn", "gu", "hi", "kn", "ml", "or", "pa", "ta", "te", "ur" };
 	json_t *a = json_array();
-	for (size_t i = 1; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (mask & (1u << i))
-			json_array_append_new(a, json_string(codes[i]));
+	for (unsigned i = 1; i < 32; i++)
+		if ((mask & (1u << i)) && pdu_lang_code(i) != NULL)
+			json_array_append_new(a, json_string(pdu_lang_code(i)));
 	return a;
 }
 
