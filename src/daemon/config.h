@@ -75,6 +75,10 @@ struct config {
 	int otp_ttl;              /* seconds */
 	int normal_ttl;
 	int bulk_ttl;
+	/* [optout] */
+	char optout_stop_keywords[256];  /* comma-separated; "" = inbound keywords off */
+	char optout_start_keywords[256];
+	bool optout_otp_bypass;    /* otp messages ignore the list */
 	/* [webhook] */
 	char webhook_url[CONFIG_PATH_MAX]; /* global receiver, "" = none */
 	char webhook_secret[256];  /* HMAC-SHA256 key, "" = unsigned (warned at start-up) */

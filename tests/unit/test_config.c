@@ -112,6 +112,25 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.otp_ttl, 300);
 	assert_int_equal(cfg.api_socket_mode, 0660);
 	assert_int_equal(cfg.nmodems, 0);
+	assert_string_equal(cfg.optout_stop_keywords, "STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT");
+	assert_string_equal(cfg.optout_start_keywords, "START, UNSTOP, YES");
+	assert_true(cfg.optout_otp_bypass);
+	config_free(&cfg);
+}
+
+static void test_optout_section(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(load("[optout]\nstop_keywords = HALT, STOP\nstart_keywords =\notp_bypass = false\n", &cfg, err,
+			      sizeof(err)), 0);
+	assert_string_equal(cfg.optout_stop_keywords, "HALT, STOP");
+	assert_string_equal(cfg.optout_start_keywords, "");
+	assert_false(cfg.optout_otp_bypass);
+	config_free(&cfg);
+	assert_int_equal(load("[optout]\notp_bypass = yes\n", &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.optout_otp_bypass);
 	config_free(&cfg);
 }
 
@@ -153,6 +172,8 @@ static const struct {
 	{ "[carrier:c]\ntype = twilio\nurl = http://127.0.0.1/\n", ":1: [carrier:c] needs account_sid" },
 	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nretries = 3\n", ":4: unknown key \"retries\" in [carrier:c]" },
 	{ "[otp]\nmodem_deadline = 0\n", ":2: modem_deadline: out of range" },
+	{ "[optout]\notp_bypass = maybe\n", ":2: otp_bypass: invalid value \"maybe\" (true | false)" },
+	{ "[optout]\nkeywords = STOP\n", ":2: unknown key \"keywords\" in [optout]" },
 };
 
 static void test_errors(void **state)
@@ -232,6 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_optout_section),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_shipped_configs_parse),

@@ -13,6 +13,7 @@
 #include "api/api_private.h"
 #include "config.h"
 #include "queue/ingest.h"
+#include "queue/optout.h"
 #include "simroute/log.h"
 #include "simroute/pdu.h"
 #include "simroute/phone.h"
@@ -156,6 +157,13 @@ void api_kannel_sendsms(struct api_req *r)
 	if (n == 0) {
 		kannel_reply(r->req, 400, "Missing receiver number");
 		goto out;
+	}
+	/* the opt-out list, in Kannel's words for its black-list (sendsms only sends normal priority) */
+	for (size_t i = 0; r->api->deps.optout && i < n; i++) {
+		if (optout_contains(r->api->deps.optout, numbers[i])) {
+			kannel_reply(r->req, 403, "Number(s) has/have been denied by white- and/or black-lists.");
+			goto out;
+		}
 	}
 	if (ingest_submit(r->api->deps.in, msgs, n, committed, r->req) < 0)
 		kannel_reply(r->req, 503, "Temporal failure, try again later.");

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -148,7 +149,10 @@ void api_messages_delete(struct api_req *r, const char *idstr)
 		api_reply(r->req, 409, json_pack("{s:o}", "error", err));
 		return;
 	}
-	log_info("api: message %lld cancelled by %s", (long long)id, r->owner);
+	log_info("api: message %lld cancelled by %s", (long long)id, r->actor);
+	char target[24];
+	snprintf(target, sizeof(target), "%lld", (long long)id);
+	api_audit(r, "message.cancel", target, NULL);
 	json_t *o = api_message_doc(&m);
 	store_msg_clear(&m);
 	api_reply(r->req, 200, o);

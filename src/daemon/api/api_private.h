@@ -43,7 +43,14 @@ struct api_req {
 	bool trusted;             /* came over the Unix socket */
 	unsigned scopes;
 	const char *owner;        /* the API key's name, or "unix": scopes idempotency keys */
+	const char *actor;        /* who, for the audit log: "key:<name>", "uid:<n>" (the socket's peer) or "unix" */
+	char actor_buf[80];
 };
+
+/* Records an admin action in the audit log (actor r->actor, now). target and fmt may be NULL. A store
+ * error is logged, never answered: the action itself has already happened. */
+void api_audit(struct api_req *r, const char *action, const char *target, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Sends `body` (stolen: decref'd) with `status`. */
 void api_reply(struct evhttp_request *req, int status, json_t *body);
@@ -81,6 +88,14 @@ void api_metrics(struct api_req *r);
 void api_inbound_list(struct api_req *r);
 void api_webhooks_list(struct api_req *r);
 void api_webhooks_replay(struct api_req *r, const char *id);
+void api_audit_list(struct api_req *r);
+void api_optout_list(struct api_req *r);
+void api_optout_add(struct api_req *r);
+void api_optout_delete(struct api_req *r, const char *number);
+/* Refuses (422 opted_out, field "to" or "messages[i].to") the first of msgs whose destination is on
+ * the opt-out list, unless it is an otp and [optout] otp_bypass is on. 0 all may be sent, -1 answered. */
+struct store_new_msg;
+int api_optout_refuse(struct api_req *r, const struct store_new_msg *msgs, size_t n, bool batch);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
 struct store;
 json_t *api_message_parts(struct store *st, int64_t id);

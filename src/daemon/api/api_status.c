@@ -110,6 +110,10 @@ void api_modem_action(struct api_req *r, const char *name, const char *action)
 	for (size_t i = 0; i < scheduler_nmodems(r->api->deps.sched); i++) {
 		struct modem *m = scheduler_modem(r->api->deps.sched, i);
 		if (strcmp(modem_name(m), name) == 0) {
+			char what[STORE_ACTION_MAX];
+			snprintf(what, sizeof(what), "modem.%s", action);
+			api_audit(r, what, name, "state %s%s", modem_state_name(modem_state(m)),
+				  scheduler_modem_drained(r->api->deps.sched, i) ? ", drained" : "");
 			api_reply(r->req, 200,
 				  json_pack("{s:s, s:s, s:s, s:b}", "name", name, "action", action, "state",
 					    modem_state_name(modem_state(m)), "drained",

@@ -1,6 +1,7 @@
 /* http: the API's listeners, routing table, authentication and JSON replies. */
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -36,6 +37,7 @@ static const char *reason_phrase(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -180,9 +182,26 @@ static int rate_limited(struct api *api, int key)
 	return wait < 1 ? 1 : wait;
 }
 
+/* Who is on the other end of a Unix socket connection: "uid:<n>" from the kernel (SO_PEERCRED), which the
+ * peer cannot forge; "unix" if it cannot be had. */
+static const char *peer_actor(struct evhttp_request *req, char *buf, size_t len)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || clen != sizeof(cred))
+		return "unix";
+	snprintf(buf, len, "uid:%u", (unsigned)cred.uid);
+	return buf;
+}
+
 enum route_id {
 	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
-	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY
+	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY, R_AUDIT, R_OPTOUT_LIST, R_OPTOUT_ADD,
+	R_OPTOUT_DELETE
 };
 
 struct route {
@@ -207,6 +226,10 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/inbound", 1, SCOPE_READ, R_INBOUND, NULL },
 	{ EVHTTP_REQ_GET, "/v1/webhooks", 1, SCOPE_READ, R_WEBHOOKS, NULL },
 	{ EVHTTP_REQ_POST, "/v1/webhooks/", 0, SCOPE_ADMIN, R_WEBHOOK_REPLAY, "/replay" },
+	{ EVHTTP_REQ_GET, "/v1/audit", 1, SCOPE_ADMIN, R_AUDIT, NULL },
+	{ EVHTTP_REQ_GET, "/v1/optout", 1, SCOPE_READ, R_OPTOUT_LIST, NULL },
+	{ EVHTTP_REQ_POST, "/v1/optout", 1, SCOPE_ADMIN, R_OPTOUT_ADD, NULL },
+	{ EVHTTP_REQ_DELETE, "/v1/optout/", 0, SCOPE_ADMIN, R_OPTOUT_DELETE, NULL },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/enable" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/disable" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/drain" },
@@ -225,7 +248,8 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
-	struct api_req r = { .api = api, .req = req, .path = path, .trusted = trusted, .owner = "unix" };
+	struct api_req r = { .api = api, .req = req, .path = path, .trusted = trusted, .owner = "unix",
+			      .actor = trusted ? "unix" : "anonymous" };
 	int path_known = 0;
 
 	if (!path || !*path) {
@@ -264,6 +288,8 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 			}
 			r.scopes = api->deps.cfg->api_keys[key].scopes;
 			r.owner = api->deps.cfg->api_keys[key].name;
+			snprintf(r.actor_buf, sizeof(r.actor_buf), "key:%s", r.owner);
+			r.actor = r.actor_buf;
 			if (!(r.scopes & rt->scope)) {
 				api_error(req, 403, "forbidden", NULL, "this API key lacks the scope for %s", path);
 				return;
@@ -280,6 +306,8 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 			}
 		} else {
 			r.scopes = SCOPE_SEND | SCOPE_READ | SCOPE_ADMIN;
+			if (trusted)
+				r.actor = peer_actor(req, r.actor_buf, sizeof(r.actor_buf));
 		}
 		switch (rt->id) {
 		case R_MESSAGES_POST: api_messages_post(&r); return;
@@ -297,6 +325,10 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_INBOUND: api_inbound_list(&r); return;
 		case R_WEBHOOKS: api_webhooks_list(&r); return;
 		case R_WEBHOOK_REPLAY: api_webhooks_replay(&r, rest); return;
+		case R_AUDIT: api_audit_list(&r); return;
+		case R_OPTOUT_LIST: api_optout_list(&r); return;
+		case R_OPTOUT_ADD: api_optout_add(&r); return;
+		case R_OPTOUT_DELETE: api_optout_delete(&r, rest); return;
 		}
 	}
 	if (path_known)

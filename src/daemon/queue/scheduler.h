@@ -44,6 +44,11 @@ int scheduler_start(struct scheduler *s, int64_t now_ms);
 /* A message was committed to the store (called by ingest after the commit). */
 void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane);
 
+/* A complete inbound SMS was stored: called inside the same durable batch (its writes commit with the
+ * message, or the part stays on the SIM and comes again). from is the originator as stored. */
+typedef void scheduler_inbound_cb(void *arg, int64_t inbound_id, const char *from, int64_t now_ms);
+void scheduler_set_inbound_cb(struct scheduler *s, scheduler_inbound_cb *cb, void *arg);
+
 /* Stop claiming new messages (shutdown); sends in flight (modems and carrier) go on. Returns how many. */
 int scheduler_stop(struct scheduler *s);
 int scheduler_inflight(const struct scheduler *s);

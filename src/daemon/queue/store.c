@@ -70,6 +70,12 @@ void store_close(struct store *st)
 	free(st);
 }
 
+const struct store_backend *store_be(struct store *st, void **data)
+{
+	*data = st->data;
+	return st->be;
+}
+
 const char *store_backend_name(const struct store *st)
 {
 	return st->be->name;

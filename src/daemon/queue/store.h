@@ -302,6 +302,63 @@ struct store_hooks {
 };
 void store_set_hooks(struct store *st, const struct store_hooks *hooks, void *arg);
 
+/*
+ * Audit log (tracker issue 10): who did what to the gateway, and when. Rows are only ever added
+ * (ids never reused); the listing is newest first. Strings are bounded: longer ones are refused.
+ */
+#define STORE_ACTOR_MAX 80        /* "key:<name>", "uid:<n>", "unix", "signal", "inbound" ... */
+#define STORE_ACTION_MAX 48       /* "modem.disable", "optout.add", "config.reload" ... */
+#define STORE_TARGET_MAX 128      /* what it acted on: a modem name, a message id, a number */
+#define STORE_DETAIL_MAX 1024     /* free text */
+struct store_audit_new {
+	int64_t at_ms;
+	const char *actor, *action;   /* required, non-empty */
+	const char *target, *detail;  /* NULL or "" for none */
+};
+/* A stored row; the strings are valid only during the callback ("" for none). */
+struct store_audit {
+	int64_t id, at_ms;
+	const char *actor, *action, *target, *detail;
+};
+/* 0, or -1 (bad arguments or a store error). */
+int store_audit_add(struct store *st, const struct store_audit_new *a);
+struct store_audit_filter {
+	int64_t since_ms;         /* at_ms >= since_ms; 0 for any */
+	int64_t before_id;        /* paging cursor; 0 no bound */
+	size_t limit;             /* > 0 */
+};
+typedef int store_audit_cb(void *arg, const struct store_audit *a);
+/* Newest (highest id) first; non-zero from cb stops. Count visited, or -1. */
+int store_audit_list(struct store *st, const struct store_audit_filter *f, store_audit_cb *cb, void *arg);
+
+/*
+ * Opt-out suppression list (tracker issues 8 and 9): E.164 numbers that asked not to be messaged.
+ * The daemon keeps the set in memory for the accept path (queue/optout.c); the store is its truth.
+ */
+#define STORE_SOURCE_MAX 16       /* "inbound" | "api" | "cli" ... */
+#define STORE_NOTE_MAX 257        /* note or the keyword that caused it: 256 bytes and the NUL */
+struct store_optout {
+	int64_t id;               /* listing order and paging cursor (ignored by add) */
+	const char *number;       /* E.164 */
+	const char *source;
+	const char *note;         /* NULL or "" for none */
+	int64_t created_ms;
+};
+/* Idempotent: 0 added, 1 already listed (the stored row is kept as it was), -1 error. */
+int store_optout_add(struct store *st, const struct store_optout *o);
+/* 0 removed, 1 not listed, -1 error. */
+int store_optout_remove(struct store *st, const char *number);
+/* 1 listed, 0 not, -1 error. */
+int store_optout_check(struct store *st, const char *number);
+struct store_optout_filter {
+	int64_t since_ms;         /* created_ms >= since_ms; 0 for any */
+	int64_t before_id;        /* paging cursor; 0 no bound */
+	size_t limit;             /* > 0 */
+};
+/* Newest first; the row is valid only during the callback; non-zero stops. Count visited, or -1. */
+typedef int store_optout_cb(void *arg, const struct store_optout *o);
+int store_optout_list(struct store *st, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
+
 /* The backend's name ("sqlite" | "mem"), for logs. */
 const char *store_backend_name(const struct store *st);
 

@@ -59,6 +59,13 @@ struct store_backend {
 	int (*webhook_result)(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
 	int (*webhook_replay)(void *be, int64_t id, int64_t now_ms);
 	int (*webhook_list)(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+	/* audit log and opt-out list (store_admin.c checks the arguments) */
+	int (*audit_add)(void *be, const struct store_audit_new *a);
+	int (*audit_list)(void *be, const struct store_audit_filter *f, store_audit_cb *cb, void *arg);
+	int (*optout_add)(void *be, const struct store_optout *o);
+	int (*optout_remove)(void *be, const char *number);
+	int (*optout_check)(void *be, const char *number);
+	int (*optout_list)(void *be, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
 };
 
 extern const struct store_backend store_backend_sqlite;
@@ -75,6 +82,21 @@ int store_mem_wh_result(struct store_mem_wh **wh, int64_t id, int64_t delivered_
 int store_mem_wh_replay(struct store_mem_wh **wh, int64_t id, int64_t now_ms);
 int store_mem_wh_list(struct store_mem_wh **wh, const struct store_webhook_filter *f, store_webhook_cb *cb,
 		      void *arg);
+
+/* store_mem_admin.c: the mem backend's audit log and opt-out list (owned through *adm). */
+struct store_mem_admin;
+void store_mem_admin_free(struct store_mem_admin *adm);
+int store_mem_audit_add(struct store_mem_admin **adm, const struct store_audit_new *a);
+int store_mem_audit_list(struct store_mem_admin **adm, const struct store_audit_filter *f, store_audit_cb *cb,
+			 void *arg);
+int store_mem_optout_add(struct store_mem_admin **adm, const struct store_optout *o);
+int store_mem_optout_remove(struct store_mem_admin **adm, const char *number);
+int store_mem_optout_check(struct store_mem_admin **adm, const char *number);
+int store_mem_optout_list(struct store_mem_admin **adm, const struct store_optout_filter *f, store_optout_cb *cb,
+			  void *arg);
+
+/* The backend table and data of a store, for dispatch files beside store.c (which owns struct store). */
+const struct store_backend *store_be(struct store *st, void **data);
 
 /* Copy src into a fixed field, truncating; NULL gives "". */
 void store_copy_field(char *dst, size_t dstlen, const char *src);

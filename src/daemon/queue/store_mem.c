@@ -49,6 +49,7 @@ struct mem {
 	struct store_inbound *inbound;   /* id = index + 1 */
 	size_t ninbound;
 	struct store_mem_wh *wh;         /* webhook outbox (store_mem_webhook.c) */
+	struct store_mem_admin *adm;     /* audit log and opt-out list (store_mem_admin.c) */
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -93,6 +94,7 @@ static void mem_close(void *be)
 		free(s->inbound[i].text);
 	free(s->inbound);
 	store_mem_wh_free(s->wh);
+	store_mem_admin_free(s->adm);
 	free(s);
 }
 
@@ -682,7 +684,38 @@ static int mem_webhook_list(void *be, const struct store_webhook_filter *f, stor
 	return store_mem_wh_list(&((struct mem *)be)->wh, f, cb, arg);
 }
 
+static int mem_audit_add(void *be, const struct store_audit_new *a)
+{
+	return store_mem_audit_add(&((struct mem *)be)->adm, a);
+}
+static int mem_audit_list(void *be, const struct store_audit_filter *f, store_audit_cb *cb, void *arg)
+{
+	return store_mem_audit_list(&((struct mem *)be)->adm, f, cb, arg);
+}
+static int mem_optout_add(void *be, const struct store_optout *o)
+{
+	return store_mem_optout_add(&((struct mem *)be)->adm, o);
+}
+static int mem_optout_remove(void *be, const char *number)
+{
+	return store_mem_optout_remove(&((struct mem *)be)->adm, number);
+}
+static int mem_optout_check(void *be, const char *number)
+{
+	return store_mem_optout_check(&((struct mem *)be)->adm, number);
+}
+static int mem_optout_list(void *be, const struct store_optout_filter *f, store_optout_cb *cb, void *arg)
+{
+	return store_mem_optout_list(&((struct mem *)be)->adm, f, cb, arg);
+}
+
 const struct store_backend store_backend_mem = {
+	.audit_add = mem_audit_add,
+	.audit_list = mem_audit_list,
+	.optout_add = mem_optout_add,
+	.optout_remove = mem_optout_remove,
+	.optout_check = mem_optout_check,
+	.optout_list = mem_optout_list,
 	.webhook_add = mem_webhook_add,
 	.webhook_due = mem_webhook_due,
 	.webhook_result = mem_webhook_result,

@@ -77,4 +77,12 @@ int store_sq_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t 
 int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms);
 int store_sq_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
 
+/* store_sqlite_admin.c: the audit log and the opt-out list. */
+int store_sq_audit_add(void *be, const struct store_audit_new *a);
+int store_sq_audit_list(void *be, const struct store_audit_filter *f, store_audit_cb *cb, void *arg);
+int store_sq_optout_add(void *be, const struct store_optout *o);
+int store_sq_optout_remove(void *be, const char *number);
+int store_sq_optout_check(void *be, const char *number);
+int store_sq_optout_list(void *be, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
+
 #endif

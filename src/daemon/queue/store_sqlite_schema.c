@@ -126,5 +126,22 @@ const char *const store_sq_migrations[] = {
 	"  last_error TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX webhooks_due ON webhooks(next_ms, id) WHERE delivered_ms = 0 AND next_ms > 0;"
 	"CREATE INDEX webhooks_message ON webhooks(message_id, id) WHERE delivered_ms = 0 AND next_ms > 0;",
+
+	/* 7: the audit log (tracker issue 10) and the opt-out suppression list (issues 8, 9). An audit
+	 * id is never reused (AUTOINCREMENT): it is the listing's cursor. optout is keyed by number;
+	 * its rowid (assigned max + 1 on insert) orders the listing newest first and pages it. */
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at_ms INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  target TEXT NOT NULL DEFAULT '',"
+	"  detail TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX audit_at ON audit(at_ms);"
+	"CREATE TABLE optout ("
+	"  number TEXT PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  note TEXT NOT NULL DEFAULT '');",
 };
 const int store_sq_schema_version = (int)(sizeof(store_sq_migrations) / sizeof(store_sq_migrations[0]));
