@@ -14,7 +14,7 @@ LDLIBS     = $(PKG_LIBS) -lm
 # Debian packages `make deps` installs when missing (a fresh Debian 12 has only git and make).
 DEB_PKGS  := gcc libc6-dev make pkg-config libserialport-dev libevent-dev libsqlite3-dev \
              libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsystemd-dev \
-             python3 python3-pytest curl ca-certificates tzdata tmux mandoc
+             python3 python3-pytest python3-yaml curl ca-certificates tzdata tmux mandoc
 # What `make bench` adds (load generator for the HTTP ingest benchmark).
 BENCH_PKGS := wrk
 
