@@ -29,6 +29,8 @@ static const struct command {
 	{ "messages", "[--status S] [--since T] [--to N] [--limit N]", "list messages, newest first", cmd_messages },
 	{ "inbound", "[--since T] [--limit N]", "received SMS, newest first", cmd_inbound },
 	{ "webhooks", "[--failed] [--limit N] | replay ID", "the webhook outbox; send one again", cmd_webhooks },
+	{ "keys", "create NAME [--scope send,read,admin] | list | revoke ID",
+	  "API keys for the TCP listener: create (shown once), list, revoke", cmd_keys },
 	{ "show", "ID", "one message: status, route, timeline", cmd_show },
 	{ "explain", "ID", "why a message is where it is: lane, waits, routes, carrier", cmd_explain },
 	{ "cancel", "ID", "cancel a message that is still queued", cmd_cancel },

@@ -25,6 +25,19 @@ struct api_bucket {
 	int64_t last_us;          /* CLOCK_MONOTONIC */
 };
 
+/* A key created through POST /v1/keys, as the API keeps it (loaded from the store at start-up, kept
+ * in step on create and revoke, so authentication never reads the store). Revoked ones stay listed. */
+struct api_skey {
+	char id[24];
+	char name[65];
+	unsigned char sha256[32];
+	unsigned scopes;
+	int64_t created_ms, revoked_ms;   /* revoked_ms 0: live */
+	char created_by[80];
+	char owner[32];           /* "key:<id>": idempotency scope, apart from any config key's name */
+	struct api_bucket bucket;
+};
+
 struct api {
 	struct event_base *base;
 	struct api_deps deps;
@@ -33,6 +46,8 @@ struct api {
 	struct api_flight *flights;
 	struct api_bucket *buckets;   /* one per cfg->api_keys[] */
 	size_t nbuckets;
+	struct api_skey *skeys;       /* store keys (api_keys.c) */
+	size_t nskeys;
 	struct event *housekeeping;
 };
 
@@ -81,6 +96,14 @@ void api_metrics(struct api_req *r);
 void api_inbound_list(struct api_req *r);
 void api_webhooks_list(struct api_req *r);
 void api_webhooks_replay(struct api_req *r, const char *id);
+/* api_keys.c: keys created at run time. */
+void api_keys_create(struct api_req *r);
+void api_keys_list(struct api_req *r);
+void api_keys_revoke(struct api_req *r, const char *id);
+/* Loads the store's keys into api->skeys at start-up: 0, or -1 with err. */
+int api_keys_load(struct api *api, char *err, size_t errlen);
+/* The live store key whose SHA-256 is digest, or NULL. Every key is compared in constant time. */
+struct api_skey *api_keys_match(struct api *api, const unsigned char digest[32]);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
 struct store;
 json_t *api_message_parts(struct store *st, int64_t id);

@@ -28,6 +28,7 @@ static const char *reason_phrase(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
 	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
@@ -131,9 +132,16 @@ json_t *api_time(int64_t ms)
 	return json_string(buf);
 }
 
-/* Bearer key -> index of the matching [api_key:*] (compared by SHA-256 in constant time), or -1.
- * Every key is compared, so the time taken does not tell which one matched. */
-static int authenticate(const struct api *api, struct evhttp_request *req)
+/* Who a Bearer key is: a config key or a live store key, with its rate-limit bucket. */
+struct api_auth {
+	unsigned scopes;
+	const char *owner;
+	struct api_bucket *bucket;    /* NULL: none (out of memory at a reload) */
+};
+
+/* Bearer key -> the matching [api_key:*] or live store key (compared by SHA-256 in constant time):
+ * 0 and *out, or -1. Every key is compared, so the time taken does not tell which one matched. */
+static int authenticate(struct api *api, struct evhttp_request *req, struct api_auth *out)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
 	unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -146,7 +154,20 @@ static int authenticate(const struct api *api, struct evhttp_request *req)
 	for (size_t i = 0; i < cfg->napi_keys; i++)
 		if (CRYPTO_memcmp(digest, cfg->api_keys[i].sha256, sizeof(digest)) == 0 && found < 0)
 			found = (int)i;
-	return found;
+	struct api_skey *sk = api_keys_match(api, digest);
+	if (found >= 0) {
+		out->scopes = cfg->api_keys[found].scopes;
+		out->owner = cfg->api_keys[found].name;
+		out->bucket = (size_t)found < api->nbuckets ? &api->buckets[found] : NULL;
+		return 0;
+	}
+	if (sk) {
+		out->scopes = sk->scopes;
+		out->owner = sk->owner;
+		out->bucket = &sk->bucket;
+		return 0;
+	}
+	return -1;
 }
 
 static int64_t mono_us(void)
@@ -157,14 +178,13 @@ static int64_t mono_us(void)
 }
 
 /* Token bucket per key: 0 if the request may go on, else the seconds to wait (for Retry-After). */
-static int rate_limited(struct api *api, int key)
+static int rate_limited(struct api *api, struct api_bucket *b)
 {
 	const struct config *cfg = api->deps.cfg;
 	int64_t now = mono_us();
 
-	if (cfg->api_rate_limit <= 0 || (size_t)key >= api->nbuckets)
+	if (cfg->api_rate_limit <= 0 || !b)
 		return 0;
-	struct api_bucket *b = &api->buckets[key];
 	if (b->last_us == 0)
 		b->tokens = cfg->api_rate_burst;
 	else
@@ -182,7 +202,7 @@ static int rate_limited(struct api *api, int key)
 
 enum route_id {
 	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
-	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY
+	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY, R_KEYS_POST, R_KEYS_LIST, R_KEY_DELETE
 };
 
 struct route {
@@ -211,6 +231,9 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/disable" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/drain" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/reset" },
+	{ EVHTTP_REQ_POST, "/v1/keys", 1, SCOPE_ADMIN, R_KEYS_POST, NULL },
+	{ EVHTTP_REQ_GET, "/v1/keys", 1, SCOPE_ADMIN, R_KEYS_LIST, NULL },
+	{ EVHTTP_REQ_DELETE, "/v1/keys/", 0, SCOPE_ADMIN, R_KEY_DELETE, NULL },
 	/* Kannel compatibility: credentials are query parameters, checked by the handler itself */
 	{ EVHTTP_REQ_GET, "/cgi-bin/sendsms", 1, 0, R_KANNEL, NULL },
 	{ EVHTTP_REQ_POST, "/cgi-bin/sendsms", 1, 0, R_KANNEL, NULL },
@@ -255,20 +278,20 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		if (rt->method != method)
 			continue;
 		if (!trusted && rt->scope) {
-			int key = authenticate(api, req);
-			if (key < 0) {
+			struct api_auth who;
+			if (authenticate(api, req, &who) < 0) {
 				evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 						  "Bearer realm=\"simroute\"");
 				api_error(req, 401, "unauthorized", NULL, "an API key is required (Authorization: Bearer <key>)");
 				return;
 			}
-			r.scopes = api->deps.cfg->api_keys[key].scopes;
-			r.owner = api->deps.cfg->api_keys[key].name;
+			r.scopes = who.scopes;
+			r.owner = who.owner;
 			if (!(r.scopes & rt->scope)) {
 				api_error(req, 403, "forbidden", NULL, "this API key lacks the scope for %s", path);
 				return;
 			}
-			int wait = rate_limited(api, key);
+			int wait = rate_limited(api, who.bucket);
 			if (wait) {
 				char secs[16];
 				snprintf(secs, sizeof(secs), "%d", wait);
@@ -297,6 +320,9 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_INBOUND: api_inbound_list(&r); return;
 		case R_WEBHOOKS: api_webhooks_list(&r); return;
 		case R_WEBHOOK_REPLAY: api_webhooks_replay(&r, rest); return;
+		case R_KEYS_POST: api_keys_create(&r); return;
+		case R_KEYS_LIST: api_keys_list(&r); return;
+		case R_KEY_DELETE: api_keys_revoke(&r, rest); return;
 		}
 	}
 	if (path_known)
@@ -346,8 +372,8 @@ static int bind_tcp(struct api *api, const char *listen_on, char *err, size_t er
 		snprintf(err, errlen, "[api] listen: cannot listen on %s: %s", listen_on, strerror(errno));
 		return -1;
 	}
-	if (api->deps.cfg->napi_keys == 0)
-		log_warnx("api: no [api_key:*] configured: every request on %s will be refused (add one, then SIGHUP)", listen_on);
+	if (api->deps.cfg->napi_keys == 0 && api->nskeys == 0)
+		log_warnx("api: no API key ([api_key:*] or simroute keys create): every request on %s will be refused", listen_on);
 	log_info("api: listening on http://%s", listen_on);
 	return 0;
 }
@@ -426,6 +452,10 @@ struct api *api_new(struct event_base *base, const struct api_deps *deps, char *
 		api_free(api);
 		return NULL;
 	}
+	if (api_keys_load(api, err, errlen) < 0) {
+		api_free(api);
+		return NULL;
+	}
 	if ((deps->cfg->api_listen[0] && bind_tcp(api, deps->cfg->api_listen, err, errlen) < 0) ||
 	    (deps->cfg->api_socket[0] &&
 	     bind_unix(api, deps->cfg->api_socket, deps->cfg->api_socket_mode, err, errlen) < 0)) {
@@ -465,5 +495,6 @@ void api_free(struct api *api)
 		free(f);
 	}
 	free(api->buckets);
+	free(api->skeys);
 	free(api);
 }

@@ -58,6 +58,10 @@ struct store_backend {
 	int (*webhook_result)(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
 	int (*webhook_replay)(void *be, int64_t id, int64_t now_ms);
 	int (*webhook_list)(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+	/* API keys created at run time (store.c checks the fields) */
+	int (*key_add)(void *be, const struct store_api_key *k);
+	int (*key_list)(void *be, store_key_cb *cb, void *arg);
+	int (*key_revoke)(void *be, const char *id, int64_t now_ms);
 };
 
 extern const struct store_backend store_backend_sqlite;
@@ -74,6 +78,13 @@ int store_mem_wh_result(struct store_mem_wh **wh, int64_t id, int64_t delivered_
 int store_mem_wh_replay(struct store_mem_wh **wh, int64_t id, int64_t now_ms);
 int store_mem_wh_list(struct store_mem_wh **wh, const struct store_webhook_filter *f, store_webhook_cb *cb,
 		      void *arg);
+
+/* store_mem_keys.c: the mem backend's API keys (a list owned through *mk, freed by _free). */
+struct store_mem_keys;
+void store_mem_keys_free(struct store_mem_keys *mk);
+int store_mem_keys_add(struct store_mem_keys **mk, const struct store_api_key *k);
+int store_mem_keys_list(struct store_mem_keys **mk, store_key_cb *cb, void *arg);
+int store_mem_keys_revoke(struct store_mem_keys **mk, const char *id, int64_t now_ms);
 
 /* Copy src into a fixed field, truncating; NULL gives "". */
 void store_copy_field(char *dst, size_t dstlen, const char *src);

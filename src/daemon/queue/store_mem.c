@@ -49,6 +49,7 @@ struct mem {
 	struct store_inbound *inbound;   /* id = index + 1 */
 	size_t ninbound;
 	struct store_mem_wh *wh;         /* webhook outbox (store_mem_webhook.c) */
+	struct store_mem_keys *keys;     /* API keys (store_mem_keys.c) */
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -93,6 +94,7 @@ static void mem_close(void *be)
 		free(s->inbound[i].text);
 	free(s->inbound);
 	store_mem_wh_free(s->wh);
+	store_mem_keys_free(s->keys);
 	free(s);
 }
 
@@ -675,7 +677,23 @@ static int mem_webhook_list(void *be, const struct store_webhook_filter *f, stor
 	return store_mem_wh_list(&((struct mem *)be)->wh, f, cb, arg);
 }
 
+static int mem_key_add(void *be, const struct store_api_key *k)
+{
+	return store_mem_keys_add(&((struct mem *)be)->keys, k);
+}
+static int mem_key_list(void *be, store_key_cb *cb, void *arg)
+{
+	return store_mem_keys_list(&((struct mem *)be)->keys, cb, arg);
+}
+static int mem_key_revoke(void *be, const char *id, int64_t now_ms)
+{
+	return store_mem_keys_revoke(&((struct mem *)be)->keys, id, now_ms);
+}
+
 const struct store_backend store_backend_mem = {
+	.key_add = mem_key_add,
+	.key_list = mem_key_list,
+	.key_revoke = mem_key_revoke,
 	.webhook_add = mem_webhook_add,
 	.webhook_due = mem_webhook_due,
 	.webhook_result = mem_webhook_result,

@@ -77,4 +77,9 @@ int store_sq_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t 
 int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms);
 int store_sq_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
 
+/* store_sqlite_keys.c: API keys created at run time. */
+int store_sq_key_add(void *be, const struct store_api_key *k);
+int store_sq_key_list(void *be, store_key_cb *cb, void *arg);
+int store_sq_key_revoke(void *be, const char *id, int64_t now_ms);
+
 #endif
