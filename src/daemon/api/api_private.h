@@ -38,6 +38,17 @@ struct api_skey {
 	struct api_bucket bucket;
 };
 
+/* Connection accounting of one listener (api_conn.c). */
+struct api_listener {
+	struct api *api;
+	const char *name;         /* "tcp" | "unix", for logs and metrics */
+	int nconns;               /* open connections, counted from accept to close */
+	long long refused;        /* since the last log line */
+	long long refused_total;  /* since start, for /metrics */
+	int64_t last_log_us;
+};
+struct api_conn_pending;
+
 struct api {
 	struct event_base *base;
 	struct api_deps deps;
@@ -49,6 +60,10 @@ struct api {
 	struct api_skey *skeys;       /* store keys (api_keys.c) */
 	size_t nskeys;
 	struct event *housekeeping;
+	struct api_listener tcp_l, unix_l;
+	struct api_conn_pending *pending;  /* new connections evhttp has not finished wiring */
+	size_t npending, pending_cap;
+	struct event *adopt;              /* runs once they are wired */
 };
 
 struct api_req {
@@ -59,6 +74,12 @@ struct api_req {
 	unsigned scopes;
 	const char *owner;        /* the API key's name, or "unix": scopes idempotency keys */
 };
+
+/* api_conn.c: [api] max_connections per listener. init: 0 or -1 (out of memory); watch: count
+ * the connections of http; free: after the listeners' evhttp_free. */
+int api_conn_init(struct api *api);
+void api_conn_watch(struct api_listener *l, struct api *api, struct evhttp *http, const char *name);
+void api_conn_free(struct api *api);
 
 /* Sends `body` (stolen: decref'd) with `status`. */
 void api_reply(struct evhttp_request *req, int status, json_t *body);

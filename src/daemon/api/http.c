@@ -334,7 +334,8 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 static void tcp_cb(struct evhttp_request *req, void *arg) { handle(req, arg, false); }
 static void unix_cb(struct evhttp_request *req, void *arg) { handle(req, arg, true); }
 
-static struct evhttp *new_http(struct api *api, void (*cb)(struct evhttp_request *, void *))
+static struct evhttp *new_http(struct api *api, void (*cb)(struct evhttp_request *, void *), struct api_listener *l,
+			       const char *name)
 {
 	struct evhttp *http = evhttp_new(api->base);
 	if (!http)
@@ -342,7 +343,10 @@ static struct evhttp *new_http(struct api *api, void (*cb)(struct evhttp_request
 	evhttp_set_gencb(http, cb, api);
 	evhttp_set_max_body_size(http, (ev_ssize_t)api->deps.cfg->api_max_body);
 	evhttp_set_max_headers_size(http, 16384);
-	evhttp_set_timeout(http, 30);
+	/* reading a request (headers and body), writing a reply and an idle keep-alive each get this long
+	 * without progress; then evhttp drops the connection */
+	evhttp_set_timeout(http, api->deps.cfg->api_timeout);
+	api_conn_watch(l, api, http, name);
 	/* every method reaches the router, so an unknown one gets a JSON 405 rather than evhttp's bare 501 */
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
 					 EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
@@ -367,7 +371,7 @@ static int bind_tcp(struct api *api, const char *listen_on, char *err, size_t er
 		memmove(host, host + 1, hlen - 2);
 		host[hlen - 2] = '\0';
 	}
-	api->tcp = new_http(api, tcp_cb);
+	api->tcp = new_http(api, tcp_cb, &api->tcp_l, "tcp");
 	if (!api->tcp || evhttp_bind_socket(api->tcp, host, (ev_uint16_t)port) != 0) {
 		snprintf(err, errlen, "[api] listen: cannot listen on %s: %s", listen_on, strerror(errno));
 		return -1;
@@ -413,7 +417,7 @@ static int bind_unix(struct api *api, const char *path, int mode, char *err, siz
 			close(fd);
 		return -1;
 	}
-	api->unix_http = new_http(api, unix_cb);
+	api->unix_http = new_http(api, unix_cb, &api->unix_l, "unix");
 	if (!api->unix_http || !evhttp_accept_socket_with_handle(api->unix_http, fd)) {
 		snprintf(err, errlen, "[api] socket: cannot serve %s", path);
 		close(fd);
@@ -447,7 +451,7 @@ struct api *api_new(struct event_base *base, const struct api_deps *deps, char *
 	api->buckets = calloc(deps->cfg->napi_keys + 1, sizeof(*api->buckets));
 	api->nbuckets = api->buckets ? deps->cfg->napi_keys : 0;
 	api->housekeeping = event_new(base, -1, EV_PERSIST, housekeeping_cb, api);
-	if (!api->buckets || !api->housekeeping || event_add(api->housekeeping, &every) < 0) {
+	if (!api->buckets || !api->housekeeping || event_add(api->housekeeping, &every) < 0 || api_conn_init(api) < 0) {
 		snprintf(err, errlen, "out of memory");
 		api_free(api);
 		return NULL;
@@ -485,6 +489,7 @@ void api_free(struct api *api)
 		evhttp_free(api->tcp);
 	if (api->unix_http)
 		evhttp_free(api->unix_http);
+	api_conn_free(api);
 	if (api->socket_path[0])
 		unlink(api->socket_path);
 	if (api->housekeeping)
