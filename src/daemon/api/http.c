@@ -249,6 +249,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	struct api_req r = { .api = api, .req = req, .path = path, .trusted = trusted, .owner = "unix" };
+	char owner[STORE_IDEM_OWNER_MAX];
 	int path_known = 0;
 
 	if (!path || !*path) {
@@ -286,7 +287,9 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 				return;
 			}
 			r.scopes = who.scopes;
-			r.owner = who.owner;
+			/* a copy: a store key's record moves when POST /v1/keys adds one */
+			snprintf(owner, sizeof(owner), "%s", who.owner);
+			r.owner = owner;
 			if (!(r.scopes & rt->scope)) {
 				api_error(req, 403, "forbidden", NULL, "this API key lacks the scope for %s", path);
 				return;
