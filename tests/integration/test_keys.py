@@ -71,6 +71,8 @@ def test_admin_over_tcp_and_listing_has_no_secrets(daemon_factory):
     # a store admin key manages keys too
     code, y = create(d, "y", ["read"], tcp=True, headers=bearer(ops["key"]))
     assert code == 201, y
+    assert ops["scopes"] == ["send", "read", "admin"]
+    assert d.api.request("GET", "/v1/status", tcp=True, headers=bearer(ops["key"]))[0] == 200
 
     code, listing = d.api.request("GET", "/v1/keys", tcp=True, headers=bearer(ADMIN_KEY))
     assert code == 200
@@ -175,7 +177,8 @@ def test_cli_keys(daemon_factory):
 
     out = cli(d, "--json", "keys", "create", "ops", "--scope", "admin")
     doc = json.loads(out.stdout)
-    assert out.returncode == 0 and doc["key"].startswith("sk_") and doc["scopes"] == ["admin"]
+    # as in the config, admin implies send and read
+    assert out.returncode == 0 and doc["key"].startswith("sk_") and doc["scopes"] == ["send", "read", "admin"]
     out = cli(d, "keys", "create", "dflt")
     assert out.returncode == 0 and "scopes send,read" in out.stdout
 

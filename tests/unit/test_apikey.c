@@ -99,13 +99,16 @@ static void test_scopes(void **state)
 	(void)state;
 	assert_int_equal(apikey_scope_bit("send"), SCOPE_SEND);
 	assert_int_equal(apikey_scope_bit("read"), SCOPE_READ);
-	assert_int_equal(apikey_scope_bit("admin"), SCOPE_ADMIN);
+	/* as the config reads it: admin implies send and read */
+	assert_int_equal(apikey_scope_bit("admin"), SCOPE_ADMIN | SCOPE_SEND | SCOPE_READ);
 	assert_int_equal(apikey_scope_bit("Admin"), 0);
 	assert_int_equal(apikey_scope_bit(""), 0);
 	assert_int_equal(apikey_scopes_parse("send, read", &s), 0);
 	assert_int_equal(s, SCOPE_SEND | SCOPE_READ);
-	assert_int_equal(apikey_scopes_parse("admin,send,admin", &s), 0);
-	assert_int_equal(s, SCOPE_SEND | SCOPE_ADMIN);
+	assert_int_equal(apikey_scopes_parse("read,read", &s), 0);
+	assert_int_equal(s, SCOPE_READ);
+	assert_int_equal(apikey_scopes_parse("admin", &s), 0);
+	assert_int_equal(s, SCOPE_SEND | SCOPE_READ | SCOPE_ADMIN);
 	assert_int_equal(apikey_scopes_parse("send,write", &s), -1);
 	assert_int_equal(apikey_scopes_parse("", &s), -1);
 	assert_int_equal(apikey_scopes_parse(",", &s), -1);

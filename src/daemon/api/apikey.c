@@ -110,6 +110,9 @@ int apikey_valid_name(const char *name)
 
 unsigned apikey_scope_bit(const char *name)
 {
+	/* as in [api_key:*] scopes: admin implies send and read */
+	if (strcmp(name, "admin") == 0)
+		return SCOPE_ADMIN | SCOPE_SEND | SCOPE_READ;
 	for (unsigned i = 0; i < sizeof(scope_names) / sizeof(scope_names[0]); i++)
 		if (strcmp(name, scope_names[i]) == 0)
 			return 1u << i;

@@ -23,7 +23,8 @@ void apikey_hash(const char *key, char out[APIKEY_HASH_MAX]);
 int apikey_hash_parse(const char *text, unsigned char digest[32]);
 /* 1 if name is 1..64 characters of [A-Za-z0-9_.-], else 0. */
 int apikey_valid_name(const char *name);
-/* One scope name (send | read | admin) -> its enum config_scope bit, or 0. */
+/* One scope name (send | read | admin) -> the enum config_scope bits it grants (admin: all three, as
+ * in the config), or 0. */
 unsigned apikey_scope_bit(const char *name);
 /* "send,read" (commas, optional spaces) -> bits: 0, or -1 for an unknown or empty scope. */
 int apikey_scopes_parse(const char *text, unsigned *scopes);
