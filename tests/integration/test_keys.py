@@ -3,9 +3,10 @@ usable over TCP with their scopes, revocable at once, kept across restarts, neve
 import hashlib
 import json
 import os
+import signal
 import subprocess
 
-from conftest import SIMROUTE, TEST_KEY
+from conftest import SIMROUTE, TEST_KEY, wait_for
 
 ADMIN_KEY = "boss-secret-key"
 ADMIN_INI = "[api_key:boss]\nhash = sha256:%s\nscopes = admin\n" % hashlib.sha256(ADMIN_KEY.encode()).hexdigest()
@@ -206,3 +207,24 @@ def test_cli_keys(daemon_factory):
     assert cli(d, "keys", "list", "extra").returncode == 2
     out = subprocess.run([SIMROUTE, "-s", d.sock + ".none", "keys", "list"], capture_output=True, text=True)
     assert out.returncode == 3
+
+
+def test_config_key_added_later_with_a_store_keys_name(daemon_factory):
+    """A config section may arrive (SIGHUP) with a store key's name: both keys work, apart."""
+    d = daemon_factory([])
+    store_key = create(d, "later", ["send", "read"])[1]["key"]
+    cfg_key = "config-later-key"
+    with open(d.ini, "a") as f:
+        f.write("[api_key:later]\nhash = sha256:%s\nscopes = send,read\n" % hashlib.sha256(cfg_key.encode()).hexdigest())
+    d.proc.p.send_signal(signal.SIGHUP)
+    wait_for(lambda: "like [api_key:later]" in d.proc.output(), timeout=5, what="the name clash warning")
+    for k in (store_key, cfg_key):
+        assert d.api.request("GET", "/v1/status", tcp=True, headers=bearer(k))[0] == 200
+    # same name, same Idempotency-Key: still two clients, two messages
+    body = {"to": "+447700900123", "text": "same key"}
+    hdr = {"Idempotency-Key": "order-7"}
+    c1, m1 = d.api.request("POST", "/v1/messages", body, tcp=True, headers=dict(bearer(cfg_key), **hdr))
+    c2, m2 = d.api.request("POST", "/v1/messages", body, tcp=True, headers=dict(bearer(store_key), **hdr))
+    assert c1 == 202 and c2 == 202 and m1["id"] != m2["id"], (m1, m2)
+    names = [k["name"] for k in d.api.request("GET", "/v1/keys")[1]["keys"]]
+    assert names.count("later") == 2

@@ -79,12 +79,19 @@ static int remember(struct api *api, const struct store_api_key *k)
 
 static int load_cb(void *arg, const struct store_api_key *k)
 {
-	struct api *api = arg;
-	const struct config_api_key *c = config_key(api, k->name);
-	if (remember(api, k) == 0 && c && !k->revoked_ms)
-		log_warnx("api: key %s is named \"%s\" like [api_key:%s]: both work; revoke one to keep names apart",
-			  k->id, k->name, k->name);
+	remember(arg, k);
 	return 0;
+}
+
+void api_keys_check_names(struct api *api)
+{
+	/* POST /v1/keys refuses a config key's name, but a config section can come later (SIGHUP) */
+	for (size_t i = 0; i < api->nskeys; i++) {
+		const struct api_skey *k = &api->skeys[i];
+		if (!k->revoked_ms && config_key(api, k->name))
+			log_warnx("api: key %s is named \"%s\" like [api_key:%s]: both work; revoke one to keep names apart",
+				  k->id, k->name, k->name);
+	}
 }
 
 int api_keys_load(struct api *api, char *err, size_t errlen)
@@ -98,6 +105,7 @@ int api_keys_load(struct api *api, char *err, size_t errlen)
 		live += api->skeys[i].revoked_ms == 0;
 	if (api->nskeys)
 		log_info("api: %zu API key(s) from the store (%zu revoked)", live, api->nskeys - live);
+	api_keys_check_names(api);
 	return 0;
 }
 

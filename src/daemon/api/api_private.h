@@ -123,6 +123,8 @@ void api_keys_list(struct api_req *r);
 void api_keys_revoke(struct api_req *r, const char *id);
 /* Loads the store's keys into api->skeys at start-up: 0, or -1 with err. */
 int api_keys_load(struct api *api, char *err, size_t errlen);
+/* Warns about each live store key that has a config key's name (after start-up and each reload). */
+void api_keys_check_names(struct api *api);
 /* The live store key whose SHA-256 is digest, or NULL. Every key is compared in constant time. */
 struct api_skey *api_keys_match(struct api *api, const unsigned char digest[32]);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */

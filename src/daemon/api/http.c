@@ -481,6 +481,7 @@ int api_keys_reloaded(struct api *api)
 	api->nbuckets = b ? api->deps.cfg->napi_keys : 0;
 	if (!b)
 		log_warnx("api: out of memory for rate-limit state: rate limits off until the next reload");
+	api_keys_check_names(api);
 	return b ? 0 : -1;
 }
 
