@@ -12,7 +12,6 @@ AUTH = {"Authorization": "Bearer " + TEST_KEY}
 
 def open_conns(d):
     """The daemon's own count of open connections per listener, from /metrics over the socket."""
-    code, _ = 0, None
     conn = UnixHTTPConnection(d.sock)
     conn.request("GET", "/metrics")
     text = conn.getresponse().read().decode()
@@ -114,3 +113,28 @@ def test_stalled_client_is_dropped_while_others_are_served(daemon_factory):
     assert 0.5 <= time.monotonic() - t0 < 5
     conn.close()
     wait_for(lambda: open_conns(d)[0] == 0, timeout=5, what="no open connections")
+
+
+def test_unix_socket_has_its_own_limit(daemon_factory):
+    d = daemon_factory([], extra_ini="[api]\nmax_connections = 2\n")
+    idle = []
+    for _ in range(2):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(d.sock)
+        idle.append(s)
+    # the third connection on the socket is refused; TCP is another listener and still serves
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(d.sock)
+    answer = read_all(s)
+    s.close()
+    assert answer.startswith(b"HTTP/1.1 503") and b"too_many_connections" in answer, answer
+    assert tcp_get(d)[0] == 200
+    idle[0].close()
+
+    def served():
+        try:
+            return d.api.request("GET", "/v1/status")[0] == 200
+        except (ConnectionError, http.client.HTTPException):
+            return False
+    wait_for(served, timeout=5, what="the socket to serve again")
+    idle[1].close()
