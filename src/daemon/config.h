@@ -55,6 +55,8 @@ struct config {
 	int api_max_batch;        /* messages in one POST /v1/messages */
 	int api_rate_limit;       /* requests/s per API key on TCP; 0 = no limit */
 	int api_rate_burst;       /* token bucket size */
+	int api_max_connections;  /* open connections per listener (TCP, socket) before new ones get a 503 */
+	int api_timeout;          /* s without progress reading a request, writing a reply or idle keep-alive */
 	/* [store] */
 	char store_backend[16];   /* sqlite */
 	char store_path[CONFIG_PATH_MAX]; /* "" = <state_dir>/simroute.db */

@@ -111,6 +111,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_parts, 10);
 	assert_int_equal(cfg.otp_ttl, 300);
 	assert_int_equal(cfg.api_socket_mode, 0660);
+	assert_int_equal(cfg.api_max_connections, 512);
+	assert_int_equal(cfg.api_timeout, 30);
 	assert_int_equal(cfg.nmodems, 0);
 	assert_string_equal(cfg.optout_stop_keywords, "STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT");
 	assert_string_equal(cfg.optout_start_keywords, "START, UNSTOP, YES");
@@ -143,6 +145,8 @@ static const struct {
 	{ "[daemon]\nlog_level = loud\n", ":2: log_level: invalid value \"loud\"" },
 	{ "[api]\n\nmax_body = 12abc\n", ":3: max_body: not a number" },
 	{ "[api]\nmax_body = 10\n", ":2: max_body: out of range" },
+	{ "[api]\nmax_connections = 0\n", ":2: max_connections: out of range (1..65536)" },
+	{ "[api]\ntimeout = 0\n", ":2: timeout: out of range (1..3600)" },
 	{ "[router]\nmax_parts = 300\n", ":2: max_parts: out of range (1..255)" },
 	{ "[otp]\nttl = -5\n", ":2: ttl: out of range" },
 	{ "[modem:a1]\nprot = /dev/ttyUSB0\n", ":2: unknown key \"prot\" in [modem:a1]" },

@@ -293,6 +293,34 @@ struct store_webhook_filter {
 typedef int store_webhook_cb(void *arg, const struct store_webhook *w);
 int store_webhook_list(struct store *st, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
 
+/*
+ * API keys created at run time (tracker issue 9), beside the config's [api_key:*]. Only the key's hash
+ * is kept, in the config's format ("sha256:<64 hex>"), never the key. A revoked row stays: its name
+ * remains taken and its id keeps saying "revoked" in listings.
+ */
+#define STORE_KEY_ID_MAX 24        /* "k_" + 8 hex, with room */
+#define STORE_KEY_NAME_MAX 65      /* 64 characters [A-Za-z0-9_.-] and the NUL */
+#define STORE_KEY_HASH_MAX 72      /* "sha256:" + 64 hex and the NUL */
+#define STORE_KEY_SCOPES_MAX 32    /* "send,read,admin" */
+#define STORE_KEY_BY_MAX 80        /* who created it: "unix", a config key's name, "key:<id>" */
+struct store_api_key {
+	char id[STORE_KEY_ID_MAX];
+	char name[STORE_KEY_NAME_MAX];
+	char hash[STORE_KEY_HASH_MAX];
+	char scopes[STORE_KEY_SCOPES_MAX];
+	int64_t created_ms;
+	char created_by[STORE_KEY_BY_MAX];
+	int64_t revoked_ms;        /* 0: live */
+};
+/* 0 stored (durably), 1 the id or the name is taken (revoked keys included), -1 error or bad fields. */
+int store_key_add(struct store *st, const struct store_api_key *k);
+/* Every key, live and revoked, oldest first; the row is valid only during the callback; non-zero
+ * stops. Count or -1. */
+typedef int store_key_cb(void *arg, const struct store_api_key *k);
+int store_key_list(struct store *st, store_key_cb *cb, void *arg);
+/* Mark a live key revoked at now_ms: 0, 1 no live key with that id, -1 error. */
+int store_key_revoke(struct store *st, const char *id, int64_t now_ms);
+
 /* Called after a state change is written (store_transition, and store_expire per message), and after
  * an inbound message is complete (store_inbound_add): the webhook outbox writes its row here, so
  * every path that changes a state produces its event. Inside a batch the hook's writes join it. */

@@ -66,6 +66,10 @@ struct store_backend {
 	int (*optout_remove)(void *be, const char *number);
 	int (*optout_check)(void *be, const char *number);
 	int (*optout_list)(void *be, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
+	/* API keys created at run time (store.c checks the fields) */
+	int (*key_add)(void *be, const struct store_api_key *k);
+	int (*key_list)(void *be, store_key_cb *cb, void *arg);
+	int (*key_revoke)(void *be, const char *id, int64_t now_ms);
 };
 
 extern const struct store_backend store_backend_sqlite;
@@ -97,6 +101,12 @@ int store_mem_optout_list(struct store_mem_admin **adm, const struct store_optou
 
 /* The backend table and data of a store, for dispatch files beside store.c (which owns struct store). */
 const struct store_backend *store_be(struct store *st, void **data);
+/* store_mem_keys.c: the mem backend's API keys (a list owned through *mk, freed by _free). */
+struct store_mem_keys;
+void store_mem_keys_free(struct store_mem_keys *mk);
+int store_mem_keys_add(struct store_mem_keys **mk, const struct store_api_key *k);
+int store_mem_keys_list(struct store_mem_keys **mk, store_key_cb *cb, void *arg);
+int store_mem_keys_revoke(struct store_mem_keys **mk, const char *id, int64_t now_ms);
 
 /* Copy src into a fixed field, truncating; NULL gives "". */
 void store_copy_field(char *dst, size_t dstlen, const char *src);

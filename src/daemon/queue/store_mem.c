@@ -50,6 +50,7 @@ struct mem {
 	size_t ninbound;
 	struct store_mem_wh *wh;         /* webhook outbox (store_mem_webhook.c) */
 	struct store_mem_admin *adm;     /* audit log and opt-out list (store_mem_admin.c) */
+	struct store_mem_keys *keys;     /* API keys (store_mem_keys.c) */
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -95,6 +96,7 @@ static void mem_close(void *be)
 	free(s->inbound);
 	store_mem_wh_free(s->wh);
 	store_mem_admin_free(s->adm);
+	store_mem_keys_free(s->keys);
 	free(s);
 }
 
@@ -709,6 +711,19 @@ static int mem_optout_list(void *be, const struct store_optout_filter *f, store_
 	return store_mem_optout_list(&((struct mem *)be)->adm, f, cb, arg);
 }
 
+static int mem_key_add(void *be, const struct store_api_key *k)
+{
+	return store_mem_keys_add(&((struct mem *)be)->keys, k);
+}
+static int mem_key_list(void *be, store_key_cb *cb, void *arg)
+{
+	return store_mem_keys_list(&((struct mem *)be)->keys, cb, arg);
+}
+static int mem_key_revoke(void *be, const char *id, int64_t now_ms)
+{
+	return store_mem_keys_revoke(&((struct mem *)be)->keys, id, now_ms);
+}
+
 const struct store_backend store_backend_mem = {
 	.audit_add = mem_audit_add,
 	.audit_list = mem_audit_list,
@@ -716,6 +731,9 @@ const struct store_backend store_backend_mem = {
 	.optout_remove = mem_optout_remove,
 	.optout_check = mem_optout_check,
 	.optout_list = mem_optout_list,
+	.key_add = mem_key_add,
+	.key_list = mem_key_list,
+	.key_revoke = mem_key_revoke,
 	.webhook_add = mem_webhook_add,
 	.webhook_due = mem_webhook_due,
 	.webhook_result = mem_webhook_result,

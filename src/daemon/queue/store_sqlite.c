@@ -676,6 +676,9 @@ int store_sq_finish(struct sq *s, const char *what) { return sq_finish(s, what);
 void store_sq_rollback(struct sq *s) { sq_rollback(s); }
 
 const struct store_backend store_backend_sqlite = {
+	.key_add = store_sq_key_add,
+	.key_list = store_sq_key_list,
+	.key_revoke = store_sq_key_revoke,
 	.webhook_add = store_sq_webhook_add,
 	.webhook_due = store_sq_webhook_due,
 	.webhook_result = store_sq_webhook_result,

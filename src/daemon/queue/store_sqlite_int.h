@@ -84,5 +84,9 @@ int store_sq_optout_add(void *be, const struct store_optout *o);
 int store_sq_optout_remove(void *be, const char *number);
 int store_sq_optout_check(void *be, const char *number);
 int store_sq_optout_list(void *be, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
+/* store_sqlite_keys.c: API keys created at run time. */
+int store_sq_key_add(void *be, const struct store_api_key *k);
+int store_sq_key_list(void *be, store_key_cb *cb, void *arg);
+int store_sq_key_revoke(void *be, const char *id, int64_t now_ms);
 
 #endif

@@ -143,5 +143,17 @@ const char *const store_sq_migrations[] = {
 	"  source TEXT NOT NULL,"
 	"  created_ms INTEGER NOT NULL,"
 	"  note TEXT NOT NULL DEFAULT '');",
+
+	/* 8: API keys created at run time (tracker issue 9): the hash in the config's "sha256:<hex>"
+	 * format, never the key. name is UNIQUE across revoked rows too, so a name always means one key
+	 * in listings and logs; revoked_ms 0 is a live key. */
+	"CREATE TABLE api_keys ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  hash TEXT NOT NULL,"
+	"  scopes TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL DEFAULT '',"
+	"  revoked_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
 };
 const int store_sq_schema_version = (int)(sizeof(store_sq_migrations) / sizeof(store_sq_migrations[0]));
