@@ -14,7 +14,7 @@ LDLIBS     = $(PKG_LIBS) -lm
 # Debian packages `make deps` installs when missing (a fresh Debian 12 has only git and make).
 DEB_PKGS  := gcc libc6-dev make pkg-config libserialport-dev libevent-dev libsqlite3-dev \
              libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsystemd-dev \
-             python3 python3-pytest curl ca-certificates tzdata
+             python3 python3-pytest python3-yaml curl ca-certificates tzdata tmux mandoc
 # What `make bench` adds (load generator for the HTTP ingest benchmark).
 BENCH_PKGS := wrk
 
@@ -155,9 +155,12 @@ install: all
 	install -m 644 conf/systemd/simroute.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/simroute.conf
 	install -d $(DESTDIR)$(PREFIX)/share/doc/simroute
 	install -m 644 README.md docs/*.md docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/simroute/
-	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 docs/man/simrouted.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 docs/man/simroute.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 docs/man/simroute.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 conf/simroute.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/simroute
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/simroute $(DESTDIR)$(PREFIX)/bin/gsmsim $(DESTDIR)$(PREFIX)/sbin/simrouted
@@ -165,7 +168,8 @@ uninstall:
 	rm -f $(DESTDIR)/lib/systemd/system/simrouted.service $(DESTDIR)/usr/lib/sysusers.d/simroute.conf \
 	      $(DESTDIR)/usr/lib/tmpfiles.d/simroute.conf
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/simroute
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/simrouted.8 $(DESTDIR)$(PREFIX)/share/man/man5/simroute.ini.5
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/simrouted.8 $(DESTDIR)$(PREFIX)/share/man/man5/simroute.ini.5 \
+	      $(DESTDIR)$(PREFIX)/share/man/man1/simroute.1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/simroute
 
 clean:
 	rm -rf $(BUILD)

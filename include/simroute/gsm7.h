@@ -13,6 +13,9 @@
  * lang 0: the default alphabet / the default extension table. */
 const uint16_t *gsm7_lang_locking(unsigned lang);
 const uint16_t *gsm7_lang_single(unsigned lang);
+/* True for a cell the decoder maps but the encoder must never produce: one where the printed standard
+ * and deployed implementations disagree (a misprint; see gsm7_lang.c). */
+bool gsm7_lang_decode_only(unsigned lang, bool locking, unsigned septet);
 
 /* Septet of cp in the locking table of lang, or -1. */
 int gsm7_find_locking(unsigned lang, uint32_t cp);

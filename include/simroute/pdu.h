@@ -33,6 +33,8 @@ enum pdu_lang {
 };
 /* "tr", "es", "pt", "bn", ... -> enum value, or -1 */
 int pdu_lang_parse(const char *code);
+/* enum value -> "tr", "hi", ...; NULL for 0 (no table) or an unknown value */
+const char *pdu_lang_code(unsigned lang);
 
 #define PDU_HEX_MAX 400  /* (12 SMSC + 164 TPDU) octets as hex, with room and a NUL */
 
@@ -44,7 +46,7 @@ struct pdu_submit_opts {
 	unsigned concat_ref;     /* reference for multi-part messages (per SIM; masked to 8 or 16 bits) */
 	unsigned max_parts;      /* 0: default 10 */
 	unsigned languages;      /* mask of 1u << enum pdu_lang allowed; 0: default alphabet only.
-	                            Only tr, es, pt have tables so far; other bits are ignored. */
+	                            Spanish has a single shift table only (TS 23.038 A.3.2 void). */
 	int mr;                  /* TP-MR to put in the PDU (modems overwrite it); 0 normally */
 };
 

@@ -20,6 +20,15 @@ error_obj(const char *what, const char *detail)
 	return json_pack("{s:s}", "error", msg);
 }
 
+/* the shift table used, as its language code, or null */
+static json_t *
+lang_doc(unsigned lang)
+{
+	const char *c = pdu_lang_code(lang);
+
+	return c != NULL ? json_string(c) : json_null();
+}
+
 static json_t *
 do_encode(json_t *req)
 {
@@ -68,7 +77,8 @@ do_encode(json_t *req)
 		json_array_append_new(parts, json_pack("{s:s,s:i,s:i}", "pdu", s->parts[l].hex,
 						       "length", s->parts[l].length,
 						       "ud_len", s->parts[l].ud_len));
-	res = json_pack("{s:s,s:o}", "encoding", pdu_encoding_name(s->encoding), "parts", parts);
+	res = json_pack("{s:s,s:o,s:o,s:o}", "encoding", pdu_encoding_name(s->encoding), "parts", parts,
+			"locking_shift", lang_doc(s->lang_locking), "single_shift", lang_doc(s->lang_single));
 	pdu_submit_free(s);
 	return res;
 }
@@ -119,6 +129,11 @@ do_decode(json_t *req)
 				"recipient", d->addr, "scts", opt_time(d->scts), "discharge",
 				opt_time(d->discharge), "status", d->status);
 		break;
+	}
+	if (res != NULL && d->type != PDU_TYPE_STATUS_REPORT && d->encoding == PDU_ENC_GSM7) {
+		/* the national language tables the IEs named (TS 23.040 9.2.3.24.15/16) */
+		json_object_set_new(res, "locking_shift", lang_doc(d->lang_locking));
+		json_object_set_new(res, "single_shift", lang_doc(d->lang_single));
 	}
 	free(d);
 	return res != NULL ? res : error_obj("", "cannot represent the result as JSON");

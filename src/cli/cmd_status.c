@@ -41,18 +41,35 @@ static int print_problems(const struct cli *cli, json_t *st)
 	return n;
 }
 
+/* "used/limit" of a route's quota window, or "used" when it has no limit. */
+static const char *quota_cell(json_t *m, const char *window, char *buf, size_t len)
+{
+	json_t *q = json_object_get(json_object_get(json_object_get(m, "route"), "quota"), window);
+	if (!q)
+		snprintf(buf, len, "-");
+	else if (json_is_integer(json_object_get(q, "limit")))
+		snprintf(buf, len, "%lld/%lld", cli_int(q, "used"), cli_int(q, "limit"));
+	else
+		snprintf(buf, len, "%lld", cli_int(q, "used"));
+	return buf;
+}
+
 static void print_modem_table(const struct cli *cli, json_t *modems)
 {
 	size_t i;
 	json_t *m;
-	char sig[32];
-	/* 80 columns: 12+1+11+1+15+1+7+1+6+1+24 */
-	printf("%-12s %-11s %-15s %7s %6s %s\n", "MODEM", "STATE", "SIGNAL", "SENT", "FAILED", "LAST ERROR");
+	char sig[32], today[32];
+	/* 80 columns: 10+1+12+1+12+1+10+1+11+1+4+1+15. TODAY: segments sent today / the day quota. */
+	printf("%-10s %-12s %-12s %-10s %11s %4s %s\n", "MODEM", "STATE", "SIGNAL", "OPERATOR", "TODAY", "FAIL",
+	       "LAST ERROR");
 	json_array_foreach(modems, i, m) {
 		const char *state = cli_str(m, "state");
-		printf("%-12.12s %s%-11.11s%s %-15s %7lld %6lld %.24s\n", cli_str(m, "name"), cli_state_color(cli, state),
-		       state, cli_reset(cli), cli_signal((int)cli_int(m, "rssi"), sig, sizeof(sig)), cli_int(m, "sent"),
-		       cli_int(m, "failed"), cli_str(m, "last_error"));
+		double fail = json_number_value(json_object_get(json_object_get(m, "route"), "failure_rate"));
+		printf("%-10.10s %s%-12.12s%s %-12s %-10.10s %11.11s %3d%% %.15s\n", cli_str(m, "name"),
+		       cli_state_color(cli, state), state, cli_reset(cli),
+		       cli_signal((int)cli_int(m, "rssi"), sig, sizeof(sig)),
+		       *cli_str(m, "operator") ? cli_str(m, "operator") : "-", quota_cell(m, "day", today, sizeof(today)),
+		       (int)(fail * 100 + 0.5), cli_str(m, "last_error"));
 	}
 }
 
@@ -121,6 +138,26 @@ int cmd_modems(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The route's side of one modem: quota per window, failure rate, breaker. */
+static void print_route(json_t *m)
+{
+	static const char *const windows[] = { "minute", "hour", "day", "month" };
+	json_t *rt = json_object_get(m, "route");
+	char cell[48];
+	if (!rt)
+		return;
+	printf("%-12s", "quota");
+	for (size_t w = 0; w < 4; w++)
+		printf(" %s %s%s", windows[w], quota_cell(m, windows[w], cell, sizeof(cell)), w < 3 ? "," : "\n");
+	printf("%-12s %.1f%%\n", "failures", json_number_value(json_object_get(rt, "failure_rate")) * 100);
+	printf("%-12s %s", "breaker", cli_str(rt, "breaker"));
+	if (*cli_str(rt, "cooldown_until"))
+		printf(" until %s", cli_time(cli_str(rt, "cooldown_until"), cell, sizeof(cell)));
+	printf("\n");
+	if (json_is_integer(json_object_get(rt, "message_id")))
+		printf("%-12s %lld\n", "sending", cli_int(rt, "message_id"));
+}
+
 int cmd_modem(struct cli *cli, int argc, char **argv)
 {
 	struct client_reply r;
@@ -175,7 +212,10 @@ int cmd_modem(struct cli *cli, int argc, char **argv)
 				printf("%-12s %lld\n", key, (long long)json_integer_value(v));
 			else if (json_is_null(v))
 				printf("%-12s -\n", key);
+			else if (json_is_boolean(v))
+				printf("%-12s %s\n", key, json_is_true(v) ? "yes" : "no");
 		}
+		print_route(found);
 	}
 	client_reply_free(&r);
 	return EXIT_OK;

@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* CT_DURATION: a long of seconds, written "N" (in the row's unit, e.g. days) or "N" + s|m|h|d. */
-enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_DURATION };
+enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_BOOL, CT_DURATION };
 
 /* One row per setting of the fixed sections (STYLE: "one table row per setting"). */
 struct setting {
@@ -50,6 +50,11 @@ static const struct setting settings[] = {
 	  "requests per second per API key on TCP (429 beyond); 0 = no limit; the socket is not limited", true },
 	{ "api", "rate_burst", CT_INT, 1, 1000000, "400", NULL, OFF(api_rate_burst),
 	  "requests an API key may make at once before rate_limit applies", true },
+	{ "api", "max_connections", CT_INT, 1, 65536, "512", NULL, OFF(api_max_connections),
+	  "open connections per listener (TCP and the socket each) before new ones get a 503 and are closed", true },
+	{ "api", "timeout", CT_INT, 1, 3600, "30", NULL, OFF(api_timeout),
+	  "seconds a connection may make no progress (request headers or body, reply, idle keep-alive) before it is closed",
+	  false },
 	{ "store", "backend", CT_ENUM, 0, SZ(store_backend), "sqlite", "|sqlite|", OFF(store_backend),
 	  "queue backend", false },
 	{ "store", "path", CT_STR, 0, SZ(store_path), "", NULL, OFF(store_path),
@@ -87,6 +92,14 @@ static const struct setting settings[] = {
 	  "default ttl (s) of a bulk message", true },
 	{ "inbound", "reassembly_timeout", CT_INT, 1, 7 * 86400, "600", NULL, OFF(inbound_reassembly_timeout),
 	  "seconds a concatenated inbound SMS waits for its missing parts before it is listed incomplete", true },
+	{ "optout", "stop_keywords", CT_STR, 0, SZ(optout_stop_keywords), "STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT",
+	  NULL, OFF(optout_stop_keywords),
+	  "an inbound SMS that is exactly one of these (trimmed, any case) puts its sender on the opt-out list; "
+	  "empty = off", true },
+	{ "optout", "start_keywords", CT_STR, 0, SZ(optout_start_keywords), "START, UNSTOP, YES", NULL,
+	  OFF(optout_start_keywords), "an inbound SMS that is exactly one of these takes its sender off the list", true },
+	{ "optout", "otp_bypass", CT_BOOL, 0, 0, "true", NULL, OFF(optout_otp_bypass),
+	  "priority otp messages are sent to opted-out numbers too (transactional, not marketing)", true },
 	{ "webhook", "url", CT_STR, 0, SZ(webhook_url), "", NULL, OFF(webhook_url),
 	  "where message and inbound events are POSTed (a message's callback_url wins); empty = none", false },
 	{ "webhook", "secret", CT_STR, 0, SZ(webhook_secret), "", NULL, OFF(webhook_secret),
@@ -222,6 +235,14 @@ static int set_value(struct parse *p, const struct setting *s, const char *val)
 			return fail(p, "%s: out of range (%s)", s->key, range);
 		}
 		*(long *)(void *)dst = n;
+		return 1;
+	case CT_BOOL:
+		if (!strcasecmp(val, "true") || !strcasecmp(val, "yes") || !strcasecmp(val, "on") || !strcmp(val, "1"))
+			*(bool *)(void *)dst = true;
+		else if (!strcasecmp(val, "false") || !strcasecmp(val, "no") || !strcasecmp(val, "off") || !strcmp(val, "0"))
+			*(bool *)(void *)dst = false;
+		else
+			return fail(p, "%s: invalid value \"%s\" (true | false)", s->key, val);
 		return 1;
 	case CT_LOGLEVEL:
 		if (log_level_parse(val, (enum log_level *)(void *)dst) < 0)
@@ -679,6 +700,9 @@ static void format_value(const struct setting *s, const struct config *cfg, char
 	case CT_OCTAL:
 		snprintf(buf, len, "0%o", (unsigned)*(const int *)(const void *)v);
 		return;
+	case CT_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)(const void *)v ? "true" : "false");
+		return;
 	case CT_LOGLEVEL:
 		snprintf(buf, len, "%s", log_level_name(*(const enum log_level *)(const void *)v));
 		return;
@@ -703,6 +727,7 @@ static size_t value_size(const struct setting *s)
 	case CT_OCTAL: return sizeof(int);
 	case CT_LONG:
 	case CT_DURATION: return sizeof(long);
+	case CT_BOOL: return sizeof(bool);
 	case CT_LOGLEVEL: return sizeof(enum log_level);
 	}
 	return 0;

@@ -56,6 +56,8 @@ struct config {
 	int api_max_batch;        /* messages in one POST /v1/messages */
 	int api_rate_limit;       /* requests/s per API key on TCP; 0 = no limit */
 	int api_rate_burst;       /* token bucket size */
+	int api_max_connections;  /* open connections per listener (TCP, socket) before new ones get a 503 */
+	int api_timeout;          /* s without progress reading a request, writing a reply or idle keep-alive */
 	/* [store] */
 	char store_backend[16];   /* sqlite */
 	char store_path[CONFIG_PATH_MAX]; /* "" = <state_dir>/simroute.db */
@@ -78,6 +80,10 @@ struct config {
 	int otp_ttl;              /* seconds */
 	int normal_ttl;
 	int bulk_ttl;
+	/* [optout] */
+	char optout_stop_keywords[256];  /* comma-separated; "" = inbound keywords off */
+	char optout_start_keywords[256];
+	bool optout_otp_bypass;    /* otp messages ignore the list */
 	/* [webhook] */
 	char webhook_url[CONFIG_PATH_MAX]; /* global receiver, "" = none */
 	char webhook_secret[256];  /* HMAC-SHA256 key, "" = unsigned (warned at start-up) */

@@ -4,6 +4,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "privdrop.h"
 #include "api/webhook.h"
 #include "queue/ingest.h"
+#include "queue/optout.h"
 #include "queue/outbox.h"
 #include "queue/retention.h"
 #include "queue/scheduler.h"
@@ -40,6 +42,7 @@ struct daemon {
 	struct api *api;
 	struct webhook *webhook;  /* delivers the outbox */
 	struct outbox *outbox;    /* writes it, as the store's hooks */
+	struct optout *optout;    /* the opt-out list, checked at accept time */
 	struct retention *retention;
 	struct event *sigterm, *sigint, *sighup, *drain_ev;
 	int64_t stop_at_ms;
@@ -99,6 +102,22 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(d->drain_ev, &tv);
 }
 
+/* A reload is an admin action: the audit log says when, and what came of it (actor "signal"). */
+static void audit_reload(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void audit_reload(struct daemon *d, const char *fmt, ...)
+{
+	char detail[STORE_DETAIL_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	struct store_audit_new a = { .at_ms = now_ms(), .actor = "signal", .action = "config.reload",
+				     .target = d->cfg.path, .detail = detail };
+	if (store_audit_add(d->st, &a) < 0)
+		log_warnx("SIGHUP: the reload could not be recorded in the audit log (store error)");
+}
+
 /* SIGHUP: the new file is parsed whole first; a broken one changes nothing. config_apply_reload says
  * what changed and what needs a restart (modems, carriers, listeners, store). */
 static void reload(struct daemon *d)
@@ -112,6 +131,7 @@ static void reload(struct daemon *d)
 	log_info("SIGHUP: reloading %s", d->cfg.path);
 	if (config_load(d->cfg.path, &next, err, sizeof(err)) < 0 || config_scan_modems(&next, err, sizeof(err)) < 0) {
 		log_errorx("SIGHUP: %s; keeping the running configuration", err);
+		audit_reload(d, "refused: %s", err);
 		return;
 	}
 	if (d->debug)
@@ -124,6 +144,7 @@ static void reload(struct daemon *d)
 	log_set_level(d->cfg.log_level);
 	retention_set(d->retention, d->cfg.body_retention_s, d->cfg.retention_s);
 	log_info("SIGHUP: %s reloaded: %d change(s) applied", d->cfg.path, n);
+	audit_reload(d, "%d change(s) applied", n);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -223,6 +244,11 @@ static int setup(struct daemon *d)
 		log_errorx("store: %s", err);
 		return -1;
 	}
+	d->optout = optout_new(d->st, d->cfg.optout_stop_keywords, d->cfg.optout_start_keywords, err, sizeof(err));
+	if (!d->optout) {
+		log_errorx("optout: %s", err);
+		return -1;
+	}
 	struct webhook_config wc = { .secret = d->cfg.webhook_secret, .timeout_ms = d->cfg.webhook_timeout_ms,
 				     .max_age_s = d->cfg.webhook_max_age, .max_inflight = d->cfg.webhook_max_inflight };
 	d->webhook = webhook_new(d->base, d->st, &wc);
@@ -249,6 +275,8 @@ static int setup(struct daemon *d)
 							     [LANE_BULK] = d->cfg.bulk_carrier_after * 1000LL } };
 	d->sched = scheduler_new(d->base, d->st, &sc);
 	d->in = d->sched ? ingest_new(d->base, d->st, d->sched) : NULL;
+	if (d->sched)
+		scheduler_set_inbound_cb(d->sched, optout_inbound, d->optout);
 	if (!d->in) {
 		log_errorx("out of memory");
 		return -1;
@@ -301,7 +329,7 @@ static int setup(struct daemon *d)
 		}
 	}
 	struct api_deps deps = { .cfg = &d->cfg, .st = d->st, .in = d->in, .sched = d->sched, .webhook = d->webhook,
-				 .started_ms = now_ms(), .store_path = d->store_path };
+				 .optout = d->optout, .started_ms = now_ms(), .store_path = d->store_path };
 	d->api = api_new(d->base, &deps, err, sizeof(err));
 	if (!d->api) {
 		log_errorx("%s", err);
@@ -338,6 +366,7 @@ static void teardown(struct daemon *d)
 	scheduler_free(d->sched);    /* may still write final states: the outbox goes after it */
 	webhook_free(d->webhook);    /* rows in flight stay pending: sent again after a restart */
 	outbox_free(d->outbox);
+	optout_free(d->optout);      /* after the scheduler and the API, its only users */
 	retention_free(d->retention);
 	if (d->st)
 		store_close(d->st);

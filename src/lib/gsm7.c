@@ -6,15 +6,17 @@
 #include "simroute/utf8.h"
 
 static int
-table_find(const uint16_t *t, uint32_t cp)
+table_find(unsigned lang, bool locking, uint32_t cp)
 {
+	const uint16_t *t = locking ? gsm7_lang_locking(lang) : gsm7_lang_single(lang);
 	int i;
 
-	/* 0 marks an empty cell (no table maps a septet to U+0000), and 0x1B is never a character */
+	/* 0 marks an empty cell (no table maps a septet to U+0000), and 0x1B is never a character;
+	 * the lowest septet wins where a table prints a character twice */
 	if (t == NULL || cp == 0 || cp > 0xFFFF)
 		return -1;
 	for (i = 0; i < 128; i++)
-		if (i != GSM7_ESC && t[i] == cp)
+		if (i != GSM7_ESC && t[i] == cp && !gsm7_lang_decode_only(lang, locking, (unsigned)i))
 			return i;
 	return -1;
 }
@@ -27,13 +29,13 @@ gsm7_find_locking(unsigned lang, uint32_t cp)
 	if (lang == 0 && ((cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') ||
 			  (cp >= '%' && cp <= '?') || (cp >= ' ' && cp <= '#') || cp == '\n' || cp == '\r'))
 		return (int)cp;
-	return table_find(gsm7_lang_locking(lang), cp);
+	return table_find(lang, true, cp);
 }
 
 int
 gsm7_find_single(unsigned lang, uint32_t cp)
 {
-	return table_find(gsm7_lang_single(lang), cp);
+	return table_find(lang, false, cp);
 }
 
 int

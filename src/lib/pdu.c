@@ -46,17 +46,25 @@ pdu_encoding_name(enum pdu_encoding enc)
 	return "unknown";
 }
 
+/* ISO 639-1 codes, in the order of the TS 23.038 6.2.1.2.4 national language identifiers */
+static const char *const lang_codes[] = { "", "tr", "es", "pt", "bn", "gu", "hi", "kn", "ml", "or",
+					  "pa", "ta", "te", "ur" };
+
+const char *
+pdu_lang_code(unsigned lang)
+{
+	return lang >= 1 && lang < sizeof(lang_codes) / sizeof(lang_codes[0]) ? lang_codes[lang] : NULL;
+}
+
 int
 pdu_lang_parse(const char *code)
 {
-	/* ISO 639-1 codes, in the order of the TS 23.038 6.2.1.2.4 national language identifiers */
-	static const char *const codes[] = { "", "tr", "es", "pt", "bn", "gu", "hi", "kn", "ml", "or",
-					     "pa", "ta", "te", "ur" };
+	const char *const *codes = lang_codes;
 	int i;
 
 	if (code == NULL)
 		return -1;
-	for (i = 1; i < (int)(sizeof(codes) / sizeof(codes[0])); i++)
+	for (i = 1; i < (int)(sizeof(lang_codes) / sizeof(lang_codes[0])); i++)
 		if (strcmp(code, codes[i]) == 0)
 			return i;
 	return -1;

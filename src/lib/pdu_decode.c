@@ -97,7 +97,9 @@ parse_udh(const uint8_t *hdr, size_t hlen, struct pdu_decoded *out)
 				out->lang_single = d[0];
 			break;
 		case 0x25:   /* 9.2.3.24.16 national language locking shift */
-			if (l == 1 && d[0] < GSM7_LANG_COUNT)
+			/* a language without a locking table (Spanish, TS 23.038 A.3.2 void) is a value
+			 * not supported: the IE is ignored and the default alphabet applies */
+			if (l == 1 && d[0] < GSM7_LANG_COUNT && gsm7_lang_locking(d[0]) != NULL)
 				out->lang_locking = d[0];
 			break;
 		default:     /* other IEs are skipped, as 9.2.3.24 requires of unknown ones */
@@ -169,11 +171,6 @@ parse_ud(struct pdu_cur *c, bool udhi, bool lenient, struct pdu_decoded *out)
 		return PDU_ERR_UDH;
 	}
 	if (out->encoding == PDU_ENC_GSM7) {
-		/* a shift IE naming a table we do not have (the Indic ones, TS 23.038 A.2.4+/A.3.4+):
-		 * decoding with the default table would give wrong text, so say we cannot */
-		if ((out->lang_locking != 0 && gsm7_lang_locking(out->lang_locking) == NULL) ||
-		    (out->lang_single != 0 && gsm7_lang_single(out->lang_single) == NULL))
-			return PDU_ERR_DCS;
 		start = (hl * 8 + 6) / 7;   /* fill bits up to the next septet boundary */
 		if (start > udl)
 			return PDU_ERR_UDL;

@@ -265,6 +265,29 @@ def test_modems_health_and_metrics(sim, daemon_factory):
     assert d.api.request("GET", "/healthz", tcp=True) == (200, {"status": "ok"})
 
 
+def test_indic_language_tables_end_to_end(sim, daemon_factory):
+    # TS 23.038 A.3.6/A.2.6: Hindi text plus a Devanagari digit stays GSM-7 with the Hindi tables and
+    # reaches the modem (gsmsim decodes the PDU with the shift IEs) as the same text
+    d = daemon_factory([sim.port(0)])
+    wait_for(lambda: d.api.request("GET", "/readyz")[0] == 200, timeout=20, what="ready")
+    text = "\u0928\u092e\u0938\u094d\u0924\u0947 \u0967"
+    code, doc = d.api.send("+919812345678", text, languages=["hi", "ta"])
+    assert code == 202 and doc["encoding"] == "gsm7" and doc["parts"] == 1, doc
+    d.wait_status(doc["id"], {"sent", "delivered"})
+    assert [l["text"] for l in sim.sent()] == [text]
+    code, m = d.api.message(doc["id"])
+    assert m["languages"] == ["hi", "ta"]
+    # 150 Devanagari letters: one part with the Hindi locking table, three in UCS-2
+    long_text = "\u0915" * 150
+    code, doc = d.api.send("+919812345678", long_text, languages=["hi"])
+    assert code == 202 and doc["encoding"] == "gsm7" and doc["parts"] == 1, doc
+    code, doc = d.api.send("+919812345678", long_text)
+    assert code == 202 and doc["encoding"] == "ucs2" and doc["parts"] == 3, doc
+    # a Tamil letter among Hindi ones: no enabled table holds both, UCS-2
+    code, doc = d.api.send("+919812345678", long_text[:10] + "\u0b95", languages=["hi", "ta"])
+    assert code == 202 and doc["encoding"] == "ucs2", doc
+
+
 def test_readyz_503_without_modems(daemon_factory):
     d = daemon_factory([])
     code, doc = d.api.request("GET", "/readyz")

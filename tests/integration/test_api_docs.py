@@ -52,3 +52,13 @@ def test_nothing_documented_that_is_not_routed():
     routed = set(table_routes())
     extra = [(m, p) for p, ms in openapi_paths().items() for m in ms if (m, p) not in routed]
     assert not extra, "docs/openapi.yaml documents routes http.c does not have: %s" % extra
+
+
+def test_openapi_document_is_valid_yaml_with_an_operation_per_path():
+    import yaml   # python3-yaml, installed by make deps
+    with open(os.path.join(ROOT, "docs", "openapi.yaml")) as f:
+        doc = yaml.safe_load(f)
+    assert doc["openapi"].startswith("3.")
+    assert set(doc["paths"]) == set(openapi_paths())
+    for path, ops in doc["paths"].items():
+        assert any(m in ops for m in ("get", "post", "delete", "put")), path

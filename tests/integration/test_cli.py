@@ -143,3 +143,48 @@ def test_webhooks_listing_and_replay(sim, daemon_factory):
     assert out.returncode == 0 and "again" in out.stdout, out.stderr
     assert run(d, "webhooks", "replay", "999999").returncode == 1
     assert run(d, "webhooks", "replay", "x").returncode == 2
+
+
+def test_modems_show_quota_use_and_failure_rate(sim, daemon_factory):
+    d = daemon_factory([sim.port(0)], "[quota]\nday = 50\n")
+    wait_for(lambda: d.api.status()["routes"]["ready"] == 1, timeout=20, what="modem ready")
+    code, doc = d.api.send("+447700900123", "counted")
+    assert code == 202, doc
+    d.wait_status(doc["id"], ("sent",))
+    out = run(d, "--json", "modems")
+    route = json.loads(out.stdout)[0]["route"]
+    assert route["quota"]["day"] == {"used": 1, "limit": 50, "left": 49}
+    assert route["quota"]["minute"] == {"used": 1, "limit": None, "left": None}
+    assert route["failure_rate"] == 0 and route["breaker"] == "closed" and route["message_id"] is None
+    lines = run(d, "modems").stdout.splitlines()
+    assert lines[0].split() == ["MODEM", "STATE", "SIGNAL", "OPERATOR", "TODAY", "FAIL", "LAST", "ERROR"]
+    row = [l for l in lines if l.startswith("m0 ")][0]
+    assert " 1/50 " in row and " 0% " in row and "dBm" in row, row
+    assert all(len(l) <= 80 for l in lines)
+    out = run(d, "modem", "m0").stdout
+    assert "minute 1, hour 1, day 1/50, month 1" in out and "breaker      closed" in out, out
+
+
+def test_pdu_national_language_tables():
+    # simroute pdu with the Hindi tables (TS 23.038 A.3.6): the SUBMIT packed by hand (UDH 03 25 01 06,
+    # 3 fill bits, septets 2F 42 4C 5F 27 59), and the matching DELIVER decoded back
+    namaste = "\u0928\u092e\u0938\u094d\u0924\u0947"
+    lines = [
+        {"op": "encode", "to": "+919812345678", "text": namaste, "languages": ["hi"]},
+        {"op": "encode", "to": "+919812345678", "text": namaste},
+        {"op": "decode", "pdu": "00440C91198921436587000062113231540040" "0B" "03250106780999DF5316"},
+        {"op": "decode", "pdu": "00440C91198921436587000062113231540040" "08" "0324010BD87082"},
+        {"op": "encode", "to": "+919812345678", "text": "x", "languages": ["xx"]},
+    ]
+    out = subprocess.run([SIMROUTE, "pdu"], input="".join(json.dumps(l) + "\n" for l in lines),
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    docs = [json.loads(l) for l in out.stdout.splitlines()]
+    assert len(docs) == len(lines)
+    assert docs[0]["encoding"] == "gsm7" and docs[0]["locking_shift"] == "hi" and docs[0]["single_shift"] is None
+    assert [p["pdu"] for p in docs[0]["parts"]] == ["0041000C9119892143658700000B03250106780999DF5316"]
+    assert docs[1]["encoding"] == "ucs2" and docs[1]["locking_shift"] is None
+    assert docs[2]["text"] == namaste and docs[2]["locking_shift"] == "hi"
+    # Tamil single shift only: ESC 1C is TAMIL DIGIT ZERO (A.2.11), then 'A' from the default table
+    assert docs[3]["text"] == "\u0be6A" and docs[3]["single_shift"] == "ta" and docs[3]["locking_shift"] is None
+    assert "unknown language" in docs[4]["error"]

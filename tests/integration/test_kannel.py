@@ -42,3 +42,18 @@ def test_kannel_sendsms(sim, daemon_factory):
     # the Unix socket needs no credentials
     assert sendsms(d, {"to": "+447700900114", "text": "local"}, tcp=False) == (202, "0: Accepted for delivery")
     wait_for(lambda: len(sim.sent()) == 4, timeout=20, what="4 sent")
+
+
+def test_kannel_with_a_store_key(daemon_factory):
+    """A key made with POST /v1/keys logs in as username = its name, password = the key, until revoked."""
+    d = daemon_factory([])
+    code, k = d.api.request("POST", "/v1/keys", {"name": "legacy", "scopes": ["send"]})
+    assert code == 201, k
+    _, ro = d.api.request("POST", "/v1/keys", {"name": "viewer", "scopes": ["read"]})
+    msg = {"to": "+447700900111", "text": "via kannel"}
+    assert sendsms(d, dict(msg, username="legacy", password=k["key"])) == (202, "0: Accepted for delivery")
+    # the name must match the key, and the key needs the send scope
+    assert sendsms(d, dict(msg, username="test", password=k["key"]))[0] == 403
+    assert sendsms(d, dict(msg, username="viewer", password=ro["key"]))[0] == 403
+    assert d.api.request("DELETE", "/v1/keys/" + k["id"])[0] == 200
+    assert sendsms(d, dict(msg, username="legacy", password=k["key"]))[0] == 403

@@ -238,8 +238,10 @@ def test_installed_unit_verifies_and_man_pages_install(tmp_path):
     man = os.path.join(dest, "usr/local/share/man")
     assert os.path.exists(os.path.join(man, "man8/simrouted.8"))
     assert os.path.exists(os.path.join(man, "man5/simroute.ini.5"))
+    assert os.path.exists(os.path.join(man, "man1/simroute.1"))
+    assert os.path.exists(os.path.join(dest, "usr/local/share/bash-completion/completions/simroute"))
     if shutil.which("man"):
-        for page in ("man8/simrouted.8", "man5/simroute.ini.5"):
+        for page in ("man8/simrouted.8", "man5/simroute.ini.5", "man1/simroute.1"):
             r = subprocess.run(["man", "--warnings", "-l", os.path.join(man, page)], capture_output=True,
                                text=True, timeout=60, env=dict(os.environ, MANWIDTH="80"))
             assert r.returncode == 0 and not r.stderr.strip(), r.stderr

@@ -111,10 +111,31 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_parts, 10);
 	assert_int_equal(cfg.otp_ttl, 300);
 	assert_int_equal(cfg.api_socket_mode, 0660);
+	assert_int_equal(cfg.api_max_connections, 512);
+	assert_int_equal(cfg.api_timeout, 30);
 	assert_int_equal(cfg.nmodems, 0);
 	assert_string_equal(cfg.log_target, "stderr");
 	assert_int_equal(cfg.body_retention_s, 30L * 86400);
 	assert_int_equal(cfg.retention_s, 365L * 86400);
+	assert_string_equal(cfg.optout_stop_keywords, "STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT");
+	assert_string_equal(cfg.optout_start_keywords, "START, UNSTOP, YES");
+	assert_true(cfg.optout_otp_bypass);
+	config_free(&cfg);
+}
+
+static void test_optout_section(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(load("[optout]\nstop_keywords = HALT, STOP\nstart_keywords =\notp_bypass = false\n", &cfg, err,
+			      sizeof(err)), 0);
+	assert_string_equal(cfg.optout_stop_keywords, "HALT, STOP");
+	assert_string_equal(cfg.optout_start_keywords, "");
+	assert_false(cfg.optout_otp_bypass);
+	config_free(&cfg);
+	assert_int_equal(load("[optout]\notp_bypass = yes\n", &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.optout_otp_bypass);
 	config_free(&cfg);
 }
 
@@ -174,6 +195,8 @@ static const struct {
 	{ "[daemon]\nlog_level = loud\n", ":2: log_level: invalid value \"loud\"" },
 	{ "[api]\n\nmax_body = 12abc\n", ":3: max_body: not a number" },
 	{ "[api]\nmax_body = 10\n", ":2: max_body: out of range" },
+	{ "[api]\nmax_connections = 0\n", ":2: max_connections: out of range (1..65536)" },
+	{ "[api]\ntimeout = 0\n", ":2: timeout: out of range (1..3600)" },
 	{ "[router]\nmax_parts = 300\n", ":2: max_parts: out of range (1..255)" },
 	{ "[otp]\nttl = -5\n", ":2: ttl: out of range" },
 	{ "[modem:a1]\nprot = /dev/ttyUSB0\n", ":2: unknown key \"prot\" in [modem:a1]" },
@@ -211,6 +234,8 @@ static const struct {
 	{ "[store]\nbody_retention_days = 2h\nretention_days = 1h\n", "retention_days must be >= body_retention_days" },
 	{ "[daemon]\nlog = journald\n", "[daemon] log: expected stderr, syslog or file:/absolute/path" },
 	{ "[daemon]\nlog = file:var/log/x\n", "[daemon] log: expected stderr, syslog or file:/absolute/path" },
+	{ "[optout]\notp_bypass = maybe\n", ":2: otp_bypass: invalid value \"maybe\" (true | false)" },
+	{ "[optout]\nkeywords = STOP\n", ":2: unknown key \"keywords\" in [optout]" },
 };
 
 static void test_errors(void **state)
@@ -290,6 +315,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_optout_section),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_retention_durations),
 		cmocka_unit_test(test_log_targets),

@@ -198,6 +198,132 @@ test_spanish_portuguese_tables(void **state)
 	assert_int_equal(ps[0x7B], 0x00E3);
 }
 
+/* Cells of the Indic tables at known positions, read off TS 23.038 A.3.x (locking) and A.2.x (single
+ * shift) by hand, independently of gsm7_lang.c: two locking cells and one single shift cell each. */
+static const struct {
+	unsigned lang;
+	uint8_t l1;
+	uint16_t c1;
+	uint8_t l2;
+	uint16_t c2;
+	uint8_t s1;
+	uint16_t sc;
+	const char *utf8;   /* c1 c2 sc as UTF-8 */
+} indic[] = {
+	{ 4, 0x03, 0x0985, 0x7F, 0x09F1, 0x19, 0x09E6, "\u0985\u09F1\u09E6" },   /* Bengali */
+	{ 5, 0x03, 0x0A85, 0x7F, 0x0AF1, 0x1C, 0x0AE6, "\u0A85\u0AF1\u0AE6" },   /* Gujarati */
+	{ 6, 0x03, 0x0905, 0x7F, 0x097F, 0x1C, 0x0966, "\u0905\u097F\u0966" },   /* Hindi */
+	{ 7, 0x03, 0x0C85, 0x7F, 0x0CE3, 0x1C, 0x0CE6, "\u0C85\u0CE3\u0CE6" },   /* Kannada */
+	{ 8, 0x03, 0x0D05, 0x7F, 0x0D79, 0x1C, 0x0D66, "\u0D05\u0D79\u0D66" },   /* Malayalam */
+	{ 9, 0x03, 0x0B05, 0x7F, 0x0B63, 0x1C, 0x0B66, "\u0B05\u0B63\u0B66" },   /* Oriya */
+	{ 10, 0x03, 0x0A05, 0x7F, 0x0A74, 0x1C, 0x0A66, "\u0A05\u0A74\u0A66" },  /* Punjabi */
+	{ 11, 0x03, 0x0B85, 0x7F, 0x0BF9, 0x1C, 0x0BE6, "\u0B85\u0BF9\u0BE6" },  /* Tamil */
+	{ 12, 0x03, 0x0C05, 0x7F, 0x0C63, 0x1D, 0x0C67, "\u0C05\u0C63\u0C67" },  /* Telugu */
+	{ 13, 0x00, 0x0627, 0x7F, 0x0670, 0x1C, 0x06F0, "\u0627\u0670\u06F0" },  /* Urdu */
+};
+
+static void
+test_indic_tables(void **state)
+{
+	uint8_t out[2], sept[4];
+	char text[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(indic) / sizeof(indic[0]); i++) {
+		unsigned lang = indic[i].lang;
+		const uint16_t *l = gsm7_lang_locking(lang), *s = gsm7_lang_single(lang);
+
+		assert_non_null(l);
+		assert_non_null(s);
+		assert_int_equal(l[indic[i].l1], indic[i].c1);
+		assert_int_equal(l[indic[i].l2], indic[i].c2);
+		assert_int_equal(s[indic[i].s1], indic[i].sc);
+		/* the layout every Indic table shares: LF CR SP and ASCII letters/digits in place,
+		 * ')' at 0x28 and '(' at 0x29 as printed; the single shift table carries the ASCII
+		 * capitals and the default extension characters */
+		assert_int_equal(l[0x20], ' ');
+		assert_int_equal(l[0x28], ')');
+		assert_int_equal(l[0x29], '(');
+		assert_int_equal(l[0x2C], ',');
+		assert_int_equal(l[0x61], 'a');
+		assert_int_equal(l[0x39], '9');
+		assert_int_equal(s[0x41], 'A');
+		assert_int_equal(s[0x65], 0x20AC);
+		assert_int_equal(s[0x0A], 0x000C);
+		assert_int_equal(s[0x0D], 0);   /* reserved (CR2): no character */
+		assert_int_equal(s[0x3C], '[');
+		/* encode: one septet from the locking table, ESC + septet from the single shift one */
+		assert_int_equal(gsm7_encode_char(indic[i].c1, lang, lang, out), 1);
+		assert_int_equal(out[0], indic[i].l1);
+		assert_int_equal(gsm7_encode_char(indic[i].c2, lang, lang, out), 1);
+		assert_int_equal(out[0], indic[i].l2);
+		assert_int_equal(gsm7_encode_char(indic[i].sc, lang, lang, out), 2);
+		assert_int_equal(out[0], GSM7_ESC);
+		assert_int_equal(out[1], indic[i].s1);
+		/* not in the default tables, nor in another language's */
+		assert_int_equal(gsm7_encode_char(indic[i].c1, 0, 0, out), 0);
+		assert_int_equal(gsm7_encode_char(indic[i].c1, lang == 6 ? 11 : 6, lang == 6 ? 11 : 6, out), 0);
+		/* decode */
+		sept[0] = indic[i].l1;
+		sept[1] = indic[i].l2;
+		sept[2] = GSM7_ESC;
+		sept[3] = indic[i].s1;
+		assert_int_equal(gsm7_decode(sept, 4, lang, lang, text, sizeof(text)), 0);
+		assert_string_equal(text, indic[i].utf8);
+	}
+}
+
+static void
+test_indic_disputed_cells(void **state)
+{
+	const uint16_t *kn = gsm7_lang_locking(7), *ta = gsm7_lang_locking(11), *te = gsm7_lang_locking(12);
+	const uint16_t *tas = gsm7_lang_single(11), *ors = gsm7_lang_single(9), *tes = gsm7_lang_single(12);
+	uint8_t out[2], sept[2];
+	char text[16];
+
+	(void)state;
+	/* A.3.7 0x24 printed U+0CAA (PA, also at 0x3D): decoded as DDA U+0CA1, never encoded */
+	assert_int_equal(kn[0x24], 0x0CA1);
+	assert_int_equal(kn[0x3D], 0x0CAA);
+	assert_true(gsm7_lang_decode_only(7, true, 0x24));
+	assert_int_equal(gsm7_find_locking(7, 0x0CA1), -1);
+	assert_int_equal(gsm7_encode_char(0x0CA1, 7, 7, out), 0);
+	assert_int_equal(gsm7_encode_char(0x0CAA, 7, 7, out), 1);
+	assert_int_equal(out[0], 0x3D);
+	sept[0] = 0x24;
+	assert_int_equal(gsm7_decode(sept, 1, 7, 7, text, sizeof(text)), 0);
+	assert_string_equal(text, "\u0CA1");
+	/* A.2.11 0x24 printed U+0BEF (also at 0x25): decoded as U+0BEE, never encoded */
+	assert_int_equal(tas[0x24], 0x0BEE);
+	assert_int_equal(tas[0x25], 0x0BEF);
+	assert_int_equal(gsm7_encode_char(0x0BEE, 11, 11, out), 0);
+	assert_int_equal(gsm7_encode_char(0x0BEF, 11, 11, out), 2);
+	assert_int_equal(out[1], 0x25);
+	sept[0] = GSM7_ESC;
+	sept[1] = 0x24;
+	assert_int_equal(gsm7_decode(sept, 2, 11, 11, text, sizeof(text)), 0);
+	assert_string_equal(text, "\u0BEE");
+	/* unassigned code points one transcription shows: undefined, decoded as a space */
+	assert_int_equal(ta[0x11], 0);
+	assert_int_equal(te[0x11], 0);
+	sept[0] = 0x11;
+	assert_int_equal(gsm7_decode(sept, 1, 11, 11, text, sizeof(text)), 0);
+	assert_string_equal(text, " ");
+	/* out-of-script values in one transcription: the script's own digits */
+	assert_int_equal(ors[0x20], 0x0B6A);
+	assert_int_equal(tes[0x1C], 0x0C66);
+	assert_int_equal(tes[0x22], 0x0C6C);   /* V9.1.1 misprint U+06CC */
+	assert_int_equal(tes[0x23], 0x0C6D);
+	/* the first of a character printed twice is the one encoded: '*' at 0x0B and 0x18 */
+	assert_int_equal(gsm7_encode_char('*', 6, 6, out), 2);
+	assert_int_equal(out[1], 0x0B);
+	sept[0] = GSM7_ESC;
+	sept[1] = 0x18;
+	assert_int_equal(gsm7_decode(sept, 2, 6, 6, text, sizeof(text)), 0);
+	assert_string_equal(text, "*");
+}
+
 static void
 test_all_tables_consistent(void **state)
 {
@@ -210,10 +336,24 @@ test_all_tables_consistent(void **state)
 		const uint16_t *l = gsm7_lang_locking(lang), *s = gsm7_lang_single(lang);
 
 		for (i = 0; i < 128; i++) {
-			if (l != NULL && l[i] != 0)
-				assert_int_equal(gsm7_find_locking(lang, l[i]) >= 0, 1);
-			if (s != NULL && s[i] != 0)
-				assert_int_equal(gsm7_find_single(lang, s[i]) >= 0, 1);
+			int k;
+
+			/* a character is found at its own septet or at a lower one printing it too; a
+			 * decode-only cell is never produced */
+			if (l != NULL && l[i] != 0) {
+				k = gsm7_find_locking(lang, l[i]);
+				if (gsm7_lang_decode_only(lang, true, (unsigned)i))
+					assert_int_not_equal(k, i);
+				else
+					assert_true(k >= 0 && k <= i && l[k] == l[i]);
+			}
+			if (s != NULL && s[i] != 0) {
+				k = gsm7_find_single(lang, s[i]);
+				if (gsm7_lang_decode_only(lang, false, (unsigned)i))
+					assert_int_not_equal(k, i);
+				else
+					assert_true(k >= 0 && k <= i && s[k] == s[i]);
+			}
 		}
 		if (l != NULL) {
 			assert_int_equal(l[GSM7_ESC], 0);
@@ -264,6 +404,8 @@ main(void)
 		cmocka_unit_test(test_pack_fill_bits),
 		cmocka_unit_test(test_turkish_tables),
 		cmocka_unit_test(test_spanish_portuguese_tables),
+		cmocka_unit_test(test_indic_tables),
+		cmocka_unit_test(test_indic_disputed_cells),
 		cmocka_unit_test(test_all_tables_consistent),
 		cmocka_unit_test(test_utf8),
 	};

@@ -453,6 +453,106 @@ test_language_choice(void **state)
 	assert_int_equal(enc, PDU_ENC_UCS2);
 }
 
+/* Hindi "नमस्ते": septets 2F 42 4C 5F 27 59 in TS 23.038 A.3.6 */
+#define NAMASTE "\u0928\u092E\u0938\u094D\u0924\u0947"
+
+static void
+test_indic_languages(void **state)
+{
+	struct pdu_submit_opts o = opts0();
+	struct pdu_submit *s;
+	struct pdu_decoded d;
+	enum pdu_encoding enc;
+	char t[1024];
+	int n;
+
+	(void)state;
+	/* ISO 639-1 codes <-> TS 23.038 national language identifiers */
+	assert_int_equal(pdu_lang_parse("hi"), 6);
+	assert_int_equal(pdu_lang_parse("ur"), 13);
+	assert_int_equal(pdu_lang_parse("HI"), -1);
+	assert_string_equal(pdu_lang_code(PDU_LANG_OR), "or");
+	assert_null(pdu_lang_code(0));
+	assert_null(pdu_lang_code(14));
+	for (n = 1; n <= PDU_LANG_UR; n++)
+		assert_int_equal(pdu_lang_parse(pdu_lang_code((unsigned)n)), n);
+	/* Hindi locking shift: UDH 03 25 01 06, 3 fill bits, UDL 5 + 6 septets; packed by hand */
+	o.languages = 1u << PDU_LANG_HI;
+	assert_int_equal(pdu_encode_submit("+919812345678", NAMASTE, &o, &s), PDU_OK);
+	assert_int_equal(s->encoding, PDU_ENC_GSM7);
+	assert_int_equal(s->lang_locking, PDU_LANG_HI);
+	assert_int_equal(s->lang_single, 0);
+	assert_string_equal(s->parts[0].hex, "0041000C911989214365870000" "0B" "03250106780999DF5316");
+	check_round_trip(s, NAMASTE, 0);
+	pdu_submit_free(s);
+	/* without Hindi allowed: UCS-2 */
+	o.languages = (1u << PDU_LANG_TR) | (1u << PDU_LANG_TA);
+	assert_int_equal(pdu_encode_submit("+919812345678", NAMASTE, &o, &s), PDU_OK);
+	assert_int_equal(s->encoding, PDU_ENC_UCS2);
+	assert_int_equal(s->lang_locking + s->lang_single, 0);
+	pdu_submit_free(s);
+	/* a Devanagari digit (A.2.6 0x1D) needs the Hindi single shift table too: both IEs,
+	 * 24 01 06 then 25 01 06 */
+	o.languages = 1u << PDU_LANG_HI;
+	assert_int_equal(pdu_encode_submit("+919812345678", NAMASTE " \u0967", &o, &s), PDU_OK);
+	assert_int_equal(s->encoding, PDU_ENC_GSM7);
+	assert_int_equal(s->lang_locking, PDU_LANG_HI);
+	assert_int_equal(s->lang_single, PDU_LANG_HI);
+	assert_memory_equal(s->parts[0].hex + 2 + 2 * 12, "11" "06240106250106", 16);
+	check_round_trip(s, NAMASTE " \u0967", 0);
+	pdu_submit_free(s);
+	/* a Tamil letter in Hindi text: no enabled table pair holds both -> UCS-2 */
+	o.languages = (1u << PDU_LANG_HI) | (1u << PDU_LANG_TA);
+	assert_int_equal(pdu_encode_submit("+919812345678", NAMASTE "\u0B95", &o, &s), PDU_OK);
+	assert_int_equal(s->encoding, PDU_ENC_UCS2);
+	pdu_submit_free(s);
+	/* Kannada DDA sits at a misprinted cell (A.3.7 0x24): never encoded with the table */
+	o.languages = 1u << PDU_LANG_KN;
+	assert_int_equal(pdu_encode_submit("+919812345678", "\u0C85\u0CA1", &o, &s), PDU_OK);
+	assert_int_equal(s->encoding, PDU_ENC_UCS2);
+	pdu_submit_free(s);
+	/* 150 Hindi letters: 1 part with the Hindi locking table (155 septets), 3 in UCS-2 */
+	t[0] = '\0';
+	for (n = 0; n < 150; n++)
+		strcat(t, "\u0915");
+	o.languages = 1u << PDU_LANG_HI;
+	assert_int_equal(pdu_count_parts(t, &o, &n, &enc), PDU_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(enc, PDU_ENC_GSM7);
+	o.languages = 0;
+	assert_int_equal(pdu_count_parts(t, &o, &n, &enc), PDU_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(enc, PDU_ENC_UCS2);
+	/* every Indic language round-trips a letter, a vowel sign and a digit of its own script:
+	 * the digit is only in the single shift table, so both IEs name the language */
+	{
+		static const struct {
+			enum pdu_lang lang;
+			const char *text;
+		} v[] = {
+			{ PDU_LANG_BN, "\u0995\u09BF \u09E6" }, { PDU_LANG_GU, "\u0A95\u0ABF \u0AE6" },
+			{ PDU_LANG_HI, "\u0915\u093F \u0966" }, { PDU_LANG_KN, "\u0C95\u0CBF \u0CE6" },
+			{ PDU_LANG_ML, "\u0D15\u0D3F \u0D66" }, { PDU_LANG_OR, "\u0B15\u0B3F \u0B66" },
+			{ PDU_LANG_PA, "\u0A15\u0A3F \u0A66" }, { PDU_LANG_TA, "\u0B95\u0BBF \u0BE6" },
+			{ PDU_LANG_TE, "\u0C15\u0C3F \u0C66" }, { PDU_LANG_UR, "\u0633\u0644\u0627\u0645 \u06F1" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			o.languages = 1u << v[i].lang;
+			assert_int_equal(pdu_encode_submit("+919812345678", v[i].text, &o, &s), PDU_OK);
+			assert_int_equal(s->encoding, PDU_ENC_GSM7);
+			assert_int_equal(s->nparts, 1);
+			assert_int_equal(s->lang_locking, v[i].lang);
+			assert_int_equal(s->lang_single, v[i].lang);
+			check_round_trip(s, v[i].text, 0);
+			assert_int_equal(pdu_decode_submit(s->parts[0].hex, true, &d), PDU_OK);
+			assert_int_equal(d.lang_locking, v[i].lang);
+			pdu_submit_free(s);
+		}
+	}
+}
+
 /* ---- DELIVER decoding ---- */
 
 static void
@@ -549,6 +649,34 @@ test_deliver_turkish(void **state)
 	/* the same septets without the IE are default-alphabet text: "A" "ø"(0C) "a" "¿"(60) */
 	assert_int_equal(pdu_decode("00040C91093512325476000062113231540040044146180C", true, &d), PDU_OK);
 	assert_string_equal(d.text, "A\xC3\xB8" "a\xC2\xBF");
+}
+
+static void
+test_deliver_indic(void **state)
+{
+	struct pdu_decoded d;
+
+	(void)state;
+	/* Hand-computed DELIVER: locking shift IE 25 01 06 (Hindi), 3 fill bits, septets
+	 * 2F 42 4C 5F 27 59 of TS 23.038 A.3.6 */
+	assert_int_equal(pdu_decode("00440C91198921436587000062113231540040" "0B" "03250106780999DF5316",
+				    true, &d), PDU_OK);
+	assert_int_equal(d.lang_locking, PDU_LANG_HI);
+	assert_int_equal(d.lang_single, 0);
+	assert_string_equal(d.text, NAMASTE);
+	/* the same user data with IE 25 01 0B (Tamil, A.3.11): 2F=U+0BA8 42=U+0BAE 4C=U+0BB8
+	 * 5F=U+0BCD 27=U+0BA4 59=U+0BC7 */
+	assert_int_equal(pdu_decode("00440C91198921436587000062113231540040" "0B" "0325010B780999DF5316",
+				    true, &d), PDU_OK);
+	assert_int_equal(d.lang_locking, PDU_LANG_TA);
+	assert_string_equal(d.text, "\u0BA8\u0BAE\u0BB8\u0BCD\u0BA4\u0BC7");
+	/* Tamil single shift only (IE 24 01 0B), default locking: ESC 1C = U+0BE6 then 'A':
+	 * UDH 03 24 01 0B, 3 fill bits, UDL 5 + 3 septets 1B 1C 41 */
+	assert_int_equal(pdu_decode("00440C91198921436587000062113231540040" "08" "0324010BD87082",
+				    true, &d), PDU_OK);
+	assert_int_equal(d.lang_single, PDU_LANG_TA);
+	assert_int_equal(d.lang_locking, 0);
+	assert_string_equal(d.text, "\u0BE6" "A");
 }
 
 static void
@@ -678,9 +806,12 @@ test_decode_errors(void **state)
 			 PDU_OK);
 	assert_false(d.concat.present);
 	assert_string_equal(d.text, "41");
-	/* a locking shift IE for Hindi (no table here): refused rather than decoded wrongly */
-	assert_int_equal(pdu_decode("00440C9109351232547600006211323154004009032501060832C260", true, &d),
-			 PDU_ERR_DCS);
+	/* a locking shift IE for Spanish, which has no locking table (TS 23.038 A.3.2 void): a value
+	 * not supported, so the IE is ignored (TS 23.040 9.2.3.24) and the default alphabet applies */
+	assert_int_equal(pdu_decode("00440C9109351232547600006211323154004009032501020832C260", true, &d),
+			 PDU_OK);
+	assert_int_equal(d.lang_locking, 0);
+	assert_string_equal(d.text, "A\xC3\xB8" "a\xC2\xBF");
 	/* a bad time stamp gives "" but keeps the message */
 	assert_int_equal(pdu_decode("00040B919761214365F70004FF102030405029010A", true, &d), PDU_OK);
 	assert_string_equal(d.scts, "");
@@ -703,11 +834,13 @@ main(void)
 		cmocka_unit_test(test_max_parts),
 		cmocka_unit_test(test_turkish),
 		cmocka_unit_test(test_language_choice),
+		cmocka_unit_test(test_indic_languages),
 		cmocka_unit_test(test_deliver_published),
 		cmocka_unit_test(test_deliver_alphanumeric),
 		cmocka_unit_test(test_deliver_ucs2_negative_tz),
 		cmocka_unit_test(test_deliver_concat),
 		cmocka_unit_test(test_deliver_turkish),
+		cmocka_unit_test(test_deliver_indic),
 		cmocka_unit_test(test_deliver_dcs),
 		cmocka_unit_test(test_status_reports),
 		cmocka_unit_test(test_encode_deliver_and_report),

@@ -165,9 +165,28 @@ static void test_reassembly_out_of_order(void **state)
 	assert_int_equal(list_all(f->st).n, 2);
 }
 
+/* The inbound hook (the webhook outbox) hears of every message, complete or flushed incomplete. */
+struct hooked {
+	int n;
+	int64_t id[4], at[4];
+};
+static void on_inbound(void *arg, struct store *st, int64_t inbound_id, int64_t now_ms)
+{
+	struct hooked *h = arg;
+	(void)st;
+	if (h->n < 4) {
+		h->id[h->n] = inbound_id;
+		h->at[h->n] = now_ms;
+	}
+	h->n++;
+}
+
 static void test_timeout_flush(void **state)
 {
 	struct fx *f = *state;
+	struct hooked h = { 0 };
+	const struct store_hooks hooks = { .inbound = on_inbound };
+	store_set_hooks(f->st, &hooks, &h);
 	struct store_inbound_part a1 = part("+4670", "first ", 1, 3, 1, 1000), a3 = part("+4670", "third", 1, 3, 3, 1500),
 				  b1 = part("+4671", "b", 2, 2, 1, 3000);
 	int64_t id;
@@ -176,19 +195,25 @@ static void test_timeout_flush(void **state)
 	assert_int_equal(store_inbound_add(f->st, &a3, &id), 0);
 	assert_int_equal(store_inbound_add(f->st, &b1, &id), 0);
 	/* nothing waited long enough: the first part's time counts */
-	assert_int_equal(store_inbound_flush(f->st, 1000), 0);
-	assert_int_equal(store_inbound_flush(f->st, 1001), 1);
+	assert_int_equal(store_inbound_flush(f->st, 1000, 20000), 0);
+	assert_int_equal(h.n, 0);   /* parts alone are no message yet */
+	assert_int_equal(store_inbound_flush(f->st, 1001, 20000), 1);
+	assert_int_equal(h.n, 1);
+	assert_true(h.id[0] > 0);
+	assert_int_equal(h.at[0], 20000);
 	struct seen s = list_all(f->st);
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.text[0], "first third");
 	assert_int_equal(s.parts[0], 2);
 	assert_false(s.complete[0]);
-	assert_int_equal(store_inbound_flush(f->st, 1001), 0);   /* flushed once */
+	assert_int_equal(store_inbound_flush(f->st, 1001, 20000), 0);   /* flushed once */
 	/* the missing part arriving late starts a set of its own, flushed in its turn */
 	struct store_inbound_part a2 = part("+4670", "second ", 1, 3, 2, 4000);
 	assert_int_equal(store_inbound_add(f->st, &a2, &id), 0);
 	assert_int_equal(id, 0);
-	assert_int_equal(store_inbound_flush(f->st, 10000), 2);
+	assert_int_equal(store_inbound_flush(f->st, 10000, 20000), 2);
+	assert_int_equal(h.n, 3);
+	assert_true(h.id[1] != h.id[2] && h.id[1] != h.id[0]);
 	s = list_all(f->st);
 	assert_int_equal(s.n, 3);
 	for (int i = 0; i < 2; i++)

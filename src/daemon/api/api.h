@@ -11,6 +11,7 @@ struct store;
 struct ingest;
 struct scheduler;
 struct webhook;
+struct optout;
 struct api;
 
 struct api_deps {
@@ -19,6 +20,7 @@ struct api_deps {
 	struct ingest *in;
 	struct scheduler *sched;
 	struct webhook *webhook;  /* NULL: no deliverer (replay only marks the row due) */
+	struct optout *optout;    /* the opt-out list checked at accept time (NULL: none) */
 	int64_t started_ms;
 	const char *store_path;
 };

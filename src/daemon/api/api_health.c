@@ -101,6 +101,13 @@ void api_metrics(struct api_req *r)
 	per_modem(b, d, "simroute_modem_failed_total", "counter", "Sends that failed on the modem since start.", 1);
 	per_modem(b, d, "simroute_modem_signal_rssi", "gauge", "Signal as +CSQ rssi: 0..31, 99 unknown.", 2);
 	per_modem(b, d, "simroute_modem_ready", "gauge", "1 when the modem can send now.", 3);
+	family(b, "simroute_api_connections", "gauge", "Open API connections per listener ([api] max_connections).");
+	evbuffer_add_printf(b, "simroute_api_connections{listener=\"tcp\"} %d\n", r->api->tcp_l.nconns);
+	evbuffer_add_printf(b, "simroute_api_connections{listener=\"unix\"} %d\n", r->api->unix_l.nconns);
+	family(b, "simroute_api_connections_refused_total", "counter", "Connections refused over max_connections.");
+	evbuffer_add_printf(b, "simroute_api_connections_refused_total{listener=\"tcp\"} %lld\n", r->api->tcp_l.refused_total);
+	evbuffer_add_printf(b, "simroute_api_connections_refused_total{listener=\"unix\"} %lld\n",
+			    r->api->unix_l.refused_total);
 	family(b, "simroute_uptime_seconds", "gauge", "Seconds since simrouted started.");
 	evbuffer_add_printf(b, "simroute_uptime_seconds %lld\n", (long long)((api_now_ms() - d->started_ms) / 1000));
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", "text/plain; version=0.0.4");

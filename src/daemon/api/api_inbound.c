@@ -63,7 +63,7 @@ void api_inbound_list(struct api_req *r)
 	}
 	/* Concatenated sets that waited longer than [inbound] reassembly_timeout are listed as they are
 	 * (complete: false) from now on; a store error here only delays that. */
-	store_inbound_flush(st, now - (int64_t)r->api->deps.cfg->inbound_reassembly_timeout * 1000);
+	store_inbound_flush(st, now - (int64_t)r->api->deps.cfg->inbound_reassembly_timeout * 1000, now);
 	struct inbound_listing l = { .list = json_array(), .limit = f.limit };
 	f.limit++;
 	int n = store_inbound_list(st, &f, inbound_cb, &l);

@@ -13,6 +13,7 @@
 #include "api/api_private.h"
 #include "config.h"
 #include "queue/ingest.h"
+#include "queue/optout.h"
 #include "simroute/log.h"
 #include "simroute/pdu.h"
 #include "simroute/phone.h"
@@ -44,9 +45,11 @@ static void committed(void *arg, int rc, const int64_t *ids, size_t n)
 		kannel_reply(req, 202, "0: Accepted for delivery");
 }
 
-/* username = the [api_key:NAME], password = the key itself (compared by SHA-256). */
-static int kannel_auth(const struct config *cfg, const char *user, const char *pass)
+/* username = the [api_key:NAME] or a live store key's name, password = the key itself (compared by
+ * SHA-256). */
+static int kannel_auth(struct api *api, const char *user, const char *pass)
 {
+	const struct config *cfg = api->deps.cfg;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
 	if (!user || !pass || !*pass)
 		return 0;
@@ -55,7 +58,8 @@ static int kannel_auth(const struct config *cfg, const char *user, const char *p
 		if (strcmp(cfg->api_keys[i].name, user) == 0 &&
 		    CRYPTO_memcmp(digest, cfg->api_keys[i].sha256, sizeof(digest)) == 0)
 			return (cfg->api_keys[i].scopes & SCOPE_SEND) != 0;
-	return 0;
+	const struct api_skey *k = api_keys_match(api, digest);
+	return k && strcmp(k->name, user) == 0 && (k->scopes & SCOPE_SEND) != 0;
 }
 
 /* Kannel accepts "+447700900123" and "00447700900123"; simroute stores E.164. */
@@ -98,7 +102,7 @@ void api_kannel_sendsms(struct api_req *r)
 	const char *charset = evhttp_find_header(&q, "charset"), *dlr_mask = evhttp_find_header(&q, "dlr-mask");
 	const char *dlr_url = evhttp_find_header(&q, "dlr-url");
 
-	if (!r->trusted && !kannel_auth(cfg, user, pass)) {
+	if (!r->trusted && !kannel_auth(r->api, user, pass)) {
 		kannel_reply(r->req, 403, "Authorization failed for sendsms");
 		goto out;
 	}
@@ -156,6 +160,13 @@ void api_kannel_sendsms(struct api_req *r)
 	if (n == 0) {
 		kannel_reply(r->req, 400, "Missing receiver number");
 		goto out;
+	}
+	/* the opt-out list, in Kannel's words for its black-list (sendsms only sends normal priority) */
+	for (size_t i = 0; r->api->deps.optout && i < n; i++) {
+		if (optout_contains(r->api->deps.optout, numbers[i])) {
+			kannel_reply(r->req, 403, "Number(s) has/have been denied by white- and/or black-lists.");
+			goto out;
+		}
 	}
 	if (ingest_submit(r->api->deps.in, msgs, n, committed, r->req) < 0)
 		kannel_reply(r->req, 503, "Temporal failure, try again later.");

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -36,11 +37,10 @@ static int parse_id(const char *s, int64_t *out)
 /* The language codes of a mask, in enum order ("tr", "es", "pt", ...). */
 static json_t *languages_doc(unsigned mask)
 {
-	static const char *const codes[] = { "", "tr", "es", "pt", "bn", "gu", "hi", "kn", "ml", "or", "pa", "ta", "te", "ur" };
 	json_t *a = json_array();
-	for (size_t i = 1; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (mask & (1u << i))
-			json_array_append_new(a, json_string(codes[i]));
+	for (unsigned i = 1; i < 32; i++)
+		if ((mask & (1u << i)) && pdu_lang_code(i) != NULL)
+			json_array_append_new(a, json_string(pdu_lang_code(i)));
 	return a;
 }
 
@@ -153,7 +153,10 @@ void api_messages_delete(struct api_req *r, const char *idstr)
 		api_reply(r->req, 409, json_pack("{s:o}", "error", err));
 		return;
 	}
-	log_info("api: message %lld cancelled by %s", (long long)id, r->owner);
+	log_info("api: message %lld cancelled by %s", (long long)id, r->actor);
+	char target[24];
+	snprintf(target, sizeof(target), "%lld", (long long)id);
+	api_audit(r, "message.cancel", target, NULL);
 	json_t *o = api_message_doc(&m);
 	store_msg_clear(&m);
 	api_reply(r->req, 200, o);

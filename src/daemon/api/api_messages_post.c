@@ -389,6 +389,9 @@ void api_messages_post(struct api_req *r)
 		p->flight->next = r->api->flights;
 		r->api->flights = p->flight;
 	}
+	/* after the idempotency lookup: a replay gets its original answer even if the number opted out since */
+	if (api_optout_refuse(r, p->msgs, p->n, p->batch) < 0)
+		goto done;
 	if (ingest_submit_idem(r->api->deps.in, p->msgs, p->n, key ? &rec : NULL, committed, p) < 0) {
 		api_error(r->req, 503, "overloaded", NULL, "out of memory");
 		goto done;

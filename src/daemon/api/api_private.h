@@ -25,6 +25,30 @@ struct api_bucket {
 	int64_t last_us;          /* CLOCK_MONOTONIC */
 };
 
+/* A key created through POST /v1/keys, as the API keeps it (loaded from the store at start-up, kept
+ * in step on create and revoke, so authentication never reads the store). Revoked ones stay listed. */
+struct api_skey {
+	char id[24];
+	char name[65];
+	unsigned char sha256[32];
+	unsigned scopes;
+	int64_t created_ms, revoked_ms;   /* revoked_ms 0: live */
+	char created_by[80];
+	char owner[32];           /* "key:<id>": idempotency scope, apart from any config key's name */
+	struct api_bucket bucket;
+};
+
+/* Connection accounting of one listener (api_conn.c). */
+struct api_listener {
+	struct api *api;
+	const char *name;         /* "tcp" | "unix", for logs and metrics */
+	int nconns;               /* open connections, counted from accept to close */
+	long long refused;        /* since the last log line */
+	long long refused_total;  /* since start, for /metrics */
+	int64_t last_log_us;
+};
+struct api_conn_pending;
+
 struct api {
 	struct event_base *base;
 	struct api_deps deps;
@@ -33,7 +57,13 @@ struct api {
 	struct api_flight *flights;
 	struct api_bucket *buckets;   /* one per cfg->api_keys[] */
 	size_t nbuckets;
+	struct api_skey *skeys;       /* store keys (api_keys.c) */
+	size_t nskeys;
 	struct event *housekeeping;
+	struct api_listener tcp_l, unix_l;
+	struct api_conn_pending *pending;  /* new connections evhttp has not finished wiring */
+	size_t npending, pending_cap;
+	struct event *adopt;              /* runs once they are wired */
 	struct api_backup *backup;    /* the POST /v1/backup under way, or NULL (one at a time) */
 };
 
@@ -44,7 +74,19 @@ struct api_req {
 	bool trusted;             /* came over the Unix socket */
 	unsigned scopes;
 	const char *owner;        /* the API key's name, or "unix": scopes idempotency keys */
+	const char *actor;        /* who, for the audit log: "key:<name>", "uid:<n>" (the socket's peer) or "unix" */
+	char actor_buf[80];
 };
+
+/* Records an admin action in the audit log (actor r->actor, now). target and fmt may be NULL. A store
+ * error is logged, never answered: the action itself has already happened. */
+void api_audit(struct api_req *r, const char *action, const char *target, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* api_conn.c: [api] max_connections per listener. init: 0 or -1 (out of memory); watch: count
+ * the connections of http; free: after the listeners' evhttp_free. */
+int api_conn_init(struct api *api);
+void api_conn_watch(struct api_listener *l, struct api *api, struct evhttp *http, const char *name);
+void api_conn_free(struct api *api);
 
 /* Sends `body` (stolen: decref'd) with `status`. */
 void api_reply(struct evhttp_request *req, int status, json_t *body);
@@ -82,6 +124,24 @@ void api_metrics(struct api_req *r);
 void api_inbound_list(struct api_req *r);
 void api_webhooks_list(struct api_req *r);
 void api_webhooks_replay(struct api_req *r, const char *id);
+void api_audit_list(struct api_req *r);
+void api_optout_list(struct api_req *r);
+void api_optout_add(struct api_req *r);
+void api_optout_delete(struct api_req *r, const char *number);
+/* Refuses (422 opted_out, field "to" or "messages[i].to") the first of msgs whose destination is on
+ * the opt-out list, unless it is an otp and [optout] otp_bypass is on. 0 all may be sent, -1 answered. */
+struct store_new_msg;
+int api_optout_refuse(struct api_req *r, const struct store_new_msg *msgs, size_t n, bool batch);
+/* api_keys.c: keys created at run time. */
+void api_keys_create(struct api_req *r);
+void api_keys_list(struct api_req *r);
+void api_keys_revoke(struct api_req *r, const char *id);
+/* Loads the store's keys into api->skeys at start-up: 0, or -1 with err. */
+int api_keys_load(struct api *api, char *err, size_t errlen);
+/* Warns about each live store key that has a config key's name (after start-up and each reload). */
+void api_keys_check_names(struct api *api);
+/* The live store key whose SHA-256 is digest, or NULL. Every key is compared in constant time. */
+struct api_skey *api_keys_match(struct api *api, const unsigned char digest[32]);
 void api_backup_post(struct api_req *r);
 /* api_free: a backup under way is dropped (its temporary file removed), unanswered. */
 void api_backup_abort(struct api *api);

@@ -8,10 +8,29 @@
 #include "modem/modem.h"
 #include "queue/scheduler.h"
 #include "queue/store.h"
+#include "simroute/quota.h"
 
 #ifndef SIMROUTE_VERSION
 #define SIMROUTE_VERSION "0.1.0"
 #endif
+
+/* The route's side of a modem: quota used and left per window, failure rate, breaker. */
+static json_t *route_doc(struct scheduler *sched, size_t i)
+{
+	struct scheduler_route_stats rs;
+	scheduler_route_stats(sched, i, &rs);
+	json_t *quota = json_object();
+	for (int w = 0; w < QUOTA_WINDOWS; w++) {
+		int64_t lim = rs.quota_limit[w], used = rs.quota_used[w];
+		json_object_set_new(quota, quota_window_name((enum quota_window)w),
+				    json_pack("{s:I, s:o, s:o}", "used", (json_int_t)used, "limit",
+					      lim ? json_integer(lim) : json_null(), "left",
+					      lim ? json_integer(used < lim ? lim - used : 0) : json_null()));
+	}
+	return json_pack("{s:o, s:f, s:s, s:o, s:o, s:o}", "quota", quota, "failure_rate", rs.failure_rate, "breaker",
+			 rs.breaker, "cooldown_until", api_time(rs.cooldown_until_ms), "last_used", api_time(rs.last_used_ms),
+			 "message_id", rs.message_id ? json_integer(rs.message_id) : json_null());
+}
 
 /* Every modem the scheduler drives, as the API shows it; *ready counts those that can send now. */
 static json_t *modems_doc(const struct api_deps *d, int *ready)
@@ -30,6 +49,10 @@ static json_t *modems_doc(const struct api_deps *d, int *ready)
 				      "failed", (json_int_t)mi.failed);
 		json_object_set_new(o, "last_error", mi.last_error[0] ? json_string(mi.last_error) : json_null());
 		json_object_set_new(o, "drained", json_boolean(scheduler_modem_drained(d->sched, i)));
+		/* TS 27.007 8.5: rssi 0 is -113 dBm or less, 2 dB steps, 31 is -51 dBm or more; 99 unknown. */
+		json_object_set_new(o, "signal_dbm",
+				    mi.rssi >= 0 && mi.rssi <= 31 ? json_integer(-113 + 2 * mi.rssi) : json_null());
+		json_object_set_new(o, "route", route_doc(d->sched, i));
 		json_array_append_new(modems, o);
 	}
 	return modems;
@@ -87,6 +110,10 @@ void api_modem_action(struct api_req *r, const char *name, const char *action)
 	for (size_t i = 0; i < scheduler_nmodems(r->api->deps.sched); i++) {
 		struct modem *m = scheduler_modem(r->api->deps.sched, i);
 		if (strcmp(modem_name(m), name) == 0) {
+			char what[STORE_ACTION_MAX];
+			snprintf(what, sizeof(what), "modem.%s", action);
+			api_audit(r, what, name, "state %s%s", modem_state_name(modem_state(m)),
+				  scheduler_modem_drained(r->api->deps.sched, i) ? ", drained" : "");
 			api_reply(r->req, 200,
 				  json_pack("{s:s, s:s, s:s, s:b}", "name", name, "action", action, "state",
 					    modem_state_name(modem_state(m)), "drained",

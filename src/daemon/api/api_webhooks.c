@@ -102,6 +102,9 @@ void api_webhooks_replay(struct api_req *r, const char *id_text)
 		api_error(r->req, 404, "not_found", NULL, "no webhook event %lld", id);
 		return;
 	}
+	char target[24];
+	snprintf(target, sizeof(target), "%lld", id);
+	api_audit(r, "webhook.replay", target, NULL);
 	webhook_kick(r->api->deps.webhook);
 	api_reply(r->req, 202, json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "pending"));
 }

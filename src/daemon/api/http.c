@@ -1,6 +1,7 @@
 /* http: the API's listeners, routing table, authentication and JSON replies. */
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -28,6 +29,7 @@ static const char *reason_phrase(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
 	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
@@ -36,6 +38,7 @@ static const char *reason_phrase(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -132,9 +135,17 @@ json_t *api_time(int64_t ms)
 	return json_string(buf);
 }
 
-/* Bearer key -> index of the matching [api_key:*] (compared by SHA-256 in constant time), or -1.
- * Every key is compared, so the time taken does not tell which one matched. */
-static int authenticate(const struct api *api, struct evhttp_request *req)
+/* Who a Bearer key is: a config key or a live store key, with its rate-limit bucket. */
+struct api_auth {
+	unsigned scopes;
+	const char *owner;
+	const char *name;             /* the key's name, for the audit log's actor */
+	struct api_bucket *bucket;    /* NULL: none (out of memory at a reload) */
+};
+
+/* Bearer key -> the matching [api_key:*] or live store key (compared by SHA-256 in constant time):
+ * 0 and *out, or -1. Every key is compared, so the time taken does not tell which one matched. */
+static int authenticate(struct api *api, struct evhttp_request *req, struct api_auth *out)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
 	unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -147,7 +158,22 @@ static int authenticate(const struct api *api, struct evhttp_request *req)
 	for (size_t i = 0; i < cfg->napi_keys; i++)
 		if (CRYPTO_memcmp(digest, cfg->api_keys[i].sha256, sizeof(digest)) == 0 && found < 0)
 			found = (int)i;
-	return found;
+	struct api_skey *sk = api_keys_match(api, digest);
+	if (found >= 0) {
+		out->scopes = cfg->api_keys[found].scopes;
+		out->owner = cfg->api_keys[found].name;
+		out->name = cfg->api_keys[found].name;
+		out->bucket = (size_t)found < api->nbuckets ? &api->buckets[found] : NULL;
+		return 0;
+	}
+	if (sk) {
+		out->scopes = sk->scopes;
+		out->owner = sk->owner;
+		out->name = sk->name;
+		out->bucket = &sk->bucket;
+		return 0;
+	}
+	return -1;
 }
 
 static int64_t mono_us(void)
@@ -158,14 +184,13 @@ static int64_t mono_us(void)
 }
 
 /* Token bucket per key: 0 if the request may go on, else the seconds to wait (for Retry-After). */
-static int rate_limited(struct api *api, int key)
+static int rate_limited(struct api *api, struct api_bucket *b)
 {
 	const struct config *cfg = api->deps.cfg;
 	int64_t now = mono_us();
 
-	if (cfg->api_rate_limit <= 0 || (size_t)key >= api->nbuckets)
+	if (cfg->api_rate_limit <= 0 || !b)
 		return 0;
-	struct api_bucket *b = &api->buckets[key];
 	if (b->last_us == 0)
 		b->tokens = cfg->api_rate_burst;
 	else
@@ -181,9 +206,26 @@ static int rate_limited(struct api *api, int key)
 	return wait < 1 ? 1 : wait;
 }
 
+/* Who is on the other end of a Unix socket connection: "uid:<n>" from the kernel (SO_PEERCRED), which the
+ * peer cannot forge; "unix" if it cannot be had. */
+static const char *peer_actor(struct evhttp_request *req, char *buf, size_t len)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || clen != sizeof(cred))
+		return "unix";
+	snprintf(buf, len, "uid:%u", (unsigned)cred.uid);
+	return buf;
+}
+
 enum route_id {
 	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
-	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY, R_BACKUP
+	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY, R_AUDIT, R_OPTOUT_LIST, R_OPTOUT_ADD,
+	R_OPTOUT_DELETE, R_KEYS_POST, R_KEYS_LIST, R_KEY_DELETE, R_BACKUP
 };
 
 struct route {
@@ -208,10 +250,17 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/inbound", 1, SCOPE_READ, R_INBOUND, NULL },
 	{ EVHTTP_REQ_GET, "/v1/webhooks", 1, SCOPE_READ, R_WEBHOOKS, NULL },
 	{ EVHTTP_REQ_POST, "/v1/webhooks/", 0, SCOPE_ADMIN, R_WEBHOOK_REPLAY, "/replay" },
+	{ EVHTTP_REQ_GET, "/v1/audit", 1, SCOPE_ADMIN, R_AUDIT, NULL },
+	{ EVHTTP_REQ_GET, "/v1/optout", 1, SCOPE_READ, R_OPTOUT_LIST, NULL },
+	{ EVHTTP_REQ_POST, "/v1/optout", 1, SCOPE_ADMIN, R_OPTOUT_ADD, NULL },
+	{ EVHTTP_REQ_DELETE, "/v1/optout/", 0, SCOPE_ADMIN, R_OPTOUT_DELETE, NULL },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/enable" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/disable" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/drain" },
 	{ EVHTTP_REQ_POST, "/v1/modems/", 0, SCOPE_ADMIN, R_MODEM_ACTION, "/reset" },
+	{ EVHTTP_REQ_POST, "/v1/keys", 1, SCOPE_ADMIN, R_KEYS_POST, NULL },
+	{ EVHTTP_REQ_GET, "/v1/keys", 1, SCOPE_ADMIN, R_KEYS_LIST, NULL },
+	{ EVHTTP_REQ_DELETE, "/v1/keys/", 0, SCOPE_ADMIN, R_KEY_DELETE, NULL },
 	{ EVHTTP_REQ_POST, "/v1/backup", 1, SCOPE_ADMIN, R_BACKUP, NULL },
 	/* Kannel compatibility: credentials are query parameters, checked by the handler itself */
 	{ EVHTTP_REQ_GET, "/cgi-bin/sendsms", 1, 0, R_KANNEL, NULL },
@@ -227,7 +276,9 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
-	struct api_req r = { .api = api, .req = req, .path = path, .trusted = trusted, .owner = "unix" };
+	struct api_req r = { .api = api, .req = req, .path = path, .trusted = trusted, .owner = "unix",
+			      .actor = trusted ? "unix" : "anonymous" };
+	char owner[STORE_IDEM_OWNER_MAX];
 	int path_known = 0;
 
 	if (!path || !*path) {
@@ -257,20 +308,24 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		if (rt->method != method)
 			continue;
 		if (!trusted && rt->scope) {
-			int key = authenticate(api, req);
-			if (key < 0) {
+			struct api_auth who;
+			if (authenticate(api, req, &who) < 0) {
 				evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 						  "Bearer realm=\"simroute\"");
 				api_error(req, 401, "unauthorized", NULL, "an API key is required (Authorization: Bearer <key>)");
 				return;
 			}
-			r.scopes = api->deps.cfg->api_keys[key].scopes;
-			r.owner = api->deps.cfg->api_keys[key].name;
+			r.scopes = who.scopes;
+			/* a copy: a store key's record moves when POST /v1/keys adds one */
+			snprintf(owner, sizeof(owner), "%s", who.owner);
+			r.owner = owner;
+			snprintf(r.actor_buf, sizeof(r.actor_buf), "key:%s", who.name);
+			r.actor = r.actor_buf;
 			if (!(r.scopes & rt->scope)) {
 				api_error(req, 403, "forbidden", NULL, "this API key lacks the scope for %s", path);
 				return;
 			}
-			int wait = rate_limited(api, key);
+			int wait = rate_limited(api, who.bucket);
 			if (wait) {
 				char secs[16];
 				snprintf(secs, sizeof(secs), "%d", wait);
@@ -282,6 +337,8 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 			}
 		} else {
 			r.scopes = SCOPE_SEND | SCOPE_READ | SCOPE_ADMIN;
+			if (trusted)
+				r.actor = peer_actor(req, r.actor_buf, sizeof(r.actor_buf));
 		}
 		switch (rt->id) {
 		case R_MESSAGES_POST: api_messages_post(&r); return;
@@ -299,6 +356,13 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_INBOUND: api_inbound_list(&r); return;
 		case R_WEBHOOKS: api_webhooks_list(&r); return;
 		case R_WEBHOOK_REPLAY: api_webhooks_replay(&r, rest); return;
+		case R_AUDIT: api_audit_list(&r); return;
+		case R_OPTOUT_LIST: api_optout_list(&r); return;
+		case R_OPTOUT_ADD: api_optout_add(&r); return;
+		case R_OPTOUT_DELETE: api_optout_delete(&r, rest); return;
+		case R_KEYS_POST: api_keys_create(&r); return;
+		case R_KEYS_LIST: api_keys_list(&r); return;
+		case R_KEY_DELETE: api_keys_revoke(&r, rest); return;
 		case R_BACKUP: api_backup_post(&r); return;
 		}
 	}
@@ -311,7 +375,8 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 static void tcp_cb(struct evhttp_request *req, void *arg) { handle(req, arg, false); }
 static void unix_cb(struct evhttp_request *req, void *arg) { handle(req, arg, true); }
 
-static struct evhttp *new_http(struct api *api, void (*cb)(struct evhttp_request *, void *))
+static struct evhttp *new_http(struct api *api, void (*cb)(struct evhttp_request *, void *), struct api_listener *l,
+			       const char *name)
 {
 	struct evhttp *http = evhttp_new(api->base);
 	if (!http)
@@ -319,7 +384,10 @@ static struct evhttp *new_http(struct api *api, void (*cb)(struct evhttp_request
 	evhttp_set_gencb(http, cb, api);
 	evhttp_set_max_body_size(http, (ev_ssize_t)api->deps.cfg->api_max_body);
 	evhttp_set_max_headers_size(http, 16384);
-	evhttp_set_timeout(http, 30);
+	/* reading a request (headers and body), writing a reply and an idle keep-alive each get this long
+	 * without progress; then evhttp drops the connection */
+	evhttp_set_timeout(http, api->deps.cfg->api_timeout);
+	api_conn_watch(l, api, http, name);
 	/* every method reaches the router, so an unknown one gets a JSON 405 rather than evhttp's bare 501 */
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
 					 EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
@@ -344,13 +412,13 @@ static int bind_tcp(struct api *api, const char *listen_on, char *err, size_t er
 		memmove(host, host + 1, hlen - 2);
 		host[hlen - 2] = '\0';
 	}
-	api->tcp = new_http(api, tcp_cb);
+	api->tcp = new_http(api, tcp_cb, &api->tcp_l, "tcp");
 	if (!api->tcp || evhttp_bind_socket(api->tcp, host, (ev_uint16_t)port) != 0) {
 		snprintf(err, errlen, "[api] listen: cannot listen on %s: %s", listen_on, strerror(errno));
 		return -1;
 	}
-	if (api->deps.cfg->napi_keys == 0)
-		log_warnx("api: no [api_key:*] configured: every request on %s will be refused (add one, then SIGHUP)", listen_on);
+	if (api->deps.cfg->napi_keys == 0 && api->nskeys == 0)
+		log_warnx("api: no API key ([api_key:*] or simroute keys create): every request on %s will be refused", listen_on);
 	log_info("api: listening on http://%s", listen_on);
 	return 0;
 }
@@ -390,7 +458,7 @@ static int bind_unix(struct api *api, const char *path, int mode, char *err, siz
 			close(fd);
 		return -1;
 	}
-	api->unix_http = new_http(api, unix_cb);
+	api->unix_http = new_http(api, unix_cb, &api->unix_l, "unix");
 	if (!api->unix_http || !evhttp_accept_socket_with_handle(api->unix_http, fd)) {
 		snprintf(err, errlen, "[api] socket: cannot serve %s", path);
 		close(fd);
@@ -424,8 +492,12 @@ struct api *api_new(struct event_base *base, const struct api_deps *deps, char *
 	api->buckets = calloc(deps->cfg->napi_keys + 1, sizeof(*api->buckets));
 	api->nbuckets = api->buckets ? deps->cfg->napi_keys : 0;
 	api->housekeeping = event_new(base, -1, EV_PERSIST, housekeeping_cb, api);
-	if (!api->buckets || !api->housekeeping || event_add(api->housekeeping, &every) < 0) {
+	if (!api->buckets || !api->housekeeping || event_add(api->housekeeping, &every) < 0 || api_conn_init(api) < 0) {
 		snprintf(err, errlen, "out of memory");
+		api_free(api);
+		return NULL;
+	}
+	if (api_keys_load(api, err, errlen) < 0) {
 		api_free(api);
 		return NULL;
 	}
@@ -447,6 +519,7 @@ int api_keys_reloaded(struct api *api)
 	api->nbuckets = b ? api->deps.cfg->napi_keys : 0;
 	if (!b)
 		log_warnx("api: out of memory for rate-limit state: rate limits off until the next reload");
+	api_keys_check_names(api);
 	return b ? 0 : -1;
 }
 
@@ -459,6 +532,7 @@ void api_free(struct api *api)
 		evhttp_free(api->tcp);
 	if (api->unix_http)
 		evhttp_free(api->unix_http);
+	api_conn_free(api);
 	if (api->socket_path[0])
 		unlink(api->socket_path);
 	if (api->housekeeping)
@@ -469,5 +543,6 @@ void api_free(struct api *api)
 		free(f);
 	}
 	free(api->buckets);
+	free(api->skeys);
 	free(api);
 }

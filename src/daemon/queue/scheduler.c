@@ -369,7 +369,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		store_expire(s->st, now);
 		/* concatenated inbound parts still incomplete after the timeout are listed as they are */
 		if (s->cfg.reassembly_timeout_ms > 0)
-			store_inbound_flush(s->st, now - s->cfg.reassembly_timeout_ms);
+			store_inbound_flush(s->st, now - s->cfg.reassembly_timeout_ms, now);
 	}
 	scheduler_kick(s);
 }

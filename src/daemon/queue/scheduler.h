@@ -44,6 +44,11 @@ int scheduler_start(struct scheduler *s, int64_t now_ms);
 /* A message was committed to the store (called by ingest after the commit). */
 void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane);
 
+/* A complete inbound SMS was stored: called inside the same durable batch (its writes commit with the
+ * message, or the part stays on the SIM and comes again). from is the originator as stored. */
+typedef void scheduler_inbound_cb(void *arg, int64_t inbound_id, const char *from, int64_t now_ms);
+void scheduler_set_inbound_cb(struct scheduler *s, scheduler_inbound_cb *cb, void *arg);
+
 /* Stop claiming new messages (shutdown); sends in flight (modems and carrier) go on. Returns how many. */
 int scheduler_stop(struct scheduler *s);
 int scheduler_inflight(const struct scheduler *s);
@@ -57,6 +62,18 @@ void scheduler_explain(struct scheduler *s, const struct store_msg *m, scheduler
  * 0 done, -1 unknown modem or action (err says which), -2 not possible now (err says why). */
 int scheduler_modem_action(struct scheduler *s, const char *name, const char *action, char *err, size_t errlen);
 bool scheduler_modem_drained(const struct scheduler *s, size_t i);
+
+/* A route's health and quota use (scheduler_stats.c). Windows as in simroute/quota.h; a limit of 0
+ * means unlimited. */
+struct scheduler_route_stats {
+	int64_t quota_used[4], quota_limit[4];  /* segments per minute, hour, day, month */
+	double failure_rate;      /* EWMA of failed attempts, 0..1 */
+	const char *breaker;      /* "closed" | "open" | "half_open" */
+	int64_t cooldown_until_ms;  /* breaker open: when a probe may go; else 0 */
+	int64_t last_used_ms;     /* wall clock of its last send, 0 never */
+	int64_t message_id;       /* the message it is sending, 0 idle */
+};
+void scheduler_route_stats(struct scheduler *s, size_t i, struct scheduler_route_stats *out);
 
 size_t scheduler_nmodems(const struct scheduler *s);
 struct modem *scheduler_modem(const struct scheduler *s, size_t i);

@@ -136,7 +136,14 @@ static int inbound_sms(struct scheduler *s, struct modem *m, const struct pdu_de
 		snprintf(masked, sizeof(masked), "%s", d->addr);   /* a name, not a number */
 	else
 		phone_mask(d->addr, masked, sizeof(masked));
+	/* one durable transaction: the part, the message it completes, and what the hooks and the
+	 * inbound callback write for it (webhook row, opt-out change, audit row) */
+	bool batched = store_batch_begin(s->st, true) == 0;   /* else each write stands alone */
 	rc = store_inbound_add(s->st, &p, &id);
+	if (rc == 0 && id && s->inbound_cb)
+		s->inbound_cb(s->inbound_arg, id, p.from, p.received_ms);
+	if (batched && store_batch_end(s->st) < 0)
+		rc = -1;
 	if (rc < 0) {
 		log_warnx("modem %s: SMS from %s (index %d): store error; left on the SIM for the next sweep",
 			  p.route, masked, index);
@@ -154,6 +161,12 @@ static int inbound_sms(struct scheduler *s, struct modem *m, const struct pdu_de
 		log_info("modem %s: SMS part %u/%u from %s (ref %u) stored; waiting for the rest", p.route, p.seq,
 			 p.total, masked, p.ref);
 	return 0;
+}
+
+void scheduler_set_inbound_cb(struct scheduler *s, scheduler_inbound_cb *cb, void *arg)
+{
+	s->inbound_cb = cb;
+	s->inbound_arg = arg;
 }
 
 bool scheduler_inbound_event(void *arg, struct modem *m, const char *pdu_hex, int index)

@@ -82,6 +82,9 @@ struct scheduler {
 	struct breaker carrier_breaker;
 	int carrier_max_inflight;
 	int carrier_inflight;
+	/* told of each complete inbound SMS (the opt-out keywords) */
+	scheduler_inbound_cb *inbound_cb;
+	void *inbound_arg;
 };
 
 int64_t scheduler_now_ms(void);

@@ -136,6 +136,12 @@ void store_backup_free(struct store_backup *b)
 	free(b);
 }
 
+const struct store_backend *store_be(struct store *st, void **data)
+{
+	*data = st->data;
+	return st->be;
+}
+
 const char *store_backend_name(const struct store *st)
 {
 	return st->be->name;
@@ -419,9 +425,15 @@ int store_inbound_add(struct store *st, const struct store_inbound_part *p, int6
 	return rc;
 }
 
-int store_inbound_flush(struct store *st, int64_t before_ms)
+int store_inbound_flush(struct store *st, int64_t before_ms, int64_t now_ms)
 {
-	return st->be->inbound_flush(st->data, before_ms);
+	int64_t *ids = NULL;
+	int n = st->be->inbound_flush(st->data, before_ms, &ids);
+	/* An incomplete message is still a received message: its event goes out like any other. */
+	for (int i = 0; i < n && ids && st->hooks.inbound; i++)
+		st->hooks.inbound(st->hooks_arg, st, ids[i], now_ms);
+	free(ids);
+	return n;
 }
 
 int store_inbound_list(struct store *st, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg)
@@ -509,4 +521,41 @@ int store_webhook_list(struct store *st, const struct store_webhook_filter *f, s
 		return -1;
 	}
 	return st->be->webhook_list(st->data, f, cb, arg);
+}
+
+/* ---- API keys ---- */
+
+static bool key_field_ok(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	return n > 0 && n < max;
+}
+
+int store_key_add(struct store *st, const struct store_api_key *k)
+{
+	if (k == NULL || !key_field_ok(k->id, sizeof(k->id)) || !key_field_ok(k->name, sizeof(k->name)) ||
+	    strncmp(k->hash, "sha256:", 7) != 0 || strnlen(k->hash, sizeof(k->hash)) != 7 + 64 ||
+	    !key_field_ok(k->scopes, sizeof(k->scopes)) || strnlen(k->created_by, sizeof(k->created_by)) >= sizeof(k->created_by) ||
+	    k->created_ms <= 0 || k->revoked_ms != 0) {
+		log_warnx("store: key_add: bad arguments");
+		return -1;
+	}
+	int rc = st->be->key_add(st->data, k);
+	if (rc == 0)
+		log_debug("store: API key %s (%s) stored", k->id, k->name);
+	return rc;
+}
+
+int store_key_list(struct store *st, store_key_cb *cb, void *arg)
+{
+	if (cb == NULL)
+		return -1;
+	return st->be->key_list(st->data, cb, arg);
+}
+
+int store_key_revoke(struct store *st, const char *id, int64_t now_ms)
+{
+	if (id == NULL || !*id || now_ms <= 0)
+		return -1;
+	return st->be->key_revoke(st->data, id, now_ms);
 }

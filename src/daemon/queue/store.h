@@ -212,9 +212,9 @@ void store_inbound_clear(struct store_inbound *m);
  * (the same part from the same route is already stored, e.g. read again after a crash before its
  * deletion: nothing changes), -1 error. */
 int store_inbound_add(struct store *st, const struct store_inbound_part *p, int64_t *inbound_id);
-/* Sets whose first part was stored before before_ms become messages as they are (complete false).
- * Returns how many, or -1. */
-int store_inbound_flush(struct store *st, int64_t before_ms);
+/* Sets whose first part was stored before before_ms become messages as they are (complete false),
+ * each reported to the inbound hook (at now_ms) like a complete one. Returns how many, or -1. */
+int store_inbound_flush(struct store *st, int64_t before_ms, int64_t now_ms);
 struct store_inbound_filter {
 	int64_t since_ms;         /* received_ms >= since_ms; 0 for any */
 	int64_t before_id;        /* id < before_id (the paging cursor); 0 for no bound */
@@ -295,6 +295,34 @@ struct store_webhook_filter {
 typedef int store_webhook_cb(void *arg, const struct store_webhook *w);
 int store_webhook_list(struct store *st, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
 
+/*
+ * API keys created at run time (tracker issue 9), beside the config's [api_key:*]. Only the key's hash
+ * is kept, in the config's format ("sha256:<64 hex>"), never the key. A revoked row stays: its name
+ * remains taken and its id keeps saying "revoked" in listings.
+ */
+#define STORE_KEY_ID_MAX 24        /* "k_" + 8 hex, with room */
+#define STORE_KEY_NAME_MAX 65      /* 64 characters [A-Za-z0-9_.-] and the NUL */
+#define STORE_KEY_HASH_MAX 72      /* "sha256:" + 64 hex and the NUL */
+#define STORE_KEY_SCOPES_MAX 32    /* "send,read,admin" */
+#define STORE_KEY_BY_MAX 80        /* who created it: "unix", a config key's name, "key:<id>" */
+struct store_api_key {
+	char id[STORE_KEY_ID_MAX];
+	char name[STORE_KEY_NAME_MAX];
+	char hash[STORE_KEY_HASH_MAX];
+	char scopes[STORE_KEY_SCOPES_MAX];
+	int64_t created_ms;
+	char created_by[STORE_KEY_BY_MAX];
+	int64_t revoked_ms;        /* 0: live */
+};
+/* 0 stored (durably), 1 the id or the name is taken (revoked keys included), -1 error or bad fields. */
+int store_key_add(struct store *st, const struct store_api_key *k);
+/* Every key, live and revoked, oldest first; the row is valid only during the callback; non-zero
+ * stops. Count or -1. */
+typedef int store_key_cb(void *arg, const struct store_api_key *k);
+int store_key_list(struct store *st, store_key_cb *cb, void *arg);
+/* Mark a live key revoked at now_ms: 0, 1 no live key with that id, -1 error. */
+int store_key_revoke(struct store *st, const char *id, int64_t now_ms);
+
 /* Called after a state change is written (store_transition, and store_expire per message), and after
  * an inbound message is complete (store_inbound_add): the webhook outbox writes its row here, so
  * every path that changes a state produces its event. Inside a batch the hook's writes join it. */
@@ -332,6 +360,63 @@ int store_backup_step(struct store_backup *b, int pages, char *err, size_t errle
 /* Pages copied and in total so far, for logs. */
 void store_backup_progress(const struct store_backup *b, int *done, int *total);
 void store_backup_free(struct store_backup *b);
+
+/*
+ * Audit log (tracker issue 10): who did what to the gateway, and when. Rows are only ever added
+ * (ids never reused); the listing is newest first. Strings are bounded: longer ones are refused.
+ */
+#define STORE_ACTOR_MAX 80        /* "key:<name>", "uid:<n>", "unix", "signal", "inbound" ... */
+#define STORE_ACTION_MAX 48       /* "modem.disable", "optout.add", "config.reload" ... */
+#define STORE_TARGET_MAX 128      /* what it acted on: a modem name, a message id, a number */
+#define STORE_DETAIL_MAX 1024     /* free text */
+struct store_audit_new {
+	int64_t at_ms;
+	const char *actor, *action;   /* required, non-empty */
+	const char *target, *detail;  /* NULL or "" for none */
+};
+/* A stored row; the strings are valid only during the callback ("" for none). */
+struct store_audit {
+	int64_t id, at_ms;
+	const char *actor, *action, *target, *detail;
+};
+/* 0, or -1 (bad arguments or a store error). */
+int store_audit_add(struct store *st, const struct store_audit_new *a);
+struct store_audit_filter {
+	int64_t since_ms;         /* at_ms >= since_ms; 0 for any */
+	int64_t before_id;        /* paging cursor; 0 no bound */
+	size_t limit;             /* > 0 */
+};
+typedef int store_audit_cb(void *arg, const struct store_audit *a);
+/* Newest (highest id) first; non-zero from cb stops. Count visited, or -1. */
+int store_audit_list(struct store *st, const struct store_audit_filter *f, store_audit_cb *cb, void *arg);
+
+/*
+ * Opt-out suppression list (tracker issues 8 and 9): E.164 numbers that asked not to be messaged.
+ * The daemon keeps the set in memory for the accept path (queue/optout.c); the store is its truth.
+ */
+#define STORE_SOURCE_MAX 16       /* "inbound" | "api" | "cli" ... */
+#define STORE_NOTE_MAX 257        /* note or the keyword that caused it: 256 bytes and the NUL */
+struct store_optout {
+	int64_t id;               /* listing order and paging cursor (ignored by add) */
+	const char *number;       /* E.164 */
+	const char *source;
+	const char *note;         /* NULL or "" for none */
+	int64_t created_ms;
+};
+/* Idempotent: 0 added, 1 already listed (the stored row is kept as it was), -1 error. */
+int store_optout_add(struct store *st, const struct store_optout *o);
+/* 0 removed, 1 not listed, -1 error. */
+int store_optout_remove(struct store *st, const char *number);
+/* 1 listed, 0 not, -1 error. */
+int store_optout_check(struct store *st, const char *number);
+struct store_optout_filter {
+	int64_t since_ms;         /* created_ms >= since_ms; 0 for any */
+	int64_t before_id;        /* paging cursor; 0 no bound */
+	size_t limit;             /* > 0 */
+};
+/* Newest first; the row is valid only during the callback; non-zero stops. Count visited, or -1. */
+typedef int store_optout_cb(void *arg, const struct store_optout *o);
+int store_optout_list(struct store *st, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
 
 /* The backend's name ("sqlite" | "mem"), for logs. */
 const char *store_backend_name(const struct store *st);

@@ -47,7 +47,8 @@ struct store_backend {
 	int (*route_usage)(void *be, int64_t since_ms, store_usage_cb *cb, void *arg);
 	/* inbound SMS and delivery reports (store_inbound.c checks the arguments) */
 	int (*inbound_add)(void *be, const struct store_inbound_part *p, int64_t *inbound_id);
-	int (*inbound_flush)(void *be, int64_t before_ms);
+	/* *ids: malloc'd array of the messages it made (NULL when none), freed by the caller */
+	int (*inbound_flush)(void *be, int64_t before_ms, int64_t **ids);
 	int (*inbound_list)(void *be, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg);
 	int (*parts)(void *be, int64_t id, store_part_cb *cb, void *arg);
 	int (*part_status)(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
@@ -58,6 +59,17 @@ struct store_backend {
 	int (*webhook_result)(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
 	int (*webhook_replay)(void *be, int64_t id, int64_t now_ms);
 	int (*webhook_list)(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+	/* audit log and opt-out list (store_admin.c checks the arguments) */
+	int (*audit_add)(void *be, const struct store_audit_new *a);
+	int (*audit_list)(void *be, const struct store_audit_filter *f, store_audit_cb *cb, void *arg);
+	int (*optout_add)(void *be, const struct store_optout *o);
+	int (*optout_remove)(void *be, const char *number);
+	int (*optout_check)(void *be, const char *number);
+	int (*optout_list)(void *be, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
+	/* API keys created at run time (store.c checks the fields) */
+	int (*key_add)(void *be, const struct store_api_key *k);
+	int (*key_list)(void *be, store_key_cb *cb, void *arg);
+	int (*key_revoke)(void *be, const char *id, int64_t now_ms);
 	/* retention and space (store_purge checks the arguments); vacuum NULL: nothing to give back */
 	int (*purge)(void *be, int64_t body_before_ms, int64_t rows_before_ms, size_t max_rows);
 	int (*vacuum)(void *be, int pages);
@@ -84,6 +96,27 @@ int store_mem_wh_replay(struct store_mem_wh **wh, int64_t id, int64_t now_ms);
 int store_mem_wh_purge(struct store_mem_wh **wh, int64_t body_before_ms, int64_t rows_before_ms, int max);
 int store_mem_wh_list(struct store_mem_wh **wh, const struct store_webhook_filter *f, store_webhook_cb *cb,
 		      void *arg);
+
+/* store_mem_admin.c: the mem backend's audit log and opt-out list (owned through *adm). */
+struct store_mem_admin;
+void store_mem_admin_free(struct store_mem_admin *adm);
+int store_mem_audit_add(struct store_mem_admin **adm, const struct store_audit_new *a);
+int store_mem_audit_list(struct store_mem_admin **adm, const struct store_audit_filter *f, store_audit_cb *cb,
+			 void *arg);
+int store_mem_optout_add(struct store_mem_admin **adm, const struct store_optout *o);
+int store_mem_optout_remove(struct store_mem_admin **adm, const char *number);
+int store_mem_optout_check(struct store_mem_admin **adm, const char *number);
+int store_mem_optout_list(struct store_mem_admin **adm, const struct store_optout_filter *f, store_optout_cb *cb,
+			  void *arg);
+
+/* The backend table and data of a store, for dispatch files beside store.c (which owns struct store). */
+const struct store_backend *store_be(struct store *st, void **data);
+/* store_mem_keys.c: the mem backend's API keys (a list owned through *mk, freed by _free). */
+struct store_mem_keys;
+void store_mem_keys_free(struct store_mem_keys *mk);
+int store_mem_keys_add(struct store_mem_keys **mk, const struct store_api_key *k);
+int store_mem_keys_list(struct store_mem_keys **mk, store_key_cb *cb, void *arg);
+int store_mem_keys_revoke(struct store_mem_keys **mk, const char *id, int64_t now_ms);
 
 /* Whether retention may touch a message in state s: it is done (sent or final). */
 bool store_retention_state(enum msg_state s);

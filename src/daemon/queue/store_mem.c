@@ -50,6 +50,8 @@ struct mem {
 	struct store_inbound *inbound;   /* id = index + 1 */
 	size_t ninbound;
 	struct store_mem_wh *wh;         /* webhook outbox (store_mem_webhook.c) */
+	struct store_mem_admin *adm;     /* audit log and opt-out list (store_mem_admin.c) */
+	struct store_mem_keys *keys;     /* API keys (store_mem_keys.c) */
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -94,6 +96,8 @@ static void mem_close(void *be)
 		free(s->inbound[i].text);
 	free(s->inbound);
 	store_mem_wh_free(s->wh);
+	store_mem_admin_free(s->adm);
+	store_mem_keys_free(s->keys);
 	free(s);
 }
 
@@ -576,10 +580,11 @@ static int mem_inbound_add(void *be, const struct store_inbound_part *p, int64_t
 	return 0;
 }
 
-static int mem_inbound_flush(void *be, int64_t before_ms)
+static int mem_inbound_flush(void *be, int64_t before_ms, int64_t **ids)
 {
 	struct mem *s = be;
 	int n = 0;
+	size_t cap = 0;
 
 	for (size_t i = 0; i < s->nin_parts; i++) {
 		struct mem_in_part *q = &s->in_parts[i];
@@ -594,7 +599,13 @@ static int mem_inbound_flush(void *be, int64_t before_ms)
 			continue;
 		if (mem_assemble(s, q->route, q->from, q->ref, q->total, false, &id) == -1)
 			return -1;
-		n++;
+		if ((size_t)n == cap) {
+			int64_t *p = realloc(*ids, (cap = cap ? cap * 2 : 8) * sizeof(**ids));
+			if (!p)
+				return -1;
+			*ids = p;
+		}
+		(*ids)[n++] = id;
 	}
 	return n;
 }
@@ -751,7 +762,54 @@ static int mem_webhook_list(void *be, const struct store_webhook_filter *f, stor
 	return store_mem_wh_list(&((struct mem *)be)->wh, f, cb, arg);
 }
 
+static int mem_audit_add(void *be, const struct store_audit_new *a)
+{
+	return store_mem_audit_add(&((struct mem *)be)->adm, a);
+}
+static int mem_audit_list(void *be, const struct store_audit_filter *f, store_audit_cb *cb, void *arg)
+{
+	return store_mem_audit_list(&((struct mem *)be)->adm, f, cb, arg);
+}
+static int mem_optout_add(void *be, const struct store_optout *o)
+{
+	return store_mem_optout_add(&((struct mem *)be)->adm, o);
+}
+static int mem_optout_remove(void *be, const char *number)
+{
+	return store_mem_optout_remove(&((struct mem *)be)->adm, number);
+}
+static int mem_optout_check(void *be, const char *number)
+{
+	return store_mem_optout_check(&((struct mem *)be)->adm, number);
+}
+static int mem_optout_list(void *be, const struct store_optout_filter *f, store_optout_cb *cb, void *arg)
+{
+	return store_mem_optout_list(&((struct mem *)be)->adm, f, cb, arg);
+}
+
+static int mem_key_add(void *be, const struct store_api_key *k)
+{
+	return store_mem_keys_add(&((struct mem *)be)->keys, k);
+}
+static int mem_key_list(void *be, store_key_cb *cb, void *arg)
+{
+	return store_mem_keys_list(&((struct mem *)be)->keys, cb, arg);
+}
+static int mem_key_revoke(void *be, const char *id, int64_t now_ms)
+{
+	return store_mem_keys_revoke(&((struct mem *)be)->keys, id, now_ms);
+}
+
 const struct store_backend store_backend_mem = {
+	.audit_add = mem_audit_add,
+	.audit_list = mem_audit_list,
+	.optout_add = mem_optout_add,
+	.optout_remove = mem_optout_remove,
+	.optout_check = mem_optout_check,
+	.optout_list = mem_optout_list,
+	.key_add = mem_key_add,
+	.key_list = mem_key_list,
+	.key_revoke = mem_key_revoke,
 	.webhook_add = mem_webhook_add,
 	.webhook_due = mem_webhook_due,
 	.webhook_result = mem_webhook_result,

@@ -679,11 +679,20 @@ int store_sq_finish(struct sq *s, const char *what) { return sq_finish(s, what);
 void store_sq_rollback(struct sq *s) { sq_rollback(s); }
 
 const struct store_backend store_backend_sqlite = {
+	.key_add = store_sq_key_add,
+	.key_list = store_sq_key_list,
+	.key_revoke = store_sq_key_revoke,
 	.webhook_add = store_sq_webhook_add,
 	.webhook_due = store_sq_webhook_due,
 	.webhook_result = store_sq_webhook_result,
 	.webhook_replay = store_sq_webhook_replay,
 	.webhook_list = store_sq_webhook_list,
+	.audit_add = store_sq_audit_add,
+	.audit_list = store_sq_audit_list,
+	.optout_add = store_sq_optout_add,
+	.optout_remove = store_sq_optout_remove,
+	.optout_check = store_sq_optout_check,
+	.optout_list = store_sq_optout_list,
 	.batch = sq_batch,
 	.expire = sq_expire,
 	.route_usage = sq_route_usage,

@@ -174,11 +174,12 @@ struct set_key {
 	unsigned ref, total;
 };
 
-int store_sq_inbound_flush(void *be, int64_t before_ms)
+int store_sq_inbound_flush(void *be, int64_t before_ms, int64_t **ids)
 {
 	struct sq *s = be;
 	sqlite3_stmt *st;
 	struct set_key *keys = NULL;
+	int64_t *made = NULL;
 	size_t n = 0, cap = 0;
 	int rc, ret = -1;
 
@@ -210,18 +211,21 @@ int store_sq_inbound_flush(void *be, int64_t before_ms)
 		ret = 0;
 		goto out;
 	}
-	if (store_sq_begin(s, "inbound_flush") == -1)
+	if (!(made = calloc(n, sizeof(*made))) || store_sq_begin(s, "inbound_flush") == -1)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		int64_t id = 0;
-		if (assemble(s, keys[i].route, keys[i].from, keys[i].ref, keys[i].total, false, &id) == -1) {
+		if (assemble(s, keys[i].route, keys[i].from, keys[i].ref, keys[i].total, false, &made[i]) == -1) {
 			store_sq_rollback(s);
 			goto out;
 		}
 	}
-	if (store_sq_finish(s, "inbound_flush: commit") == 0)
+	if (store_sq_finish(s, "inbound_flush: commit") == 0) {
 		ret = (int)n;
+		*ids = made;
+		made = NULL;
+	}
 out:
+	free(made);
 	for (size_t i = 0; i < n; i++) {
 		free(keys[i].route);
 		free(keys[i].from);

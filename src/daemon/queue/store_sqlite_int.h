@@ -64,7 +64,7 @@ void store_sq_rollback(struct sq *s);
 
 /* store_sqlite_inbound.c: inbound SMS and delivery reports. */
 int store_sq_inbound_add(void *be, const struct store_inbound_part *p, int64_t *inbound_id);
-int store_sq_inbound_flush(void *be, int64_t before_ms);
+int store_sq_inbound_flush(void *be, int64_t before_ms, int64_t **ids);
 int store_sq_inbound_list(void *be, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg);
 int store_sq_parts(void *be, int64_t id, store_part_cb *cb, void *arg);
 int store_sq_part_status(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
@@ -87,5 +87,17 @@ int store_sq_webhook_due(void *be, int64_t now_ms, struct store_webhook *rows, s
 int store_sq_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
 int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms);
 int store_sq_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+
+/* store_sqlite_admin.c: the audit log and the opt-out list. */
+int store_sq_audit_add(void *be, const struct store_audit_new *a);
+int store_sq_audit_list(void *be, const struct store_audit_filter *f, store_audit_cb *cb, void *arg);
+int store_sq_optout_add(void *be, const struct store_optout *o);
+int store_sq_optout_remove(void *be, const char *number);
+int store_sq_optout_check(void *be, const char *number);
+int store_sq_optout_list(void *be, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
+/* store_sqlite_keys.c: API keys created at run time. */
+int store_sq_key_add(void *be, const struct store_api_key *k);
+int store_sq_key_list(void *be, store_key_cb *cb, void *arg);
+int store_sq_key_revoke(void *be, const char *id, int64_t now_ms);
 
 #endif

@@ -127,9 +127,34 @@ const char *const store_sq_migrations[] = {
 	"CREATE INDEX webhooks_due ON webhooks(next_ms, id) WHERE delivered_ms = 0 AND next_ms > 0;"
 	"CREATE INDEX webhooks_message ON webhooks(message_id, id) WHERE delivered_ms = 0 AND next_ms > 0;",
 
-	/* 7, 8: numbers reserved for other branches (tracker); their real steps replace these when merged. */
-	"SELECT 1;",
-	"SELECT 1;",
+	/* 7: the audit log (tracker issue 10) and the opt-out suppression list (issues 8, 9). An audit
+	 * id is never reused (AUTOINCREMENT): it is the listing's cursor. optout is keyed by number;
+	 * its rowid (assigned max + 1 on insert) orders the listing newest first and pages it. */
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at_ms INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  target TEXT NOT NULL DEFAULT '',"
+	"  detail TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX audit_at ON audit(at_ms);"
+	"CREATE TABLE optout ("
+	"  number TEXT PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  note TEXT NOT NULL DEFAULT '');",
+
+	/* 8: API keys created at run time (tracker issue 9): the hash in the config's "sha256:<hex>"
+	 * format, never the key. name is UNIQUE across revoked rows too, so a name always means one key
+	 * in listings and logs; revoked_ms 0 is a live key. */
+	"CREATE TABLE api_keys ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  hash TEXT NOT NULL,"
+	"  scopes TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL DEFAULT '',"
+	"  revoked_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
 
 	/* 9: retention (tracker issue 10). body_purged marks a text erased by [store] body_retention_days
 	 * (the column stays NOT NULL: the text becomes ''). The *_body_kept partial indexes hold only rows

@@ -1,0 +1,203 @@
+/* test_store_keys: API keys created at run time on both store backends — add, taken ids and names,
+ * listing, revoke, argument checks — and, on sqlite, that they survive a reopen. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "queue/store.h"
+#include "simroute/log.h"
+
+struct fx {
+	const char *backend;
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static struct fx fx_sqlite = { .backend = "sqlite" };
+static struct fx fx_mem = { .backend = "mem" };
+
+static int setup(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store_keys.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/simroute.db", f->dir);
+	f->st = store_open(f->backend, f->path, err, sizeof(err));
+	if (f->st == NULL) {
+		print_error("store_open: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+#define HASH_A "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define HASH_B "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+
+static struct store_api_key key(const char *id, const char *name, const char *hash, const char *scopes, int64_t at)
+{
+	struct store_api_key k = { .created_ms = at };
+	snprintf(k.id, sizeof(k.id), "%s", id);
+	snprintf(k.name, sizeof(k.name), "%s", name);
+	snprintf(k.hash, sizeof(k.hash), "%s", hash);
+	snprintf(k.scopes, sizeof(k.scopes), "%s", scopes);
+	snprintf(k.created_by, sizeof(k.created_by), "unix");
+	return k;
+}
+
+struct seen {
+	struct store_api_key rows[8];
+	int n;
+	int stop_after;   /* 0: never */
+};
+
+static int seen_cb(void *arg, const struct store_api_key *k)
+{
+	struct seen *s = arg;
+	if (s->n < 8)
+		s->rows[s->n++] = *k;
+	return s->stop_after && s->n >= s->stop_after;
+}
+
+static void test_add_list_revoke(void **state)
+{
+	struct fx *f = *state;
+	struct store_api_key a = key("k_0000000a", "crm", HASH_A, "send,read", 1000);
+	struct store_api_key b = key("k_0000000b", "ops", HASH_B, "admin", 2000);
+	struct seen s = { 0 };
+
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 0);
+	assert_int_equal(store_key_add(f->st, &a), 0);
+	assert_int_equal(store_key_add(f->st, &b), 0);
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 2);
+	/* oldest first, every field back as given */
+	assert_string_equal(s.rows[0].id, "k_0000000a");
+	assert_string_equal(s.rows[0].name, "crm");
+	assert_string_equal(s.rows[0].hash, HASH_A);
+	assert_string_equal(s.rows[0].scopes, "send,read");
+	assert_string_equal(s.rows[0].created_by, "unix");
+	assert_int_equal(s.rows[0].created_ms, 1000);
+	assert_int_equal(s.rows[0].revoked_ms, 0);
+	assert_string_equal(s.rows[1].name, "ops");
+
+	/* revoke once; a second time, or an unknown id, is "no live key" */
+	assert_int_equal(store_key_revoke(f->st, "k_0000000a", 5000), 0);
+	assert_int_equal(store_key_revoke(f->st, "k_0000000a", 6000), 1);
+	assert_int_equal(store_key_revoke(f->st, "k_ffffffff", 6000), 1);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 2);
+	assert_int_equal(s.rows[0].revoked_ms, 5000);
+	assert_int_equal(s.rows[1].revoked_ms, 0);
+
+	/* a non-zero return stops the walk */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 1);
+}
+
+static void test_taken(void **state)
+{
+	struct fx *f = *state;
+	struct store_api_key a = key("k_0000000a", "crm", HASH_A, "send", 1000);
+	struct store_api_key same_id = key("k_0000000a", "other", HASH_B, "send", 2000);
+	struct store_api_key same_name = key("k_0000000c", "crm", HASH_B, "send", 2000);
+	struct seen s = { 0 };
+
+	assert_int_equal(store_key_add(f->st, &a), 0);
+	assert_int_equal(store_key_add(f->st, &same_id), 1);
+	assert_int_equal(store_key_add(f->st, &same_name), 1);
+	/* a revoked key's name stays taken */
+	assert_int_equal(store_key_revoke(f->st, "k_0000000a", 3000), 0);
+	assert_int_equal(store_key_add(f->st, &same_name), 1);
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 1);
+	assert_string_equal(s.rows[0].hash, HASH_A);
+}
+
+static void test_bad_arguments(void **state)
+{
+	struct fx *f = *state;
+	struct store_api_key k = key("k_0000000a", "crm", HASH_A, "send", 1000);
+	struct seen s = { 0 };
+
+	k.id[0] = '\0';
+	assert_int_equal(store_key_add(f->st, &k), -1);
+	k = key("k_0000000a", "", HASH_A, "send", 1000);
+	assert_int_equal(store_key_add(f->st, &k), -1);
+	/* never a key in place of its hash */
+	k = key("k_0000000a", "crm", "sk_notahash", "send", 1000);
+	assert_int_equal(store_key_add(f->st, &k), -1);
+	k = key("k_0000000a", "crm", "sha256:9f86", "send", 1000);
+	assert_int_equal(store_key_add(f->st, &k), -1);
+	k = key("k_0000000a", "crm", HASH_A, "", 1000);
+	assert_int_equal(store_key_add(f->st, &k), -1);
+	k = key("k_0000000a", "crm", HASH_A, "send", 0);
+	assert_int_equal(store_key_add(f->st, &k), -1);
+	k = key("k_0000000a", "crm", HASH_A, "send", 1000);
+	k.revoked_ms = 5;
+	assert_int_equal(store_key_add(f->st, &k), -1);
+	assert_int_equal(store_key_add(f->st, NULL), -1);
+	assert_int_equal(store_key_revoke(f->st, "", 1000), -1);
+	assert_int_equal(store_key_revoke(f->st, NULL, 1000), -1);
+	assert_int_equal(store_key_revoke(f->st, "k_0000000a", 0), -1);
+	assert_int_equal(store_key_list(f->st, NULL, NULL), -1);
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 0);
+}
+
+static void test_survives_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct store_api_key a = key("k_0000000a", "crm", HASH_A, "send,read", 1000);
+	struct store_api_key b = key("k_0000000b", "ops", HASH_B, "admin", 2000);
+	struct seen s = { 0 };
+	char err[256];
+
+	assert_int_equal(store_key_add(f->st, &a), 0);
+	assert_int_equal(store_key_add(f->st, &b), 0);
+	assert_int_equal(store_key_revoke(f->st, "k_0000000b", 3000), 0);
+	store_close(f->st);
+	f->st = store_open("sqlite", f->path, err, sizeof(err));
+	assert_non_null(f->st);
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 2);
+	assert_string_equal(s.rows[0].hash, HASH_A);
+	assert_int_equal(s.rows[0].revoked_ms, 0);
+	assert_int_equal(s.rows[1].revoked_ms, 3000);
+	assert_int_equal(store_key_add(f->st, &a), 1);
+}
+
+#define BOTH(fn)                                                                              \
+	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
+	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH(test_add_list_revoke),
+		BOTH(test_taken),
+		BOTH(test_bad_arguments),
+		cmocka_unit_test_prestate_setup_teardown(test_survives_reopen, setup, teardown, &fx_sqlite),
+	};
+
+	log_init("test_store_keys", getenv("TEST_LOG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
