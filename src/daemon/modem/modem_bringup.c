@@ -78,9 +78,9 @@ static void parse_imei(struct modem *m, const struct at_reply *r)
 	/* A configured IMEI: a port that answers with another one (or none) is not this modem */
 	if (m->want_imei && strcmp(imei, m->want_imei) != 0) {
 		if (imei[0])
-			snprintf(why, sizeof(why), "wrong modem on %s: IMEI %s, expected %s", m->port, imei, m->want_imei);
+			snprintf(why, sizeof(why), "wrong modem: IMEI %s, expected %s (on %s)", imei, m->want_imei, m->port);
 		else
-			snprintf(why, sizeof(why), "cannot read the IMEI on %s (expected %s)", m->port, m->want_imei);
+			snprintf(why, sizeof(why), "cannot read the IMEI (expected %s) on %s", m->want_imei, m->port);
 		modem_park(m, true, why);
 		return;
 	}
