@@ -793,8 +793,16 @@ void config_dump(const struct config *cfg, FILE *out)
 		fprintf(out, "%s = %s", s->key, val);
 		fprintf(out, "    ; %s\n", s->doc);
 	}
-	for (size_t i = 0; i < cfg->nmodems; i++)
-		fprintf(out, "\n[modem:%s]\nport = %s\n", cfg->modems[i].name, cfg->modems[i].port);
+	for (size_t i = 0; i < cfg->nmodems; i++) {
+		const struct config_modem *m = &cfg->modems[i];
+		fprintf(out, "\n[modem:%s]\n", m->name);
+		if (m->port[0])
+			fprintf(out, "port = %s\n", m->port);
+		if (m->imei[0])
+			fprintf(out, "imei = %s\n", m->imei);
+		if (m->iccid[0])
+			fprintf(out, "iccid = %s\n", m->iccid);
+	}
 	for (size_t i = 0; i < cfg->ncarriers; i++)
 		fprintf(out, "\n[carrier:%s]\ntype = %s\nurl = %s\n", cfg->carriers[i].name, cfg->carriers[i].type,
 			cfg->carriers[i].url);   /* secrets are not printed */
