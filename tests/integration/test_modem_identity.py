@@ -51,11 +51,11 @@ def test_replug_under_a_new_name_is_found_by_imei(tmp_path, daemon_factory):
     sim = Gsmsim(str(tmp_path), modems=2)
     try:
         ids = identities(sim)
-        # m0 is configured by the pty itself (a /dev/ttyUSB3 that becomes /dev/ttyUSB5 after a
-        # re-enumeration); m1 by IMEI alone, found through the scan
-        pts = os.path.realpath(sim.port(0))
+        # m0 is configured by a device name that a re-enumeration changes (/dev/ttyUSB3 becoming
+        # /dev/ttyUSB5: here RUNDIR/modem0 becoming RUNDIR/modem0-r1); m1 by IMEI alone, found by the scan
+        old = sim.port(0)
         ini = ("scan_glob = %s/modem*\nrescan_interval = 1\nprobe_timeout_ms = 1000\n"
-               "[modem:m0]\nport = %s\nimei = %s\n[modem:m1]\nimei = %s\n" % (sim.dir, pts, ids[0][0], ids[1][0]))
+               "[modem:m0]\nport = %s\nimei = %s\n[modem:m1]\nimei = %s\n" % (sim.dir, old, ids[0][0], ids[1][0]))
         d = daemon_factory((), extra_ini=ini)
         wait_for(lambda: d.api.status()["routes"]["ready"] == 2, timeout=30, what="both modems ready")
         assert "modem m1: IMEI %s found on %s/modem1" % (ids[1][0], sim.dir) in d.proc.output()
@@ -73,11 +73,10 @@ def test_replug_under_a_new_name_is_found_by_imei(tmp_path, daemon_factory):
         mid = doc["id"]
         time.sleep(1.0)
         assert d.api.message(mid)[1]["status"] == "queued"
-        ctl(sim, "replug", "0")
-        new_pts = os.path.realpath(sim.port(0))
-        assert new_pts != pts
+        new = ctl(sim, "replug", "0", "rename")["modem"]["link"]
+        assert new == old + "-r1" and os.path.exists(new) and not os.path.lexists(old)
         d.wait_status(mid, {"sent"}, timeout=30)
-        assert "modem m0: IMEI %s found on %s/modem0 (was %s)" % (ids[0][0], sim.dir, pts) in d.proc.output()
+        assert "modem m0: IMEI %s found on %s (was %s)" % (ids[0][0], new, old) in d.proc.output()
 
         # nothing lost, nothing twice; the second went out through the same modem, by IMEI
         sent = sim.sent()
