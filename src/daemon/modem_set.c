@@ -24,6 +24,7 @@
 struct pending {
 	struct modem *m;
 	bool replace;
+	bool admin_drained;            /* drained by an admin before: the restarted modem stays drained */
 	struct config_modem cm;
 };
 
@@ -160,6 +161,8 @@ static void drain_step(struct modem_set *set)
 				log_errorx("modem %s: cannot restart with the new configuration; removed", p->cm.name);
 				modem_free(with);
 				scheduler_remove_modem(set->sched, p->m);
+			} else if (p->admin_drained) {
+				scheduler_modem_set_drained(set->sched, with, true);
 			}
 		} else {
 			log_info("modem %s: drained; removed", name);
@@ -192,6 +195,9 @@ static int drain(struct modem_set *set, struct modem *m, const struct config_mod
 		p = &set->pending[set->npending++];
 		memset(p, 0, sizeof(*p));
 		p->m = m;
+		for (size_t i = 0; i < scheduler_nmodems(set->sched); i++)
+			if (scheduler_modem(set->sched, i) == m)
+				p->admin_drained = scheduler_modem_drained(set->sched, i);
 	}
 	p->replace = with != NULL;
 	if (with)

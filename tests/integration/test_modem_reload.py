@@ -32,14 +32,19 @@ def test_sighup_adds_and_restarts_modems(tmp_path, daemon_factory):
         assert names(d) == ["m0", "m9"]
         assert "reload: [modem:m9] added: starting" in d.proc.output()
 
-        # an identity added to m0: drained (idle: at once), then restarted with it
+        # an identity added to m0: drained (idle: at once), then restarted with it; an admin's drain
+        # of m0 survives the restart
+        code, _ = d.api.request("POST", "/v1/modems/m0/drain")
+        assert code == 200
         imei = ctl(sim, "list")["modems"][0]["imei"]
         rewrite(d, section, section + "imei = %s\n" % imei)
         wait_for(lambda: "modem m0: drained; restarting with the new configuration" in d.proc.output(), timeout=10,
                  what="m0 restarted")
         wait_for(lambda: d.api.status()["routes"]["ready"] == 2, timeout=30, what="m0 ready again")
+        assert modem_doc(d, "m0")["drained"] and modem_doc(d, "m0")["imei"] == imei
         code, doc = d.api.send("+447700900001", "after reload")
         d.wait_status(doc["id"], {"sent"}, timeout=20)
+        assert [l["modem"] for l in sim.sent()] == ["modem1"]
     finally:
         sim.stop()
 
