@@ -112,6 +112,13 @@ static const struct setting settings[] = {
 	  "requests to receivers at once", false },
 	{ "modems", "scan", CT_STR, 0, SZ(modems_scan), "", NULL, OFF(modems_scan),
 	  "glob: every matching port becomes a modem", false },
+	{ "modems", "scan_glob", CT_STR, 0, SZ(modems_scan_glob), "/dev/serial/by-id/* /dev/ttyUSB* /dev/ttyACM*", NULL,
+	  OFF(modems_scan_glob),
+	  "space-separated globs where a modem configured by imei is looked for while it is absent", false },
+	{ "modems", "rescan_interval", CT_INT, 0, 3600, "5", NULL, OFF(rescan_interval),
+	  "seconds between looks for absent modems configured by imei; 0 = never", false },
+	{ "modems", "probe_timeout_ms", CT_INT, 100, 60000, "2000", NULL, OFF(probe_timeout_ms),
+	  "how long a candidate port has to answer AT+CGSN", false },
 	{ "modems", "command_timeout_ms", CT_INT, 100, 600000, "5000", NULL, OFF(command_timeout_ms),
 	  "timeout of one AT command", false },
 	{ "modems", "send_timeout_ms", CT_INT, 1000, 600000, "60000", NULL, OFF(send_timeout_ms),
@@ -375,6 +382,14 @@ static int handle_modem_key(struct parse *p, const char *name, const char *key, 
 		if (parse_long(val, 10, &n) < 0 || n < 0 || n > 1000000000)
 			return fail(p, "%s: invalid value \"%s\" (0..1000000000 segments; 0 = no limit)", key, val);
 		m->quota[w] = n;
+	} else if (strcmp(key, "imei") == 0) {
+		if (!config_imei_valid(val))
+			return fail(p, "[modem:%s] imei: expected 15 digits, got \"%.32s\"", name, val);
+		strcpy(m->imei, val);
+	} else if (strcmp(key, "iccid") == 0) {
+		if (config_iccid_normalise(m->iccid, sizeof(m->iccid), val) < 0)
+			return fail(p, "[modem:%s] iccid: expected 18 to 22 digits (a trailing F allowed), got \"%.32s\"",
+				    name, val);
 	} else if (strcmp(key, "baud") == 0) {
 		if (parse_long(val, 10, &n) < 0 || n < 1200 || n > 4000000)
 			return fail(p, "baud: invalid value \"%s\" (1200..4000000)", val);
@@ -573,10 +588,19 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		goto bad;
 	}
 	for (size_t i = 0; i < cfg->nmodems; i++) {
-		if (!cfg->modems[i].port[0]) {
-			snprintf(err, errlen, "%s:%d: [modem:%s] has no port", path, cfg->modems[i].line,
-				 cfg->modems[i].name);
+		/* without a port, the modem is found by its IMEI ([modems] scan_glob) */
+		if (!cfg->modems[i].port[0] && !cfg->modems[i].imei[0]) {
+			snprintf(err, errlen, "%s:%d: [modem:%s] has no port (or imei to find it by)", path,
+				 cfg->modems[i].line, cfg->modems[i].name);
 			goto bad;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (cfg->modems[i].imei[0] && strcmp(cfg->modems[i].imei, cfg->modems[j].imei) == 0) {
+				snprintf(err, errlen, "%s:%d: [modem:%s] imei %s is [modem:%s]'s too", path,
+					 cfg->modems[i].line, cfg->modems[i].name, cfg->modems[i].imei,
+					 cfg->modems[j].name);
+				goto bad;
+			}
 		}
 	}
 	for (size_t i = 0; i < cfg->napi_keys; i++) {
@@ -624,6 +648,24 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 bad:
 	config_free(cfg);
 	return -1;
+}
+
+bool config_imei_valid(const char *imei)
+{
+	return strlen(imei) == 15 && strspn(imei, "0123456789") == 15;
+}
+
+int config_iccid_normalise(char *out, size_t n, const char *iccid)
+{
+	size_t len = strlen(iccid), digits = strspn(iccid, "0123456789");
+
+	if (digits + 1 == len && (iccid[digits] == 'F' || iccid[digits] == 'f'))
+		len = digits;
+	if (digits != len || len < 18 || len > 22 || len >= n)
+		return -1;
+	memcpy(out, iccid, len);
+	out[len] = '\0';
+	return 0;
 }
 
 int config_scan_modems(struct config *cfg, char *err, size_t errlen)
@@ -740,6 +782,12 @@ static bool same_modem(const struct config_modem *a, const struct config_modem *
 	return memcmp(&x, &y, sizeof(x)) == 0;
 }
 
+bool config_modem_same_hardware(const struct config_modem *a, const struct config_modem *b)
+{
+	return strcmp(a->port, b->port) == 0 && strcmp(a->dialect, b->dialect) == 0 && strcmp(a->pin, b->pin) == 0 &&
+	       strcmp(a->imei, b->imei) == 0 && strcmp(a->iccid, b->iccid) == 0 && a->baud == b->baud;
+}
+
 static bool same_carrier(const struct config_carrier *a, const struct config_carrier *b)
 {
 	struct config_carrier x = *a, y = *b;
@@ -783,8 +831,16 @@ int config_apply_reload(struct config *cur, struct config *next)
 		modems_same = same_modem(&cur->modems[i], &next->modems[i]);
 	for (size_t i = 0; carriers_same && i < cur->ncarriers; i++)
 		carriers_same = same_carrier(&cur->carriers[i], &next->carriers[i]);
-	if (!modems_same)
-		log_warnx("reload: [modem:*] sections changed: modems are reconfigured by a restart only");
+	if (!modems_same) {
+		/* the running modems were brought in line by modem_set_reload() before this call */
+		struct config_modem *mm = cur->modems;
+		size_t nm = cur->nmodems;
+		cur->modems = next->modems;
+		cur->nmodems = next->nmodems;
+		next->modems = mm;
+		next->nmodems = nm;
+		applied++;
+	}
 	if (!carriers_same)
 		log_warnx("reload: [carrier:*] sections changed: carriers are reconfigured by a restart only");
 
@@ -831,8 +887,16 @@ void config_dump(const struct config *cfg, FILE *out)
 		fprintf(out, "%s = %s", s->key, val);
 		fprintf(out, "    ; %s\n", s->doc);
 	}
-	for (size_t i = 0; i < cfg->nmodems; i++)
-		fprintf(out, "\n[modem:%s]\nport = %s\n", cfg->modems[i].name, cfg->modems[i].port);
+	for (size_t i = 0; i < cfg->nmodems; i++) {
+		const struct config_modem *m = &cfg->modems[i];
+		fprintf(out, "\n[modem:%s]\n", m->name);
+		if (m->port[0])
+			fprintf(out, "port = %s\n", m->port);
+		if (m->imei[0])
+			fprintf(out, "imei = %s\n", m->imei);
+		if (m->iccid[0])
+			fprintf(out, "iccid = %s\n", m->iccid);
+	}
 	for (size_t i = 0; i < cfg->ncarriers; i++)
 		fprintf(out, "\n[carrier:%s]\ntype = %s\nurl = %s\n", cfg->carriers[i].name, cfg->carriers[i].type,
 			cfg->carriers[i].url);   /* secrets are not printed */

@@ -18,6 +18,8 @@ struct config_modem {
 	char port[CONFIG_PATH_MAX];
 	char dialect[16];         /* "" = detect */
 	char pin[16];             /* "" = none */
+	char imei[16];            /* "" = any modem on `port`; else only the modem with this IMEI is this one */
+	char iccid[24];           /* "" = any SIM; else the route is used only with this SIM (no trailing F) */
 	int baud;
 	long quota[4];            /* segments per minute, hour, day, month; -1 = the [quota] default */
 	int line;                 /* where the section starts, for messages */
@@ -92,6 +94,9 @@ struct config {
 	int webhook_max_inflight;
 	/* [modems] */
 	char modems_scan[CONFIG_PATH_MAX];
+	char modems_scan_glob[CONFIG_PATH_MAX]; /* where an absent modem configured by IMEI is looked for */
+	int rescan_interval;      /* s between looks while such a modem is absent; 0 = never */
+	int probe_timeout_ms;     /* AT+CGSN of a candidate port */
 	/* [modem:<name>] */
 	int command_timeout_ms;
 	int send_timeout_ms;
@@ -110,10 +115,17 @@ struct config {
 int config_parse_duration(const char *v, long unit, long *out_s);
 /* Defaults, then the file. Returns 0, or -1 with err = "FILE:LINE: message". */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+/* Identity formats (TS 23.003 6.2.1: IMEI 15 digits; ITU-T E.118: ICCID 18-22 digits, a trailing F pads
+ * an odd length). config_iccid_normalise copies it without the F (as modems report it); -1 if invalid. */
+bool config_imei_valid(const char *imei);
+int config_iccid_normalise(char *out, size_t n, const char *iccid);
+/* The [modem:*] keys whose change restarts that modem on SIGHUP (port, pin, dialect, baud, identity). */
+bool config_modem_same_hardware(const struct config_modem *a, const struct config_modem *b);
 /* Expand [modems] scan (a glob) into modems named by port basename; returns the number added. */
 int config_scan_modems(struct config *cfg, char *err, size_t errlen);
 void config_free(struct config *cfg);
-/* SIGHUP: moves what can change at run time (table rows marked reloadable, the [api_key:*] set) from
+/* SIGHUP: moves what can change at run time (table rows marked reloadable, the [api_key:*] set, the
+ * [modem:*] sections — which modem_set_reload() applies to the running modems first) from
  * next into cur, logging each change, and logs what differs but needs a restart. next is left to
  * config_free. Returns the number of changes applied. */
 int config_apply_reload(struct config *cur, struct config *next);

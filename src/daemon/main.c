@@ -18,6 +18,7 @@
 #include "carrier/carrier.h"
 #include "config.h"
 #include "modem/modem.h"
+#include "modem_set.h"
 #include "privdrop.h"
 #include "api/webhook.h"
 #include "queue/ingest.h"
@@ -38,6 +39,7 @@ struct daemon {
 	struct config cfg;
 	struct store *st;
 	struct scheduler *sched;
+	struct modem_set *modems; /* which modems exist: created, rescanned, reloaded */
 	struct ingest *in;
 	struct api *api;
 	struct webhook *webhook;  /* delivers the outbox */
@@ -136,6 +138,7 @@ static void reload(struct daemon *d)
 	}
 	if (d->debug)
 		next.log_level = LOG_LEVEL_DEBUG;
+	modem_set_reload(d->modems, &d->cfg, &next);
 	struct config_api_key *keys_before = d->cfg.api_keys;
 	int n = config_apply_reload(&d->cfg, &next);
 	config_free(&next);
@@ -281,23 +284,8 @@ static int setup(struct daemon *d)
 		log_errorx("out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < d->cfg.nmodems; i++) {
-		const struct config_modem *cm = &d->cfg.modems[i];
-		struct modem_config mc = { .name = cm->name, .port = cm->port, .baud = cm->baud,
-					   .command_timeout_ms = d->cfg.command_timeout_ms,
-					   .send_timeout_ms = d->cfg.send_timeout_ms,
-					   .poll_interval_ms = d->cfg.poll_interval_ms,
-					   .dialect = cm->dialect[0] ? cm->dialect : NULL,
-					   .pin = cm->pin[0] ? cm->pin : NULL };
-		struct modem *m = modem_new(d->base, &mc, scheduler_modem_events(), d->sched);
-		struct quota_limits ql;
-		for (int w = 0; w < QUOTA_WINDOWS; w++)
-			ql.segments[w] = cm->quota[w] >= 0 ? cm->quota[w] : d->cfg.quota[w];
-		if (!m || scheduler_add_modem(d->sched, m, &ql) < 0) {
-			log_errorx("modem %s: cannot create", cm->name);
-			return -1;
-		}
-	}
+	if (!(d->modems = modem_set_new(d->base, d->sched, &d->cfg)))
+		return -1;
 	if (d->cfg.ncarriers > 0) {
 		const struct config_carrier *cc = &d->cfg.carriers[0];
 		struct carrier_config ccfg = { .name = cc->name, .type = cc->type, .url = cc->url,
@@ -363,6 +351,7 @@ static void teardown(struct daemon *d)
 	api_free(d->api);
 	sdnotify_free(d->sdn);
 	ingest_free(d->in);
+	modem_set_free(d->modems);   /* its probes and drain timer; the modems are the scheduler's */
 	scheduler_free(d->sched);    /* may still write final states: the outbox goes after it */
 	webhook_free(d->webhook);    /* rows in flight stay pending: sent again after a restart */
 	outbox_free(d->outbox);

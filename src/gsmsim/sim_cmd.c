@@ -155,8 +155,11 @@ static json_t *c_unplug(struct sim_bank *b, struct sim_modem *m, int argc, char 
 static json_t *c_replug(struct sim_bank *b, struct sim_modem *m, int argc, char **argv)
 {
 	char err[256];
+	bool rename = argc > 2;
 
-	if (sim_modem_replug(m, err, sizeof(err)) < 0)
+	if (rename && strcmp(argv[2], "rename") != 0)
+		return fail("replug: expected \"rename\" or nothing after N, got \"%.32s\"", argv[2]);
+	if (sim_modem_replug(m, rename, err, sizeof(err)) < 0)
 		return fail("%s", err);
 	return modem_ok(m);
 }
@@ -248,7 +251,7 @@ static const struct cmd {
 	{ "stats", "stats", 0, 0, false, c_stats },
 	{ "quit", "quit", 0, 0, false, c_quit },
 	{ "unplug", "unplug N [REPLUG_AFTER_S]", 1, 2, true, c_unplug },
-	{ "replug", "replug N", 1, 1, true, c_replug },
+	{ "replug", "replug N [rename]", 1, 2, true, c_replug },
 	{ "reboot", "reboot N", 1, 1, true, c_reboot },
 	{ "set", "set N key=value...", 2, SIM_CMD_ARGS_MAX, true, c_set },
 	{ "fault", "fault N cms CODE|noanswer|late [S]|garbage|hang|noise", 2, 3, true, c_fault },
@@ -260,7 +263,7 @@ static const struct cmd {
 
 const char *sim_cmd_usage(void)
 {
-	return "list | stats | quit | unplug N [S] | replug N | reboot N | set N key=value... | "
+	return "list | stats | quit | unplug N [S] | replug N [rename] | reboot N | set N key=value... | "
 	       "fault N KIND [ARG] | swap-sim N [ICCID] | sms N FROM TEXT | report N MR [STATUS]";
 }
 

@@ -473,7 +473,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	case SIM_MODEM_ABSENT:
 		m->replug_after_timer = false;
-		if (sim_modem_replug(m, err, sizeof(err)) < 0)
+		if (sim_modem_replug(m, false, err, sizeof(err)) < 0)
 			log_warnx("%s: replug: %s", m->name, err);
 		return;
 	default:

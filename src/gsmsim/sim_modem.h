@@ -37,7 +37,7 @@ const char *sim_modem_tty(const struct sim_modem *m);   /* "" while unplugged */
 json_t *sim_modem_json(const struct sim_modem *m);          /* state, identity, radio, settings, counters */
 json_t *sim_modem_counters(const struct sim_modem *m);
 int sim_modem_unplug(struct sim_modem *m, double replug_after, char *err, size_t errsize);
-int sim_modem_replug(struct sim_modem *m, char *err, size_t errsize);
+int sim_modem_replug(struct sim_modem *m, bool rename, char *err, size_t errsize);
 int sim_modem_reboot(struct sim_modem *m, char *err, size_t errsize);
 int sim_modem_set(struct sim_modem *m, const char *key, const char *value, char *err, size_t errsize);
 int sim_modem_fault(struct sim_modem *m, const char *kind, const char *arg, char *err, size_t errsize);

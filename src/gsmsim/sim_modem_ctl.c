@@ -66,19 +66,29 @@ int sim_modem_unplug(struct sim_modem *m, double replug_after, char *err, size_t
 	return 0;
 }
 
-/* Power comes back: a new pty (never the old name), the link re-pointed, the modem boots at once. */
-int sim_modem_replug(struct sim_modem *m, char *err, size_t errsize)
+/* Power comes back: a new pty (never the old name), the link re-pointed, the modem boots at once. With
+ * rename, the link itself gets a new name too (RUNDIR/modemK-rJ), as a USB modem re-enumerated under
+ * another device name (/dev/ttyUSB3 -> /dev/ttyUSB5): only a client that knows the modem by its IMEI
+ * finds it again. */
+int sim_modem_replug(struct sim_modem *m, bool rename, char *err, size_t errsize)
 {
 	if (m->state != SIM_MODEM_ABSENT) {
 		snprintf(err, errsize, "%s is plugged in", m->name);
 		return -1;
+	}
+	if (rename) {
+		char *slash = strrchr(m->link, '/');
+		int dir = slash ? (int)(slash - m->link) : 0;
+		m->renames++;
+		snprintf(m->link + dir, sizeof(m->link) - (size_t)dir, "%s%s-r%u", slash ? "/" : "", m->name,
+			 m->renames);
 	}
 	m->replug_after_timer = false;
 	if (sim_modem_open_port(m) < 0) {
 		snprintf(err, errsize, "%s: cannot create a pty", m->name);
 		return -1;
 	}
-	sim_modem_event(m, "replug", json_pack("{s:s}", "tty", sim_modem_tty(m)));
+	sim_modem_event(m, "replug", json_pack("{s:s, s:s}", "tty", sim_modem_tty(m), "link", m->link));
 	sim_modem_boot_done(m);
 	return 0;
 }

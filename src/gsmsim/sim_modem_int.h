@@ -67,6 +67,7 @@ struct sim_modem {
 	char name[16];
 	unsigned index, seed;
 	char link[4096];
+	unsigned renames;              /* replug ... rename: the link is RUNDIR/<name>-r<renames> */
 	enum sim_modem_state state;
 	const struct sim_dialect *dialect;
 	struct event_base *base;

@@ -136,5 +136,5 @@ def test_unix_socket_has_its_own_limit(daemon_factory):
             return d.api.request("GET", "/v1/status")[0] == 200
         except (ConnectionError, http.client.HTTPException):
             return False
-    wait_for(served, timeout=5, what="the socket to serve again")
+    wait_for(served, timeout=20, what="the socket to serve again")
     idle[1].close()

@@ -210,6 +210,27 @@ def test_unplug_and_replug_new_pty(bank):
     assert events(bank, "replug")[0]["tty"] == new
 
 
+def test_replug_under_a_new_name(bank):
+    """replug N rename: the device comes back under another name, as a re-enumerated USB modem does."""
+    imei = ctl(bank, "list")["modems"][2]["imei"]
+    ctl(bank, "unplug", "2")
+    doc = ctl(bank, "replug", "2", "rename")["modem"]
+    assert doc["link"] == str(bank.link(2)) + "-r1" and doc["present"]
+    assert not os.path.lexists(bank.link(2))
+    q = Port(doc["link"])
+    try:
+        q.write(b"AT+CGSN\r")
+        got = q.read_until(re.compile(rb"OK\r\n$"))
+        assert imei.encode() in got                       # the same modem, by IMEI
+    finally:
+        q.close()
+    assert events(bank, "replug")[-1]["link"] == doc["link"]
+    ctl(bank, "unplug", "2")
+    assert not os.path.lexists(doc["link"])
+    assert ctl(bank, "replug", "2", "rename")["modem"]["link"] == str(bank.link(2)) + "-r2"
+    assert ctl(bank, "unplug", "2") and ctl(bank, "replug", "2", "sideways", ok=False)
+
+
 def test_quectel_reset_reenumerates(bank):
     p = open_port(bank, 1)
     old = os.readlink(bank.link(1))

@@ -97,6 +97,38 @@ static void test_good_file(void **state)
 	config_free(&cfg);
 }
 
+/* IMEI (TS 23.003 6.2.1) and ICCID (E.118) as configured; the ICCID is kept as modems report it. */
+static void test_identity(void **state)
+{
+	struct config cfg;
+	char err[256] = "", out[24];
+	(void)state;
+
+	assert_true(config_imei_valid("354510010123456"));
+	assert_false(config_imei_valid("35451001012345"));
+	assert_false(config_imei_valid(""));
+	assert_int_equal(config_iccid_normalise(out, sizeof(out), "894600000000000000"), 0);
+	assert_string_equal(out, "894600000000000000");
+	assert_int_equal(config_iccid_normalise(out, sizeof(out), "8946000000000000001f"), 0);
+	assert_string_equal(out, "8946000000000000001");
+	assert_int_equal(config_iccid_normalise(out, sizeof(out), "8946000000000000001234"), 0);
+	assert_int_equal(config_iccid_normalise(out, sizeof(out), "89460000000000000F"), -1);  /* 17 digits */
+	assert_int_equal(config_iccid_normalise(out, sizeof(out), "F894600000000000000"), -1);
+	assert_int_equal(config_iccid_normalise(out, 10, "894600000000000000"), -1);          /* no room */
+
+	int rc = load("[modem:a]\nimei = 354510010123456\niccid = 8946000000000000001F\n"
+		      "[modem:b]\nport = /dev/ttyUSB0\n[modems]\nscan_glob = /tmp/x/*\nrescan_interval = 2\n",
+		      &cfg, err, sizeof(err));
+	assert_int_equal(rc, 0);
+	assert_int_equal(cfg.nmodems, 2);
+	assert_string_equal(cfg.modems[0].port, "");
+	assert_string_equal(cfg.modems[0].imei, "354510010123456");
+	assert_string_equal(cfg.modems[0].iccid, "8946000000000000001");
+	assert_string_equal(cfg.modems_scan_glob, "/tmp/x/*");
+	assert_int_equal(cfg.rescan_interval, 2);
+	config_free(&cfg);
+}
+
 static void test_defaults(void **state)
 {
 	struct config cfg;
@@ -204,8 +236,18 @@ static const struct {
 	{ "[modem:a1]\nbaud = fast\n", ":2: baud: invalid value" },
 	{ "[modem:a1]\npin = 12\"\n", ":2: pin: expected 4 to 8 digits" },
 	{ "[modem:a1]\npin = 12345;AT\n", ":2: pin: expected 4 to 8 digits" },
-	{ "[modem:a1]\n", ":1: [modem:a1] has no port" },
+	{ "[modem:a1]\n", ":1: [modem:a1] has no port (or imei to find it by)" },
 	{ "[modem:a b]\nport = /dev/x\n", ":1: [modem:a b]: invalid name" },
+	{ "[modem:a1]\nimei = 35451001012345\n", ":2: [modem:a1] imei: expected 15 digits" },
+	{ "[modem:a1]\nimei = 3545100101234567\n", ":2: [modem:a1] imei: expected 15 digits" },
+	{ "[modem:a1]\nimei = 35451001012345X\n", ":2: [modem:a1] imei: expected 15 digits" },
+	{ "[modem:a1]\nport = /dev/x\niccid = 8946000000000000\n", ":3: [modem:a1] iccid: expected 18 to 22 digits" },
+	{ "[modem:a1]\niccid = 89460000000000000000123\n", ":2: [modem:a1] iccid: expected 18 to 22 digits" },
+	{ "[modem:a1]\niccid = 8946000000000000001FF\n", ":2: [modem:a1] iccid: expected 18 to 22 digits" },
+	{ "[modem:a1]\niccid = 894600000000000000A\n", ":2: [modem:a1] iccid: expected 18 to 22 digits" },
+	{ "[modem:a1]\niccid = 8946000000000000001\n", ":1: [modem:a1] has no port (or imei to find it by)" },
+	{ "[modem:a1]\nimei = 354510010123456\n[modem:a2]\nimei = 354510010123456\n",
+	  ":3: [modem:a2] imei 354510010123456 is [modem:a1]'s too" },
 	{ "[api_key:crm]\nhash = 1234\nscopes = send\n", ":2: hash: expected sha256:<64 hex digits>" },
 	{ "[api_key:crm]\nhash = sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
 	  "scopes = send,fly\n",
@@ -316,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_optout_section),
+		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_retention_durations),
 		cmocka_unit_test(test_log_targets),

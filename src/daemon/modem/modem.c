@@ -33,7 +33,7 @@
 
 static const char *const state_names[MODEM_STATE_COUNT] = {
 	"absent", "opening", "initialising", "sim_wait", "registering", "ready", "busy", "recovering",
-	"disabled", "draining",
+	"disabled", "draining", "parked",
 };
 
 const char *modem_state_name(enum modem_state s)
@@ -46,8 +46,8 @@ const char *modem_state_name(enum modem_state s)
 static const unsigned modem_moves[MODEM_STATE_COUNT] = {
 	[MODEM_ABSENT] = B(MODEM_OPENING) | B(MODEM_DISABLED),
 	[MODEM_OPENING] = B(MODEM_ABSENT) | B(MODEM_INITIALISING) | B(MODEM_RECOVERING) | B(MODEM_DISABLED),
-	[MODEM_INITIALISING] = B(MODEM_SIM_WAIT) | B(MODEM_RECOVERING) | B(MODEM_DISABLED),
-	[MODEM_SIM_WAIT] = B(MODEM_REGISTERING) | B(MODEM_RECOVERING) | B(MODEM_DISABLED),
+	[MODEM_INITIALISING] = B(MODEM_SIM_WAIT) | B(MODEM_RECOVERING) | B(MODEM_DISABLED) | B(MODEM_PARKED),
+	[MODEM_SIM_WAIT] = B(MODEM_REGISTERING) | B(MODEM_RECOVERING) | B(MODEM_DISABLED) | B(MODEM_PARKED),
 	[MODEM_REGISTERING] = B(MODEM_READY) | B(MODEM_RECOVERING) | B(MODEM_DISABLED),
 	[MODEM_READY] = B(MODEM_BUSY) | B(MODEM_REGISTERING) | B(MODEM_RECOVERING) | B(MODEM_DISABLED),
 	[MODEM_BUSY] = B(MODEM_READY) | B(MODEM_RECOVERING) | B(MODEM_DRAINING),
@@ -55,6 +55,7 @@ static const unsigned modem_moves[MODEM_STATE_COUNT] = {
 	/* DISABLED is reached from every state but BUSY, which drains first */
 	[MODEM_DISABLED] = B(MODEM_OPENING),
 	[MODEM_DRAINING] = B(MODEM_DISABLED),
+	[MODEM_PARKED] = B(MODEM_OPENING) | B(MODEM_DISABLED),
 };
 
 static void modem_response(void *arg, const struct at_reply *r);
@@ -76,6 +77,8 @@ static void modem_destroy(struct modem *m)
 	free(m->name);
 	free(m->port);
 	free(m->pin);
+	free(m->want_imei);
+	free(m->want_iccid);
 	free(m);
 }
 
@@ -120,6 +123,17 @@ void modem_copy_str(char *dst, size_t n, const char *src)
 void modem_set_error(struct modem *m, const char *why)
 {
 	modem_copy_str(m->info.last_error, sizeof(m->info.last_error), why);
+}
+
+void modem_park(struct modem *m, bool imei_mismatch, const char *why)
+{
+	/* a parked modem looks at its port every MODEM_PARK_RETRY_MS: say it once per cause */
+	m->park_repeat = strcmp(why, m->info.last_error) == 0;
+	if (!m->park_repeat)
+		log_warnx("modem %s: %s: parked", m->name, why);
+	m->parked_imei = imei_mismatch;
+	modem_set_error(m, why);
+	modem_enter_state(m, MODEM_PARKED, imei_mismatch ? "not this modem" : "not this SIM");
 }
 
 static void modem_close_port(struct modem *m)
@@ -362,6 +376,9 @@ static bool modem_significant(const struct modem *m, enum modem_state from, enum
 	/* a modem that stays unplugged must not fill the log every reopen_delay */
 	if ((from == MODEM_ABSENT || to == MODEM_ABSENT) && m->open_failures > 1)
 		return false;
+	/* nor one parked for the same reason each time it looks at its port again */
+	if (m->park_repeat && to != MODEM_READY)
+		return false;
 	return true;
 }
 
@@ -369,6 +386,15 @@ static void modem_open(struct modem *m)
 {
 	char err[256];
 
+	if (!m->port) {
+		/* found by a scan of [modems] scan_glob (modem_set_port), not by retrying here */
+		snprintf(err, sizeof(err), "no port yet: looking for IMEI %s", m->want_imei);
+		if (strcmp(err, m->info.last_error) != 0)
+			log_info("modem %s: %s", m->name, err);
+		modem_set_error(m, err);
+		modem_enter_state(m, MODEM_ABSENT, "no port");
+		return;
+	}
 	m->sp = serial_open(m->port, m->baud, err, sizeof(err));
 	if (!m->sp) {
 		/* once per cause: a modem that stays unplugged must not fill the log every retry */
@@ -435,7 +461,7 @@ void modem_enter_state(struct modem *m, enum modem_state to, const char *why)
 	case MODEM_ABSENT:
 		/* Back off from reopen_ms to MODEM_ABSENT_MAX_MS: a port that is not there costs nothing
 		 * while we wait, and a re-plugged modem is back within a few seconds. */
-		if (m->started) {
+		if (m->started && m->port) {
 			m->absent_ms = m->absent_ms ? m->absent_ms * 2 : m->reopen_ms;
 			if (m->absent_ms > MODEM_ABSENT_MAX_MS)
 				m->absent_ms = m->reopen_ms > MODEM_ABSENT_MAX_MS ? m->reopen_ms : MODEM_ABSENT_MAX_MS;
@@ -456,6 +482,7 @@ void modem_enter_state(struct modem *m, enum modem_state to, const char *why)
 		break;
 	case MODEM_READY:
 		m->recover_level = 0;
+		m->park_repeat = false;
 		m->info.last_error[0] = '\0';
 		if (!evtimer_pending(m->health, NULL)) {
 			struct timeval tv = { m->poll_ms / 1000, (m->poll_ms % 1000) * 1000 };
@@ -475,6 +502,10 @@ void modem_enter_state(struct modem *m, enum modem_state to, const char *why)
 		break;
 	case MODEM_DISABLED:
 		modem_close_port(m);
+		break;
+	case MODEM_PARKED:
+		modem_close_port(m);
+		modem_arm(m, MODEM_PARK_RETRY_MS);
 		break;
 	case MODEM_DRAINING:   /* the send in flight finishes; modem_send_settled() moves on */
 		if (!m->send_active)
@@ -612,7 +643,8 @@ static void modem_on_timer(evutil_socket_t fd, short what, void *arg)
 	switch (m->state) {
 	case MODEM_ABSENT:
 	case MODEM_RECOVERING:
-		modem_enter_state(m, MODEM_OPENING, m->state == MODEM_ABSENT ? "retry" : "reopen");
+	case MODEM_PARKED:
+		modem_enter_state(m, MODEM_OPENING, m->state == MODEM_RECOVERING ? "reopen" : "retry");
 		break;
 	case MODEM_SIM_WAIT:
 	case MODEM_REGISTERING:
@@ -664,7 +696,7 @@ struct modem *modem_new(struct event_base *base, const struct modem_config *cfg,
 {
 	struct modem *m;
 
-	if (!cfg || !cfg->name || !cfg->port)
+	if (!cfg || !cfg->name || (!cfg->port && !cfg->imei))
 		return NULL;
 	if (cfg->pin && !pin_ok(cfg->pin)) {
 		log_warnx("modem %s: pin must be 4 to 8 digits", cfg->name);
@@ -678,8 +710,10 @@ struct modem *modem_new(struct event_base *base, const struct modem_config *cfg,
 		return NULL;
 	m->base = base;
 	m->name = strdup(cfg->name);
-	m->port = strdup(cfg->port);
+	m->port = cfg->port ? strdup(cfg->port) : NULL;
 	m->pin = cfg->pin ? strdup(cfg->pin) : NULL;
+	m->want_imei = cfg->imei ? strdup(cfg->imei) : NULL;
+	m->want_iccid = cfg->iccid ? strdup(cfg->iccid) : NULL;
 	m->baud = cfg->baud > 0 ? cfg->baud : 115200;
 	m->cfg_cmd_timeout = cfg->command_timeout_ms;
 	m->cfg_send_timeout = cfg->send_timeout_ms;
@@ -697,7 +731,8 @@ struct modem *modem_new(struct event_base *base, const struct modem_config *cfg,
 	m->timer = evtimer_new(base, modem_on_timer, m);
 	m->health = event_new(base, -1, EV_PERSIST, modem_on_health, m);
 	m->inbox = inbox_new();
-	if (!m->name || !m->port || (cfg->pin && !m->pin) || !m->timer || !m->health || !m->inbox) {
+	if (!m->name || (cfg->port && !m->port) || (cfg->pin && !m->pin) || (cfg->imei && !m->want_imei) ||
+	    (cfg->iccid && !m->want_iccid) || !m->timer || !m->health || !m->inbox) {
 		modem_destroy(m);
 		return NULL;
 	}
@@ -737,7 +772,7 @@ void modem_disable(struct modem *m)
 
 void modem_enable(struct modem *m)
 {
-	if (!m || m->dead || m->state != MODEM_DISABLED)
+	if (!m || m->dead || (m->state != MODEM_DISABLED && m->state != MODEM_PARKED))
 		return;
 	modem_enter(m);
 	m->started = true;
@@ -764,6 +799,40 @@ int modem_reset(struct modem *m)
 	modem_leave(m);
 	return 0;
 }
+
+int modem_set_port(struct modem *m, const char *path)
+{
+	char *p;
+
+	if (!m || m->dead || m->sp || (m->state != MODEM_ABSENT && m->state != MODEM_PARKED) || !m->started)
+		return -1;
+	if (!(p = strdup(path)))
+		return -1;
+	if (m->port && strcmp(m->port, path) != 0)
+		log_info("modem %s: IMEI %s found on %s (was %s)", m->name, m->want_imei ? m->want_imei : "?", path,
+			 m->port);
+	else if (!m->port)
+		log_info("modem %s: IMEI %s found on %s", m->name, m->want_imei ? m->want_imei : "?", path);
+	free(m->port);
+	m->port = p;
+	m->open_failures = 0;
+	m->absent_ms = 0;
+	m->park_repeat = false;
+	modem_enter(m);
+	modem_enter_state(m, MODEM_OPENING, "port found by IMEI");
+	modem_leave(m);
+	return 0;
+}
+
+const char *modem_expected_imei(const struct modem *m) { return m->want_imei; }
+
+bool modem_wants_port(const struct modem *m)
+{
+	return m->want_imei && m->started && !m->dead && !m->sp &&
+	       (m->state == MODEM_ABSENT || (m->state == MODEM_PARKED && m->parked_imei));
+}
+
+const char *modem_open_port(const struct modem *m) { return m->sp ? m->port : NULL; }
 
 const char *modem_name(const struct modem *m) { return m->name; }
 enum modem_state modem_state(const struct modem *m) { return m->state; }

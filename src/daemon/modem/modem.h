@@ -19,6 +19,9 @@ enum modem_state {
 	MODEM_RECOVERING,
 	MODEM_DISABLED,
 	MODEM_DRAINING,
+	/* Not this modem (another IMEI answered on its port) or not its SIM (another ICCID): the port is
+	 * closed, last_error says which, and the port is tried again now and then (or rebound by a scan). */
+	MODEM_PARKED,
 	MODEM_STATE_COUNT
 };
 const char *modem_state_name(enum modem_state s);
@@ -46,7 +49,9 @@ struct modem_events {
 
 struct modem_config {
 	const char *name;
-	const char *port;
+	const char *port;          /* NULL: none yet; found by imei (modem_set_port) */
+	const char *imei;          /* NULL: whatever modem answers on port; else only this IMEI is this modem */
+	const char *iccid;         /* NULL: any SIM; else sends only with this SIM (normalised, no trailing F) */
 	int baud;                  /* 0: 115200 */
 	int command_timeout_ms;    /* 0: 5000 */
 	int send_timeout_ms;       /* 0: 60000 (network submit can be slow) */
@@ -67,7 +72,8 @@ struct modem_info {
 	char last_error[128];
 };
 
-/* Copies cfg's strings and *ev. Returns NULL on a bad config (pin not 4-8 digits, unknown dialect). */
+/* Copies cfg's strings and *ev. Returns NULL on a bad config (pin not 4-8 digits, unknown dialect, no port
+ * and no imei). */
 struct modem *modem_new(struct event_base *base, const struct modem_config *cfg, const struct modem_events *ev,
 			void *arg);
 /* absent -> opening, and retries until it opens. A port that fails later (unplugged: EIO, hang-up, or
@@ -83,6 +89,14 @@ void modem_enable(struct modem *m);
 int modem_reset(struct modem *m);
 /* Cancels every timer and closes the port; fires no callback. Safe from inside a callback. */
 void modem_free(struct modem *m);
+/* Bind a modem that holds no port (absent, or parked for another IMEI) to `path` and open it: a scan
+ * found its IMEI there. -1 if it holds a port or is disabled. */
+int modem_set_port(struct modem *m, const char *path);
+/* The scan's questions: the IMEI it is looking for (NULL: none configured), whether it wants a port
+ * now, and the port it holds open (NULL: none). */
+const char *modem_expected_imei(const struct modem *m);
+bool modem_wants_port(const struct modem *m);
+const char *modem_open_port(const struct modem *m);
 const char *modem_name(const struct modem *m);
 enum modem_state modem_state(const struct modem *m);
 void modem_get_info(const struct modem *m, struct modem_info *out);

@@ -34,6 +34,20 @@ int modem_parse_csq(const char *line)
 	return line && sscanf(line, "+CSQ: %d", &rssi) == 1 && rssi >= 0 && rssi <= 199 ? rssi : 99;
 }
 
+void modem_imei_from_reply(char *out, size_t n, const char *line)
+{
+	char v[40];
+	size_t o = 0;
+
+	at_value(v, sizeof(v), line);
+	/* "+CGSN: 3545...", "IMEI: 3545...", "3545...": the digits (TS 27.007 5.4) */
+	for (const char *s = v; *s && o + 1 < n; s++)
+		if (isdigit((unsigned char)*s))
+			out[o++] = *s;
+	if (n)
+		out[o] = '\0';
+}
+
 /* ---- INITIALISING: generic steps, then the dialect's commands, then CNMI ---- */
 
 static void parse_ident(struct modem *m, const struct at_reply *r)
@@ -58,17 +72,19 @@ static void parse_revision(struct modem *m, const struct at_reply *r)
 
 static void parse_imei(struct modem *m, const struct at_reply *r)
 {
-	char v[40], imei[sizeof(m->info.imei)];
-	size_t o = 0;
+	char imei[sizeof(m->info.imei)], why[160];
 
-	if (r->result != AT_RES_OK)
+	modem_imei_from_reply(imei, sizeof(imei), r->result == AT_RES_OK ? at_reply_first(r) : NULL);
+	/* A configured IMEI: a port that answers with another one (or none) is not this modem */
+	if (m->want_imei && strcmp(imei, m->want_imei) != 0) {
+		if (imei[0])
+			snprintf(why, sizeof(why), "wrong modem: IMEI %s, expected %s (on %s)", imei, m->want_imei, m->port);
+		else
+			snprintf(why, sizeof(why), "cannot read the IMEI (expected %s) on %s", m->want_imei, m->port);
+		modem_park(m, true, why);
 		return;
-	at_value(v, sizeof(v), at_reply_first(r));
-	for (const char *s = v; *s && o + 1 < sizeof(imei); s++)
-		if (isdigit((unsigned char)*s))
-			imei[o++] = *s;
-	imei[o] = '\0';
-	/* DESIGN: a modem is known by its IMEI, not by its tty: say so when another one answers here */
+	}
+	/* DESIGN: a modem is known by its IMEI, not by its tty: without one configured, say so when another one answers here */
 	if (m->info.imei[0] && imei[0] && strcmp(imei, m->info.imei) != 0)
 		log_warnx("modem %s: another modem on %s: IMEI %s -> %s", m->name, m->port, m->info.imei, imei);
 	if (imei[0])
@@ -132,6 +148,8 @@ static void modem_init_reply(struct modem *m, const struct at_reply *r)
 	}
 	if (st && st->parse)
 		st->parse(m, r);
+	if (m->dead || m->state != MODEM_INITIALISING)
+		return;   /* parked: another IMEI */
 	m->step++;
 	modem_init_next(m);
 }
@@ -144,8 +162,9 @@ static void modem_sim_reply(struct modem *m, const struct at_reply *r)
 	char why[96];
 
 	if (r->result == AT_RES_OK && l && strstr(l, "READY")) {
-		if (m->d->iccid_cmd)
-			modem_issue(m, CMD_ICCID, m->d->iccid_cmd, 0);
+		/* a configured ICCID must be checked even where the dialect would not read it */
+		if (m->d->iccid_cmd || m->want_iccid)
+			modem_issue(m, CMD_ICCID, m->d->iccid_cmd ? m->d->iccid_cmd : "AT+CCID", 0);
 		else
 			modem_enter_state(m, MODEM_REGISTERING, "SIM ready");
 		return;
@@ -198,6 +217,14 @@ static void modem_iccid_reply(struct modem *m, const struct at_reply *r)
 		char v[64];
 		at_value(v, sizeof(v), at_reply_first(r));
 		dialect_iccid_normalise(iccid, sizeof(iccid), v);
+		/* the route is the SIM: a SIM moved to another slot must not send under this name */
+		if (m->want_iccid && strcmp(iccid, m->want_iccid) != 0) {
+			char why[128];
+			snprintf(why, sizeof(why), "wrong SIM: ICCID %s, expected %s", iccid[0] ? iccid : "unreadable",
+				 m->want_iccid);
+			modem_park(m, false, why);
+			return;
+		}
 		if (m->info.iccid[0] && iccid[0] && strcmp(iccid, m->info.iccid) != 0) {
 			char old[sizeof(m->info.iccid)];
 			modem_copy_str(old, sizeof(old), m->info.iccid);
@@ -211,10 +238,15 @@ static void modem_iccid_reply(struct modem *m, const struct at_reply *r)
 		}
 		if (iccid[0])
 			modem_copy_str(m->info.iccid, sizeof(m->info.iccid), iccid);
-	} else if (!m->iccid_fallback && strcmp(m->d->iccid_cmd, "AT+CCID") != 0) {
+	} else if (!m->iccid_fallback && m->d->iccid_cmd && strcmp(m->d->iccid_cmd, "AT+CCID") != 0) {
 		/* the SIM is our route's identity: try the command most firmwares accept too */
 		m->iccid_fallback = true;
 		modem_issue(m, CMD_ICCID, "AT+CCID", 0);
+		return;
+	} else if (m->want_iccid) {
+		char why[128];
+		snprintf(why, sizeof(why), "cannot read the ICCID to check the SIM (expected %s)", m->want_iccid);
+		modem_park(m, false, why);
 		return;
 	} else {
 		log_info("modem %s: cannot read the ICCID (%s %d)", m->name, at_result_name(r->result), r->err);

@@ -14,6 +14,7 @@ struct at_reply;
 #define MODEM_SIM_LOCKED_MS    10000    /* SIM needs a PIN/PUK we cannot give: ask now and then */
 #define MODEM_SIM_POLLS        30       /* SIM_WAIT without progress this many polls: recover */
 #define MODEM_REG_POLLS        120      /* REGISTERING without registration: recover */
+#define MODEM_PARK_RETRY_MS    60000    /* PARKED: look at the port again (the right modem or SIM may be back) */
 
 /* What the command in flight was for; modem_response() dispatches on it. */
 enum modem_cmd {
@@ -36,7 +37,8 @@ enum modem_cmd {
 
 struct modem {
 	struct event_base *base;
-	char *name, *port, *pin;
+	char *name, *port, *pin;           /* port NULL: none bound yet (found by want_imei) */
+	char *want_imei, *want_iccid;      /* configured identity; NULL: any */
 	int baud, cfg_cmd_timeout, cfg_send_timeout, reopen_ms, poll_ms;
 	const struct dialect *forced;      /* from config; NULL: detect */
 	struct modem_events ev;
@@ -58,6 +60,8 @@ struct modem {
 	bool started, pin_tried, lock_warned, denied_warned;
 	bool pin_refused;                  /* until an admin re-enables: each wrong try brings the PUK closer */
 	bool iccid_fallback;               /* SIM_WAIT: the dialect's ICCID command failed, AT+CCID tried */
+	bool parked_imei;                  /* PARKED because another modem answered (not because of the SIM) */
+	bool park_repeat;                  /* parked again for the same reason: keep the log quiet */
 
 	/* the send in progress (BUSY) */
 	bool send_active, send_started;
@@ -78,6 +82,8 @@ void modem_enter_state(struct modem *m, enum modem_state to, const char *why);
 bool modem_issue(struct modem *m, enum modem_cmd kind, const char *cmd, int timeout_ms);
 void modem_arm(struct modem *m, int ms);
 void modem_set_error(struct modem *m, const char *why);
+/* Not this modem (imei_mismatch) or not its SIM: log once per cause at warn, then PARKED. */
+void modem_park(struct modem *m, bool imei_mismatch, const char *why);
 int modem_cmd_timeout(const struct modem *m);
 /* Truncating copy (snprintf "%s" into a smaller buffer trips -Wformat-truncation at -O2). */
 void modem_copy_str(char *dst, size_t n, const char *src);
@@ -92,5 +98,7 @@ void modem_bringup_reply(struct modem *m, enum modem_cmd kind, const struct at_r
 /* "+CREG: <n>,<stat>" (or a bare "+CREG: <stat>") -> stat, -1 if none; "+CSQ: <rssi>,<ber>" -> rssi or 99. */
 int modem_parse_creg_stat(const char *line);
 int modem_parse_csq(const char *line);
+/* The IMEI digits of an AT+CGSN answer line ("" if none); shared with the port probe. */
+void modem_imei_from_reply(char *out, size_t n, const char *line);
 
 #endif

@@ -424,6 +424,61 @@ int scheduler_add_modem(struct scheduler *s, struct modem *m, const struct quota
 	if (quota)
 		sl->quota = *quota;
 	s->slots[s->nslots++] = sl;
+	if (s->started)
+		modem_start(m);
+	return 0;
+}
+
+static struct slot *slot_by_modem(const struct scheduler *s, const struct modem *m, size_t *at)
+{
+	for (size_t i = 0; i < s->nslots; i++)
+		if (s->slots[i]->m == m) {
+			if (at)
+				*at = i;
+			return s->slots[i];
+		}
+	return NULL;
+}
+
+bool scheduler_modem_busy(const struct scheduler *s, const struct modem *m)
+{
+	struct slot *sl = slot_by_modem(s, m, NULL);
+	return sl && sl->msg_id != 0;
+}
+
+void scheduler_modem_set_drained(struct scheduler *s, struct modem *m, bool drained)
+{
+	struct slot *sl = slot_by_modem(s, m, NULL);
+	if (sl)
+		sl->drained = drained;
+}
+
+int scheduler_remove_modem(struct scheduler *s, struct modem *m)
+{
+	size_t at;
+	struct slot *sl = slot_by_modem(s, m, &at);
+	if (!sl || sl->msg_id != 0)
+		return -1;
+	modem_free(sl->m);
+	scheduler_slot_reset(sl);
+	free(sl);
+	memmove(&s->slots[at], &s->slots[at + 1], (s->nslots - at - 1) * sizeof(*s->slots));
+	s->nslots--;
+	scheduler_kick(s);
+	return 0;
+}
+
+int scheduler_replace_modem(struct scheduler *s, struct modem *m, struct modem *with)
+{
+	struct slot *sl = slot_by_modem(s, m, NULL);
+	if (!sl || sl->msg_id != 0 || !with)
+		return -1;
+	modem_free(sl->m);
+	sl->m = with;
+	sl->drained = false;
+	if (s->started)
+		modem_start(with);
+	scheduler_kick(s);
 	return 0;
 }
 

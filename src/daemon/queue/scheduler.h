@@ -34,6 +34,15 @@ const struct modem_events *scheduler_modem_events(void);
 /* Hand a modem to the scheduler; it starts it in scheduler_start(). quota: its SIM's limits (NULL: none). */
 struct quota_limits;
 int scheduler_add_modem(struct scheduler *s, struct modem *m, const struct quota_limits *quota);
+/* SIGHUP reload (modem_set.c). Whether the modem's route has a message in flight (all its parts go out on
+ * one SIM, so a modem leaves only between messages); drain (no new messages) without an admin action;
+ * take the modem out and free it, or put `with` in its place (the route keeps its counters and
+ * quota). Both -1 while a message is in flight or for an unknown modem. A modem added after
+ * scheduler_start() is started at once. */
+bool scheduler_modem_busy(const struct scheduler *s, const struct modem *m);
+void scheduler_modem_set_drained(struct scheduler *s, struct modem *m, bool drained);
+int scheduler_remove_modem(struct scheduler *s, struct modem *m);
+int scheduler_replace_modem(struct scheduler *s, struct modem *m, struct modem *with);
 /* The cloud carrier used for failover (the scheduler frees it). */
 struct carrier;
 void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_inflight);
