@@ -68,6 +68,8 @@ def test_backup_while_messages_are_submitted(tmp_path):
         r = backup(d, str(tmp_path / "copy2.db"))
         assert r.returncode == 0 and "backup written to" in r.stdout, r.stderr
         assert check_copy(str(tmp_path / "copy2.db")) == 20000 + len(accepted)
+        code, doc = d.api.request("GET", "/v1/audit")
+        assert code == 200 and [a["action"] for a in doc["audit"]].count("store.backup") == 2, doc
     finally:
         d.stop()
 

@@ -161,7 +161,9 @@ void api_backup_post(struct api_req *r)
 	b->req = r->req;
 	api->backup = b;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req), closed_cb, b);
-	log_info("api: backup requested by %s", r->owner);
+	log_info("api: backup requested by %s", r->actor ? r->actor : r->owner);
+	/* a copy of every message leaves the daemon: who took it is worth keeping */
+	api_audit(r, "store.backup", NULL, NULL);
 	evtimer_add(b->ev, &now);
 }
 
