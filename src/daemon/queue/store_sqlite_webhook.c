@@ -136,7 +136,9 @@ int store_sq_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t 
 int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms)
 {
 	struct sq *s = be;
-	sqlite3_stmt *st = prep(s, "UPDATE webhooks SET delivered_ms = 0, next_ms = ?2, attempts = 0 WHERE id = ?1 AND body != ''",
+	/* a body erased by retention cannot be sent again: not found */
+	sqlite3_stmt *st = prep(s, "UPDATE webhooks SET delivered_ms = 0, next_ms = ?2, attempts = 0"
+				" WHERE id = ?1 AND body != ''",
 				"webhook_replay");
 
 	if (st == NULL)
