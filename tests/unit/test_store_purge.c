@@ -149,6 +149,14 @@ static int collect_ids(void *arg, const struct store_msg *m)
 	return 0;
 }
 
+static int pending_cb(void *arg, int64_t id, enum msg_lane lane, int64_t expires_ms)
+{
+	(void)lane;
+	(void)expires_ms;
+	*(int64_t *)arg = id;
+	return 0;
+}
+
 static void test_rows_deleted(void **state)
 {
 	struct fx *f = *state;
@@ -171,6 +179,12 @@ static void test_rows_deleted(void **state)
 	assert_int_equal(c.by_state[MSG_DELIVERED], 1);
 	assert_int_equal(c.by_state[MSG_QUEUED], 1);
 	expect_msg(f, recent, "recent", false, MSG_DELIVERED);
+	/* the queue sees only the queued one, in every lane */
+	int64_t seen = 0;
+	for (int lane = 0; lane < LANE_COUNT; lane++)
+		assert_int_equal(store_load_pending(f->st, (enum msg_lane)lane, 0, 0, pending_cb, &seen),
+				 lane == LANE_NORMAL ? 1 : 0);
+	assert_int_equal(seen, queued);
 	/* ids are never reused after a purge */
 	int64_t next = msg_at(f, "next", 0, NULL, 0);
 	assert_true(next > queued);

@@ -279,7 +279,7 @@ static int mem_pending_fetch(void *be, enum msg_lane lane, int64_t after_id,
 	for (uint64_t i = (uint64_t)after_id; i < s->n && n < max; i++) {
 		const struct store_msg *m = &s->msgs[i].m;
 
-		if (m->state != MSG_QUEUED || m->lane != lane)
+		if (s->msgs[i].gone || m->state != MSG_QUEUED || m->lane != lane)
 			continue;
 		rows[n].id = m->id;
 		rows[n].lane = m->lane;
@@ -705,6 +705,7 @@ static int mem_purge(void *be, int64_t body_before_ms, int64_t rows_before_ms, s
 		mem_msg_free(mm);
 		memset(mm, 0, sizeof(*mm));
 		mm->gone = true;
+		mm->m.state = MSG_CANCELLED;   /* a zeroed row would read as queued to any loop that forgets gone */
 		n++;
 	}
 	for (size_t i = 0; rows_before_ms > 0 && i < s->ninbound && n < max; i++) {
