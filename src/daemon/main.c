@@ -97,6 +97,32 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(d->drain_ev, &tv);
 }
 
+/* Each modem's quotas ([modem:X] over [quota]), prefixes, and the score weights, to the scheduler:
+ * at start-up and after SIGHUP, so new limits apply to running routes without a restart. */
+static void configure_routes(struct daemon *d)
+{
+	const struct config *c = &d->cfg;
+	struct router_weights w = { .signal = c->weight_signal, .failure = c->weight_failure,
+				    .latency = c->weight_latency, .headroom = c->weight_headroom,
+				    .affinity = c->weight_affinity };
+	scheduler_set_weights(d->sched, &w);
+	for (size_t i = 0; i < c->nmodems; i++) {
+		const struct config_modem *cm = &c->modems[i];
+		struct scheduler_route_policy p;
+		memset(&p, 0, sizeof(p));
+		for (int q = 0; q < QUOTA_WINDOWS; q++)
+			p.quota.segments[q] = cm->quota[q] >= 0 ? cm->quota[q] : c->quota[q];
+		for (int r = 0; r < RECIPIENTS_WINDOWS; r++)
+			p.recipients.max[r] = cm->recipients[r] >= 0 ? cm->recipients[r] : c->quota_recipients[r];
+		_Static_assert(CONFIG_PREFIXES_MAX == ROUTER_PREFIXES_MAX && CONFIG_PREFIX_LEN == ROUTER_PREFIX_LEN,
+			       "config and router prefix sizes");
+		memcpy(p.prefixes, cm->prefixes, sizeof(p.prefixes));
+		p.nprefixes = cm->nprefixes;
+		p.restrict_prefixes = cm->restrict_prefixes;
+		scheduler_route_policy(d->sched, cm->name, &p);   /* -1: a modem added by the file, not running */
+	}
+}
+
 /* SIGHUP: the new file is parsed whole first; a broken one changes nothing. config_apply_reload says
  * what changed and what needs a restart (modems, carriers, listeners, store). */
 static void reload(struct daemon *d)
@@ -112,11 +138,13 @@ static void reload(struct daemon *d)
 	if (d->debug)
 		next.log_level = LOG_LEVEL_DEBUG;
 	struct config_api_key *keys_before = d->cfg.api_keys;
-	int n = config_apply_reload(&d->cfg, &next);
+	int n = config_reload_modem_policy(&d->cfg, &next);
+	n += config_apply_reload(&d->cfg, &next);
 	config_free(&next);
 	if (d->cfg.api_keys != keys_before && d->api)
 		api_keys_reloaded(d->api);
 	log_set_level(d->cfg.log_level);
+	configure_routes(d);
 	log_info("SIGHUP: %s reloaded: %d change(s) applied", d->cfg.path, n);
 }
 
@@ -247,14 +275,12 @@ static int setup(struct daemon *d)
 					   .dialect = cm->dialect[0] ? cm->dialect : NULL,
 					   .pin = cm->pin[0] ? cm->pin : NULL };
 		struct modem *m = modem_new(d->base, &mc, scheduler_modem_events(), d->sched);
-		struct quota_limits ql;
-		for (int w = 0; w < QUOTA_WINDOWS; w++)
-			ql.segments[w] = cm->quota[w] >= 0 ? cm->quota[w] : d->cfg.quota[w];
-		if (!m || scheduler_add_modem(d->sched, m, &ql) < 0) {
+		if (!m || scheduler_add_modem(d->sched, m, NULL) < 0) {
 			log_errorx("modem %s: cannot create", cm->name);
 			return -1;
 		}
 	}
+	configure_routes(d);   /* quotas, prefixes, weights */
 	if (d->cfg.ncarriers > 0) {
 		const struct config_carrier *cc = &d->cfg.carriers[0];
 		struct carrier_config ccfg = { .name = cc->name, .type = cc->type, .url = cc->url,
