@@ -736,15 +736,25 @@ static const struct config_api_key *find_key(const struct config *cfg, const cha
 	return NULL;
 }
 
+/* "day=500 recipients_month=250 prefixes=+4477,+4478 restricted": the keys the section sets. */
 static void describe_policy(const struct config_modem *m, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "quota %ld/%ld/%ld/%ld, recipients %ld/%ld, prefixes", m->quota[0], m->quota[1],
-			 m->quota[2], m->quota[3], m->recipients[0], m->recipients[1]);
-	for (int i = 0; i < m->nprefixes && n > 0 && (size_t)n < len; i++)
-		n += snprintf(buf + n, len - (size_t)n, "%s%s", i ? "," : " ", m->prefixes[i]);
-	if (n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "%s%s", m->nprefixes ? "" : " none",
-			 m->restrict_prefixes ? " (restricted)" : "");
+	static const char *const q[4] = { "minute", "hour", "day", "month" };
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 4; i++)
+		if (m->quota[i] >= 0 && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " quota_%s=%ld", q[i], m->quota[i]);
+	for (int i = 0; i < 2; i++)
+		if (m->recipients[i] >= 0 && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " quota_recipients_%s=%ld", i ? "month" : "day",
+					      m->recipients[i]);
+	for (int i = 0; i < m->nprefixes && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : " prefixes=", m->prefixes[i]);
+	if (m->restrict_prefixes && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " restrict_prefixes=yes");
+	if (n == 0)
+		snprintf(buf, len, " (the [quota] defaults, no prefixes)");
 }
 
 int config_reload_modem_policy(struct config *cur, const struct config *next)
@@ -764,7 +774,7 @@ int config_reload_modem_policy(struct config *cur, const struct config *next)
 				break;
 			describe_policy(c, was, sizeof(was));
 			describe_policy(n, now, sizeof(now));
-			log_info("reload: [modem:%s] %s -> %s", c->name, was, now);
+			log_info("reload: [modem:%s]%s ->%s", c->name, was, now);
 			memcpy(c->quota, n->quota, sizeof(c->quota));
 			memcpy(c->recipients, n->recipients, sizeof(c->recipients));
 			memcpy(c->prefixes, n->prefixes, sizeof(c->prefixes));

@@ -140,6 +140,31 @@ void scheduler_delay_until(struct scheduler *s, int64_t id, enum msg_lane lane, 
 	arm_retry_timer(s);
 }
 
+void scheduler_hold_for_route(struct scheduler *s, int64_t id, enum msg_lane lane, int64_t due_ms, const char *why)
+{
+	size_t before = s->ndelayed;
+	scheduler_delay_until(s, id, lane, due_ms, why);
+	if (s->ndelayed > before)
+		s->delayed[s->ndelayed - 1].for_route = true;
+}
+
+void scheduler_release_held(struct scheduler *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->ndelayed;) {
+		if (s->delayed[i].for_route) {
+			window_push(&s->lanes[s->delayed[i].lane], s->delayed[i].id, 1);
+			s->delayed[i] = s->delayed[--s->ndelayed];
+			n++;
+		} else {
+			i++;
+		}
+	}
+	if (n)
+		log_debug("scheduler: %zu message(s) waiting for a route looked at again", n);
+	scheduler_kick(s);
+}
+
 void scheduler_requeue_front(struct scheduler *s, int64_t id, enum msg_lane lane)
 {
 	window_push(&s->lanes[lane], id, 1);
@@ -373,10 +398,10 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 				if (due < now + 1000)
 					due = now + 1000;
 				window_pop(w);
-				scheduler_delay_until(s, msg.id, msg.lane, due,
-						      held_by_number ? "no free SIM takes this number now (recipient quota "
-								       "used up, or restrict_prefixes)"
-								     : "no free SIM has quota for all its parts");
+				scheduler_hold_for_route(s, msg.id, msg.lane, due,
+							 held_by_number ? "no free SIM takes this number now (recipient quota "
+									  "used up, or restrict_prefixes)"
+									: "no free SIM has quota for all its parts");
 				store_msg_clear(&msg);
 				continue;
 			}
@@ -480,7 +505,7 @@ int scheduler_route_policy(struct scheduler *s, const char *name, const struct s
 	/* Only windows with a limit are tracked: a limit that appears needs the window's numbers. */
 	if (rcpt_changed && s->started)
 		scheduler_restore_recipients(s, sl, scheduler_now_ms());
-	scheduler_kick(s);
+	scheduler_release_held(s);   /* a raised limit or another prefix may let them go now */
 	return 0;
 }
 
@@ -587,7 +612,10 @@ int scheduler_modem_action(struct scheduler *s, const char *name, const char *ac
 		return -1;
 	}
 	log_info("modem %s: %s by admin", name, action);
-	scheduler_kick(s);
+	if (strcmp(action, "enable") == 0)
+		scheduler_release_held(s);   /* an undrained SIM comes back at once (a disabled one when READY) */
+	else
+		scheduler_kick(s);
 	return 0;
 }
 

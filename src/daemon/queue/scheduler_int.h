@@ -30,6 +30,7 @@ struct lane_window {
 struct delayed {
 	int64_t id, due_ms;
 	enum msg_lane lane;
+	bool for_route;        /* waits for a route that can take it (quota, its number), not a back-off */
 	char why[96];          /* for `simroute explain` */
 };
 
@@ -94,6 +95,9 @@ int64_t scheduler_now_ms(void);
 void scheduler_kick(struct scheduler *s);
 /* Hold a message back until due_ms (then it goes to the head of its lane). */
 void scheduler_delay_until(struct scheduler *s, int64_t id, enum msg_lane lane, int64_t due_ms, const char *why);
+/* The same for a message no free route can take now: a route that comes up (or a reload) releases it early. */
+void scheduler_hold_for_route(struct scheduler *s, int64_t id, enum msg_lane lane, int64_t due_ms, const char *why);
+void scheduler_release_held(struct scheduler *s);
 /* Back-off for the attempt'th failure: retry_base doubled per attempt, capped at 60 s. */
 int64_t scheduler_backoff_ms(const struct scheduler *s, int attempts);
 /* Put a message straight back at the head of its lane (try another route now). */

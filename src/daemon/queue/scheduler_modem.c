@@ -227,9 +227,11 @@ static void ev_send_failed(void *arg, struct modem *m, void *cookie, int cms, bo
 
 static void ev_state_changed(void *arg, struct modem *m, enum modem_state from, enum modem_state to)
 {
-	(void)from;
 	(void)m;
-	if (to == MODEM_READY)
+	/* A SIM coming up (not merely done with a send) may take what waits for a route. */
+	if (to == MODEM_READY && from != MODEM_BUSY)
+		scheduler_release_held(arg);
+	else if (to == MODEM_READY)
 		scheduler_kick(arg);
 }
 
