@@ -577,6 +577,12 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 				 cfg->modems[i].name);
 			goto bad;
 		}
+		/* a SIM restricted to no prefix would never send: surely a mistake */
+		if (cfg->modems[i].restrict_prefixes && cfg->modems[i].nprefixes == 0) {
+			snprintf(err, errlen, "%s:%d: [modem:%s] restrict_prefixes = yes needs prefixes", path,
+				 cfg->modems[i].line, cfg->modems[i].name);
+			goto bad;
+		}
 	}
 	for (size_t i = 0; i < cfg->napi_keys; i++) {
 		static const unsigned char zero[32];

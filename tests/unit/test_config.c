@@ -165,6 +165,7 @@ static const struct {
 	{ "[modem:a1]\nport = /dev/x\nprefixes = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n",
 	  ":3: prefixes: at most 16 prefixes" },
 	{ "[modem:a1]\nport = /dev/x\nrestrict_prefixes = maybe\n", ":3: restrict_prefixes: invalid value" },
+	{ "[modem:a1]\nport = /dev/x\nrestrict_prefixes = yes\n", ":1: [modem:a1] restrict_prefixes = yes needs prefixes" },
 };
 
 static void test_errors(void **state)

@@ -342,9 +342,9 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 			struct slot *sl = s->slots[i];
 			bool fits, rcpt_ok, prefix_ok;
 			scheduler_route_view(sl, &msg, now, &routes[i], &fits, &rcpt_ok, &prefix_ok);
-			/* route_view marks a route idle only if it can take this message; "free" is the SIM alone */
-			int free_now = routes[i].idle || (modem_state(sl->m) == MODEM_READY && sl->msg_id == 0 &&
-							   !sl->drained && breaker_allows(&sl->breaker, now));
+			/* route_view marks a route idle only if it fits this message; "free" is the SIM alone */
+			int free_now = modem_state(sl->m) == MODEM_READY && sl->msg_id == 0 && !sl->drained &&
+				       breaker_allows(&sl->breaker, now);
 			idle += free_now;
 			/* A SIM busy with another message that could take this one will take it next. */
 			takes_later += fits && rcpt_ok && prefix_ok && sl->msg_id != 0;
