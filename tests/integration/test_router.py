@@ -325,7 +325,8 @@ def test_restrict_prefixes_and_affinity(tmp_path, daemon_factory):
         assert d.wait_status(mine["id"], {"sent"})["route"] == "m0"
         assert d.api.message(other["id"])[1]["status"] == "queued"
         text = explain(d, other["id"])
-        assert "takes only destinations starting +4478" in text and "restrict_prefixes" in text
+        assert "route m0: takes only destinations starting +4478, ... (restrict_prefixes)" in text, text
+        assert "route m1: drained by an admin" in text
         action(d, "m1", "enable")
         assert d.wait_status(other["id"], {"sent"}, timeout=10)["route"] == "m1"
     finally:
@@ -365,6 +366,36 @@ def test_sighup_applies_lowered_quota_and_weights(tmp_path, daemon_factory):
         assert "reload: [modem:m0] (the [quota] defaults, no prefixes) -> quota_recipients_month=10" \
             in d.proc.output()
         assert modem_doc(d, "m0")["recipients"]["month"] == {"used": 4, "limit": 10}
+        # A segment quota lowered below today's sends (5 parts): even a known number waits now.
+        with_ini(d, "[quota]\nrecipients_month = 2\n", "[quota]\nrecipients_month = 2\nday = 4\n")
+        os.kill(d.proc.pid, signal.SIGHUP)
+        wait_for(lambda: "reload: [quota] day: 0 -> 4" in d.proc.output(), timeout=10, what="day quota reload")
+        _, late = d.api.send("+447700903001", "over the day quota")
+        time.sleep(1)
+        assert d.api.message(late["id"])[1]["status"] == "queued"
+        assert "route m0: out of quota until" in explain(d, late["id"])
+        assert len(sim.sent()) == 5
         assert d.proc.alive()
+    finally:
+        sim.stop()
+
+
+def test_explain_shows_route_scores(tmp_path, daemon_factory):
+    sim = Gsmsim(str(tmp_path), modems=1, latency=2.0)
+    try:
+        d = daemon_factory([sim.port(0)], extra_ini="[router]\nweight_affinity = 3\n")
+        d.stop()
+        with_ini(d, "[modem:m0]\nport = %s\n" % sim.port(0), "[modem:m0]\nport = %s\nprefixes = +4477\n" % sim.port(0))
+        d.start()
+        ready(d, 1)
+        _, first = d.api.send("+447700904001", "keeps m0 busy")
+        wait_for(lambda: d.api.message(first["id"])[1]["status"] == "sending", what="first message sending")
+        _, second = d.api.send("+447700904002", "waits for m0")
+        text = explain(d, second["id"])
+        # busy with the first; the score as the router weighs it for this message (affinity 3 for +4477)
+        assert "route m0: busy sending message %d; score " % first["id"] in text, text
+        assert "+ affinity 3.00" in text and "signal " in text and "health 2.00" in text, text
+        d.wait_status(second["id"], {"sent"}, timeout=20)
+        assert modem_doc(d, "m0")["latency_ms"] >= 1000
     finally:
         sim.stop()

@@ -67,6 +67,8 @@ static void explain_routes(struct scheduler *s, const struct store_msg *m, struc
 		else if (sl->breaker.state == BREAKER_OPEN && sl->breaker.open_until_ms > now)
 			say(o, "route %s: cooling down after failures until %s", name,
 			    at(sl->breaker.open_until_ms, t, sizeof(t)));
+		else if (sl->drained)
+			say(o, "route %s: drained by an admin (takes no new messages)", name);
 		else if (!prefix_ok)
 			say(o, "route %s: takes only destinations starting %s%s (restrict_prefixes)", name,
 			    sl->policy.prefixes[0], sl->policy.nprefixes > 1 ? ", ..." : "");
