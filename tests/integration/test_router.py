@@ -267,6 +267,9 @@ def test_recipient_quota_new_numbers_elsewhere_repeats_stay_and_survive_restart(
         assert m0["recipients"]["day"]["limit"] is None
         assert m0["latency_ms"] is None or m0["latency_ms"] > 0
         assert modem_doc(d, "m1")["recipients"]["month"]["limit"] is None
+        from conftest import SIMROUTE
+        out = subprocess.run([SIMROUTE, "-s", d.sock, "modem", "m0"], capture_output=True, text=True, timeout=10)
+        assert "recipients   day no limit, month 2 of 2" in out.stdout, out.stdout
 
         # Only m0 can send: a repeat recipient still goes out on it, a new one waits for another SIM
         # and does not hold up the repeat behind it.
