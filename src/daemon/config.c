@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_BOOL };
+enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_BOOL, CT_DOUBLE };
 
 /* One row per setting of the fixed sections (STYLE: "one table row per setting"). */
 struct setting {
@@ -70,10 +70,25 @@ static const struct setting settings[] = {
 	  "seconds a SIM rests after a failing streak or a cool-down error (doubles, capped)", false },
 	{ "router", "breaker_threshold", CT_INT, 1, 100, "3", NULL, OFF(breaker_threshold),
 	  "consecutive failures that take a SIM out of rotation", false },
-	{ "quota", "minute", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[0]), "segments per SIM per minute; 0 = no limit", false },
-	{ "quota", "hour", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[1]), "segments per SIM per hour", false },
-	{ "quota", "day", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[2]), "segments per SIM per day", false },
-	{ "quota", "month", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[3]), "segments per SIM per month", false },
+	{ "router", "weight_signal", CT_DOUBLE, 0, 100, "1.0", NULL, OFF(weight_signal),
+	  "route score: weight of the signal (CSQ 0..31 as 0..1)", true },
+	{ "router", "weight_failure", CT_DOUBLE, 0, 100, "2.0", NULL, OFF(weight_failure),
+	  "route score: weight of health (1 - recent failure rate)", true },
+	{ "router", "weight_latency", CT_DOUBLE, 0, 100, "0.25", NULL, OFF(weight_latency),
+	  "route score: weight of speed (1 / (1 + send latency / 3 s))", true },
+	{ "router", "weight_headroom", CT_DOUBLE, 0, 100, "0.5", NULL, OFF(weight_headroom),
+	  "route score: weight of the quota left (tightest window, 0..1)", true },
+	{ "router", "weight_affinity", CT_DOUBLE, 0, 100, "1.0", NULL, OFF(weight_affinity),
+	  "route score: bonus when the destination matches the SIM's prefixes", true },
+	/* Quotas and weights are read by the scheduler per dispatch: SIGHUP applies them to running routes. */
+	{ "quota", "minute", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[0]), "segments per SIM per minute; 0 = no limit", true },
+	{ "quota", "hour", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[1]), "segments per SIM per hour", true },
+	{ "quota", "day", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[2]), "segments per SIM per day", true },
+	{ "quota", "month", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[3]), "segments per SIM per month", true },
+	{ "quota", "recipients_day", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota_recipients[0]),
+	  "distinct recipients per SIM per day (a repeat costs nothing); 0 = no limit", true },
+	{ "quota", "recipients_month", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota_recipients[1]),
+	  "distinct recipients per SIM per calendar month; 0 = no limit", true },
 	{ "quota", "timezone", CT_STR, 0, SZ(quota_timezone), "", NULL, OFF(quota_timezone),
 	  "zone of the calendar windows, e.g. Europe/London; empty = the system's", false },
 	{ "router", "normal_ttl", CT_INT, 10, 30 * 86400, "86400", NULL, OFF(normal_ttl),
@@ -201,6 +216,19 @@ static int set_value(struct parse *p, const struct setting *s, const char *val)
 		else
 			return fail(p, "%s: invalid value \"%s\" (true | false)", s->key, val);
 		return 1;
+	case CT_DOUBLE: {
+		char *end;
+		errno = 0;
+		double d = strtod(val, &end);
+		if (errno || end == val || *end != '\0' || d != d)
+			return fail(p, "%s: not a number: \"%s\"", s->key, val);
+		if (d < (double)s->min || d > (double)s->max) {
+			snprintf(range, sizeof(range), "%ld..%ld", s->min, s->max);
+			return fail(p, "%s: out of range (%s)", s->key, range);
+		}
+		*(double *)(void *)dst = d;
+		return 1;
+	}
 	case CT_LOGLEVEL:
 		if (log_level_parse(val, (enum log_level *)(void *)dst) < 0)
 			return fail(p, "%s: invalid value \"%s\" (error | warn | info | debug)", s->key, val);
@@ -235,6 +263,7 @@ static struct config_modem *modem_section(struct parse *p, const char *name)
 	m->baud = 115200;
 	for (int i = 0; i < 4; i++)
 		m->quota[i] = -1;
+	m->recipients[0] = m->recipients[1] = -1;
 	m->line = p->line;
 	return m;
 }
@@ -300,6 +329,36 @@ static int parse_scopes(const char *val, unsigned *out)
 	return scopes ? 0 : -1;
 }
 
+static int parse_bool(const char *v)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+		return 1;
+	if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+		return 0;
+	return -1;
+}
+
+/* "+4477, +4478": E.164 leading digits, "+" optional in the file, stored with it. */
+static int parse_prefixes(struct parse *p, struct config_modem *m, const char *val)
+{
+	char buf[512];
+	m->nprefixes = 0;
+	if (strlen(val) >= sizeof(buf))
+		return fail(p, "prefixes: too long");
+	strcpy(buf, val);
+	for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		const char *d = *tok == '+' ? tok + 1 : tok;
+		size_t n = strlen(d);
+		if (n < 1 || n > 15 || strspn(d, "0123456789") != n || *d == '0')
+			return fail(p, "prefixes: invalid prefix \"%s\" (1 to 15 digits after an optional +, no leading 0)",
+				    tok);
+		if (m->nprefixes == CONFIG_PREFIXES_MAX)
+			return fail(p, "prefixes: at most %d prefixes", CONFIG_PREFIXES_MAX);
+		snprintf(m->prefixes[m->nprefixes++], CONFIG_PREFIX_LEN, "+%s", d);
+	}
+	return 1;
+}
+
 static int handle_modem_key(struct parse *p, const char *name, const char *key, const char *val)
 {
 	struct config_modem *m = modem_section(p, name);
@@ -321,6 +380,17 @@ static int handle_modem_key(struct parse *p, const char *name, const char *key, 
 		if (strlen(val) < 4 || strlen(val) > 8 || strspn(val, "0123456789") != strlen(val))
 			return fail(p, "pin: expected 4 to 8 digits");
 		strcpy(m->pin, val);
+	} else if (strcmp(key, "quota_recipients_day") == 0 || strcmp(key, "quota_recipients_month") == 0) {
+		if (parse_long(val, 10, &n) < 0 || n < 0 || n > 1000000000)
+			return fail(p, "%s: invalid value \"%s\" (0..1000000000 recipients; 0 = no limit)", key, val);
+		m->recipients[key[17] == 'm'] = n;
+	} else if (strcmp(key, "prefixes") == 0) {
+		return parse_prefixes(p, m, val);
+	} else if (strcmp(key, "restrict_prefixes") == 0) {
+		int b = parse_bool(val);
+		if (b < 0)
+			return fail(p, "restrict_prefixes: invalid value \"%s\" (yes | no)", val);
+		m->restrict_prefixes = b;
 	} else if (strncmp(key, "quota_", 6) == 0) {
 		static const char *const win[4] = { "minute", "hour", "day", "month" };
 		int w = -1;
@@ -552,6 +622,12 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 				goto bad;
 			}
 		}
+		/* a SIM restricted to no prefix would never send: surely a mistake */
+		if (cfg->modems[i].restrict_prefixes && cfg->modems[i].nprefixes == 0) {
+			snprintf(err, errlen, "%s:%d: [modem:%s] restrict_prefixes = yes needs prefixes", path,
+				 cfg->modems[i].line, cfg->modems[i].name);
+			goto bad;
+		}
 	}
 	for (size_t i = 0; i < cfg->napi_keys; i++) {
 		static const unsigned char zero[32];
@@ -641,6 +717,7 @@ int config_scan_modems(struct config *cfg, char *err, size_t errlen)
 		m->baud = 115200;
 		for (int w = 0; w < 4; w++)
 			m->quota[w] = -1;
+		m->recipients[0] = m->recipients[1] = -1;
 		added++;
 	}
 	globfree(&g);
@@ -688,6 +765,9 @@ static void format_value(const struct setting *s, const struct config *cfg, char
 	case CT_LOGLEVEL:
 		snprintf(buf, len, "%s", log_level_name(*(const enum log_level *)(const void *)v));
 		return;
+	case CT_DOUBLE:
+		snprintf(buf, len, "%g", *(const double *)(const void *)v);
+		return;
 	}
 	snprintf(buf, len, "?");
 }
@@ -702,6 +782,7 @@ static size_t value_size(const struct setting *s)
 	case CT_LONG: return sizeof(long);
 	case CT_BOOL: return sizeof(bool);
 	case CT_LOGLEVEL: return sizeof(enum log_level);
+	case CT_DOUBLE: return sizeof(double);
 	}
 	return 0;
 }
@@ -732,6 +813,57 @@ static const struct config_api_key *find_key(const struct config *cfg, const cha
 		if (strcmp(cfg->api_keys[i].name, name) == 0)
 			return &cfg->api_keys[i];
 	return NULL;
+}
+
+/* "day=500 recipients_month=250 prefixes=+4477,+4478 restricted": the keys the section sets. */
+static void describe_policy(const struct config_modem *m, char *buf, size_t len)
+{
+	static const char *const q[4] = { "minute", "hour", "day", "month" };
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 4; i++)
+		if (m->quota[i] >= 0 && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " quota_%s=%ld", q[i], m->quota[i]);
+	for (int i = 0; i < 2; i++)
+		if (m->recipients[i] >= 0 && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " quota_recipients_%s=%ld", i ? "month" : "day",
+					      m->recipients[i]);
+	for (int i = 0; i < m->nprefixes && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : " prefixes=", m->prefixes[i]);
+	if (m->restrict_prefixes && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " restrict_prefixes=yes");
+	if (n == 0)
+		snprintf(buf, len, " (the [quota] defaults, no prefixes)");
+}
+
+int config_reload_modem_policy(struct config *cur, const struct config *next)
+{
+	int changed = 0;
+	char was[512], now[512];
+	for (size_t i = 0; i < cur->nmodems; i++) {
+		struct config_modem *c = &cur->modems[i];
+		for (size_t j = 0; j < next->nmodems; j++) {
+			const struct config_modem *n = &next->modems[j];
+			if (strcmp(c->name, n->name) != 0)
+				continue;
+			if (memcmp(c->quota, n->quota, sizeof(c->quota)) == 0 &&
+			    memcmp(c->recipients, n->recipients, sizeof(c->recipients)) == 0 &&
+			    memcmp(c->prefixes, n->prefixes, sizeof(c->prefixes)) == 0 &&
+			    c->nprefixes == n->nprefixes && c->restrict_prefixes == n->restrict_prefixes)
+				break;
+			describe_policy(c, was, sizeof(was));
+			describe_policy(n, now, sizeof(now));
+			log_info("reload: [modem:%s]%s ->%s", c->name, was, now);
+			memcpy(c->quota, n->quota, sizeof(c->quota));
+			memcpy(c->recipients, n->recipients, sizeof(c->recipients));
+			memcpy(c->prefixes, n->prefixes, sizeof(c->prefixes));
+			c->nprefixes = n->nprefixes;
+			c->restrict_prefixes = n->restrict_prefixes;
+			changed++;
+			break;
+		}
+	}
+	return changed;
 }
 
 int config_apply_reload(struct config *cur, struct config *next)

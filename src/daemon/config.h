@@ -10,6 +10,8 @@
 
 #define CONFIG_NAME_MAX 64
 #define CONFIG_PATH_MAX 256
+#define CONFIG_PREFIXES_MAX 16
+#define CONFIG_PREFIX_LEN 17     /* "+" and up to 15 digits, and the NUL */
 
 enum config_scope { SCOPE_SEND = 1u << 0, SCOPE_READ = 1u << 1, SCOPE_ADMIN = 1u << 2 };
 
@@ -22,6 +24,10 @@ struct config_modem {
 	char iccid[24];           /* "" = any SIM; else the route is used only with this SIM (no trailing F) */
 	int baud;
 	long quota[4];            /* segments per minute, hour, day, month; -1 = the [quota] default */
+	long recipients[2];       /* distinct recipients per day, month; -1 = the [quota] default */
+	char prefixes[CONFIG_PREFIXES_MAX][CONFIG_PREFIX_LEN];   /* operator prefixes, "+4477" */
+	int nprefixes;
+	bool restrict_prefixes;   /* only destinations matching prefixes */
 	int line;                 /* where the section starts, for messages */
 };
 
@@ -70,10 +76,13 @@ struct config {
 	int cooldown;             /* s a SIM rests after a cool-down class error (doubles, capped 16x) */
 	int breaker_threshold;    /* consecutive failures that open a route's breaker */
 	int otp_modem_deadline;   /* s an OTP waits for a modem before the carrier */
+	/* route score weights (router.h): signal, failure, latency, headroom, affinity */
+	double weight_signal, weight_failure, weight_latency, weight_headroom, weight_affinity;
 	/* [inbound] */
 	int inbound_reassembly_timeout; /* s a concatenated inbound SMS waits for its missing parts */
 	/* [quota] defaults for every SIM, in segments; 0 = no limit */
 	long quota[4];            /* minute, hour, day, month */
+	long quota_recipients[2]; /* distinct recipients per SIM per day, month */
 	char quota_timezone[64];  /* calendar windows' zone, "" = the system's */
 	/* [otp] and per-lane defaults */
 	int otp_ttl;              /* seconds */
@@ -124,6 +133,10 @@ void config_free(struct config *cfg);
  * next into cur, logging each change, and logs what differs but needs a restart. next is left to
  * config_free. Returns the number of changes applied. */
 int config_apply_reload(struct config *cur, struct config *next);
+/* SIGHUP, per modem: moves each [modem:X]'s quotas, prefixes and restrict_prefixes of a modem that
+ * is in both next and cur (by name) into cur, logging each change; the rest of a section is left for
+ * config_apply_reload to compare. Returns the number of modems changed. */
+int config_reload_modem_policy(struct config *cur, const struct config *next);
 /* The annotated defaults, as `simrouted -t -v` prints them. */
 void config_dump(const struct config *cfg, FILE *out);
 

@@ -118,6 +118,32 @@ static void audit_reload(struct daemon *d, const char *fmt, ...)
 		log_warnx("SIGHUP: the reload could not be recorded in the audit log (store error)");
 }
 
+/* Each modem's quotas ([modem:X] over [quota]), prefixes, and the score weights, to the scheduler:
+ * at start-up and after SIGHUP, so new limits apply to running routes without a restart. */
+static void configure_routes(struct daemon *d)
+{
+	const struct config *c = &d->cfg;
+	struct router_weights w = { .signal = c->weight_signal, .failure = c->weight_failure,
+				    .latency = c->weight_latency, .headroom = c->weight_headroom,
+				    .affinity = c->weight_affinity };
+	scheduler_set_weights(d->sched, &w);
+	for (size_t i = 0; i < c->nmodems; i++) {
+		const struct config_modem *cm = &c->modems[i];
+		struct scheduler_route_policy p;
+		memset(&p, 0, sizeof(p));
+		for (int q = 0; q < QUOTA_WINDOWS; q++)
+			p.quota.segments[q] = cm->quota[q] >= 0 ? cm->quota[q] : c->quota[q];
+		for (int r = 0; r < RECIPIENTS_WINDOWS; r++)
+			p.recipients.max[r] = cm->recipients[r] >= 0 ? cm->recipients[r] : c->quota_recipients[r];
+		_Static_assert(CONFIG_PREFIXES_MAX == ROUTER_PREFIXES_MAX && CONFIG_PREFIX_LEN == ROUTER_PREFIX_LEN,
+			       "config and router prefix sizes");
+		memcpy(p.prefixes, cm->prefixes, sizeof(p.prefixes));
+		p.nprefixes = cm->nprefixes;
+		p.restrict_prefixes = cm->restrict_prefixes;
+		scheduler_route_policy(d->sched, cm->name, &p);   /* -1: a modem added by the file, not running */
+	}
+}
+
 /* SIGHUP: the new file is parsed whole first; a broken one changes nothing. config_apply_reload says
  * what changed and what needs a restart (modems, carriers, listeners, store). */
 static void reload(struct daemon *d)
@@ -135,11 +161,13 @@ static void reload(struct daemon *d)
 		next.log_level = LOG_LEVEL_DEBUG;
 	modem_set_reload(d->modems, &d->cfg, &next);
 	struct config_api_key *keys_before = d->cfg.api_keys;
-	int n = config_apply_reload(&d->cfg, &next);
+	int n = config_reload_modem_policy(&d->cfg, &next);
+	n += config_apply_reload(&d->cfg, &next);
 	config_free(&next);
 	if (d->cfg.api_keys != keys_before && d->api)
 		api_keys_reloaded(d->api);
 	log_set_level(d->cfg.log_level);
+	configure_routes(d);
 	log_info("SIGHUP: %s reloaded: %d change(s) applied", d->cfg.path, n);
 	audit_reload(d, "%d change(s) applied", n);
 }
@@ -271,6 +299,7 @@ static int setup(struct daemon *d)
 	}
 	if (!(d->modems = modem_set_new(d->base, d->sched, &d->cfg)))
 		return -1;
+	configure_routes(d);   /* quotas, prefixes, weights */
 	if (d->cfg.ncarriers > 0) {
 		const struct config_carrier *cc = &d->cfg.carriers[0];
 		struct carrier_config ccfg = { .name = cc->name, .type = cc->type, .url = cc->url,

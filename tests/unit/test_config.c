@@ -220,6 +220,19 @@ static const struct {
 	{ "[otp]\nmodem_deadline = 0\n", ":2: modem_deadline: out of range" },
 	{ "[optout]\notp_bypass = maybe\n", ":2: otp_bypass: invalid value \"maybe\" (true | false)" },
 	{ "[optout]\nkeywords = STOP\n", ":2: unknown key \"keywords\" in [optout]" },
+	{ "[router]\nweight_signal = strong\n", ":2: weight_signal: not a number" },
+	{ "[router]\nweight_latency = -0.5\n", ":2: weight_latency: out of range (0..100)" },
+	{ "[router]\nweight_affinity = nan\n", ":2: weight_affinity: not a number" },
+	{ "[quota]\nrecipients_month = -2\n", ":2: recipients_month: out of range" },
+	{ "[modem:a1]\nport = /dev/x\nquota_recipients_day = many\n", ":3: quota_recipients_day: invalid value" },
+	{ "[modem:a1]\nport = /dev/x\nquota_recipients_week = 5\n", ":3: unknown key \"quota_recipients_week\"" },
+	{ "[modem:a1]\nport = /dev/x\nprefixes = +44a7\n", ":3: prefixes: invalid prefix \"+44a7\"" },
+	{ "[modem:a1]\nport = /dev/x\nprefixes = +0447\n", ":3: prefixes: invalid prefix \"+0447\"" },
+	{ "[modem:a1]\nport = /dev/x\nprefixes = +1234567890123456\n", ":3: prefixes: invalid prefix" },
+	{ "[modem:a1]\nport = /dev/x\nprefixes = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n",
+	  ":3: prefixes: at most 16 prefixes" },
+	{ "[modem:a1]\nport = /dev/x\nrestrict_prefixes = maybe\n", ":3: restrict_prefixes: invalid value" },
+	{ "[modem:a1]\nport = /dev/x\nrestrict_prefixes = yes\n", ":1: [modem:a1] restrict_prefixes = yes needs prefixes" },
 };
 
 static void test_errors(void **state)
@@ -294,6 +307,73 @@ static void test_apply_reload(void **state)
 	config_free(&cur);
 }
 
+static void test_router_keys(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(load("[daemon]\n", &cfg, err, sizeof(err)), 0);
+	/* the defaults reproduce the scoring before weights were configurable */
+	assert_true(cfg.weight_signal == 1.0 && cfg.weight_failure == 2.0 && cfg.weight_headroom == 0.5);
+	assert_true(cfg.weight_latency == 0.25 && cfg.weight_affinity == 1.0);
+	assert_int_equal(cfg.quota_recipients[0], 0);
+	assert_int_equal(cfg.quota_recipients[1], 0);
+	config_free(&cfg);
+	assert_int_equal(load("[router]\nweight_signal = 0.5\nweight_latency = 3\n"
+			      "[quota]\nrecipients_day = 50\nrecipients_month = 250\n"
+			      "[modem:a]\nport = /dev/a\nprefixes = +4477, 4478,\t+33\nrestrict_prefixes = yes\n"
+			      "quota_recipients_month = 10\n"
+			      "[modem:b]\nport = /dev/b\n",
+			      &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.weight_signal == 0.5 && cfg.weight_latency == 3.0);
+	assert_int_equal(cfg.quota_recipients[0], 50);
+	assert_int_equal(cfg.quota_recipients[1], 250);
+	assert_int_equal(cfg.modems[0].nprefixes, 3);
+	assert_string_equal(cfg.modems[0].prefixes[0], "+4477");
+	assert_string_equal(cfg.modems[0].prefixes[1], "+4478");
+	assert_string_equal(cfg.modems[0].prefixes[2], "+33");
+	assert_true(cfg.modems[0].restrict_prefixes);
+	assert_int_equal(cfg.modems[0].recipients[0], -1);
+	assert_int_equal(cfg.modems[0].recipients[1], 10);
+	assert_int_equal(cfg.modems[1].nprefixes, 0);
+	assert_false(cfg.modems[1].restrict_prefixes);
+	config_free(&cfg);
+}
+
+/* SIGHUP: quotas, weights and a modem's prefixes apply in place (config_reload_modem_policy); a port
+ * change comes with the sections swapped by config_apply_reload. */
+static void test_reload_router_policy(void **state)
+{
+	char err[256] = "";
+	struct config cur, next;
+	(void)state;
+	assert_int_equal(load("[quota]\nday = 100\n[router]\nweight_signal = 1\n"
+			      "[modem:m0]\nport = /dev/a\n[modem:m1]\nport = /dev/b\nquota_recipients_month = 5\n",
+			      &cur, err, sizeof(err)), 0);
+	assert_int_equal(load("[quota]\nday = 50\nrecipients_month = 7\n[router]\nweight_signal = 0\n"
+			      "[modem:m1]\nport = /dev/b\nquota_recipients_month = 2\nprefixes = +4477\n"
+			      "restrict_prefixes = yes\n[modem:m0]\nport = /dev/z\nquota_day = 3\n",
+			      &next, err, sizeof(err)), 0);
+	assert_int_equal(config_reload_modem_policy(&cur, &next), 2);
+	assert_int_equal(cur.modems[0].quota[2], 3);
+	assert_string_equal(cur.modems[0].port, "/dev/a");            /* config_apply_reload's business */
+	assert_int_equal(cur.modems[1].recipients[1], 2);
+	assert_int_equal(cur.modems[1].nprefixes, 1);
+	assert_string_equal(cur.modems[1].prefixes[0], "+4477");
+	assert_true(cur.modems[1].restrict_prefixes);
+	/* day, recipients_month, weight_signal, and the [modem:*] sections (m0's port: modem_set_reload
+	 * drained and restarted it before this call) */
+	assert_int_equal(config_apply_reload(&cur, &next), 4);
+	assert_string_equal(cur.modems[1].name, "m0");
+	assert_string_equal(cur.modems[1].port, "/dev/z");
+	assert_int_equal(cur.quota[2], 50);
+	assert_int_equal(cur.quota_recipients[1], 7);
+	assert_true(cur.weight_signal == 0.0);
+	assert_int_equal(config_reload_modem_policy(&cur, &next), 0);   /* nothing left to move */
+	config_free(&next);
+	config_free(&cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +385,8 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_shipped_configs_parse),
 		cmocka_unit_test(test_apply_reload),
+		cmocka_unit_test(test_router_keys),
+		cmocka_unit_test(test_reload_router_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

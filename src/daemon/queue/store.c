@@ -289,6 +289,11 @@ int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, vo
 	return st->be->route_usage(st->data, since_ms, cb, arg);
 }
 
+int store_route_recipients(struct store *st, int64_t since_ms, store_recipient_cb *cb, void *arg)
+{
+	return st->be->route_recipients(st->data, since_ms, cb, arg);
+}
+
 int store_batch_begin(struct store *st, bool durable)
 {
 	return st->be->batch ? st->be->batch(st->data, durable ? 1 : 2) : 0;

@@ -166,6 +166,13 @@ int store_expire(struct store *st, int64_t now_ms);
 typedef int store_usage_cb(void *arg, const char *route, int64_t segments);
 int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, void *arg);
 
+/* The distinct destinations each route got a part onto the network for (parts with a message
+ * reference) since since_ms, with the latest such part's time: distinct-recipient quotas are rebuilt
+ * from this at start-up and on reload. cb(route, number, last_ms) once per (route, number), in no
+ * particular order; a non-zero return stops the walk. Returns the pairs visited or -1. */
+typedef int store_recipient_cb(void *arg, const char *route, const char *number, int64_t last_ms);
+int store_route_recipients(struct store *st, int64_t since_ms, store_recipient_cb *cb, void *arg);
+
 /* One recorded state change of a message, oldest first: its timeline (created_ms is the start).
  * route/error are NULL when the transition did not set them; valid only during the callback. */
 struct store_event {

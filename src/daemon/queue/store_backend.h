@@ -45,6 +45,7 @@ struct store_backend {
 	/* begin: 1 durable batch, 2 batch without fsync, 0 end. NULL: operations stand alone. */
 	int (*batch)(void *be, int begin);
 	int (*route_usage)(void *be, int64_t since_ms, store_usage_cb *cb, void *arg);
+	int (*route_recipients)(void *be, int64_t since_ms, store_recipient_cb *cb, void *arg);
 	/* inbound SMS and delivery reports (store_inbound.c checks the arguments) */
 	int (*inbound_add)(void *be, const struct store_inbound_part *p, int64_t *inbound_id);
 	/* *ids: malloc'd array of the messages it made (NULL when none), freed by the caller */

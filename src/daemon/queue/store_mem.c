@@ -480,6 +480,44 @@ static int mem_route_usage(void *be, int64_t since_ms, store_usage_cb *cb, void 
 	return rc;
 }
 
+/* A message's parts share its destination, so one (route, number) pair per message and route, merged
+ * across messages; a linear merge is fine for the test backend. */
+static int mem_route_recipients(void *be, int64_t since_ms, store_recipient_cb *cb, void *arg)
+{
+	struct mem *s = be;
+	struct pair { const char *route, *to; int64_t last; } *u = NULL;
+	size_t nu = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct store_msg *m = &s->msgs[i].m;
+		for (int k = 0; k < m->nparts; k++) {
+			const struct mem_part *p = &s->msgs[i].parts[k];
+			size_t j;
+			if (p->mr < 0 || p->sent_ms < since_ms)
+				continue;
+			for (j = 0; j < nu && (strcmp(u[j].route, p->route) != 0 || strcmp(u[j].to, m->to) != 0); j++)
+				;
+			if (j == nu) {
+				struct pair *g = realloc(u, (nu + 1) * sizeof(*u));
+				if (!g) {
+					free(u);
+					return -1;
+				}
+				u = g;
+				u[nu++] = (struct pair){ p->route, m->to, p->sent_ms };
+			}
+			if (p->sent_ms > u[j].last)
+				u[j].last = p->sent_ms;
+		}
+	}
+	for (size_t j = 0; j < nu; j++, rc++)
+		if (cb(arg, u[j].route, u[j].to, u[j].last))
+			break;
+	free(u);
+	return rc;
+}
+
 /* ---- inbound SMS and delivery reports (as store_sqlite_inbound.c) ---- */
 
 static bool in_same_set(const struct mem_in_part *q, const char *route, const char *from, unsigned ref,
@@ -746,6 +784,7 @@ const struct store_backend store_backend_mem = {
 	.part_status = mem_part_status,
 	.expire = mem_expire,
 	.route_usage = mem_route_usage,
+	.route_recipients = mem_route_recipients,
 	.name = "mem",
 	.open = mem_open,
 	.close = mem_close,
