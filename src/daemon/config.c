@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_BOOL, CT_DOUBLE };
+#include "simroute/pdu.h"
+
+enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_BOOL, CT_DOUBLE, CT_LANGS };
 
 /* One row per setting of the fixed sections (STYLE: "one table row per setting"). */
 struct setting {
@@ -70,6 +72,9 @@ static const struct setting settings[] = {
 	  "seconds a SIM rests after a failing streak or a cool-down error (doubles, capped)", false },
 	{ "router", "breaker_threshold", CT_INT, 1, 100, "3", NULL, OFF(breaker_threshold),
 	  "consecutive failures that take a SIM out of rotation", false },
+	{ "router", "national_languages", CT_LANGS, 0, 0, "", NULL, OFF(national_languages),
+	  "national shift tables (TS 23.038 6.2.1) a message may use when it names none: tr, es, pt, bn, gu, hi, "
+	  "kn, ml, or, pa, ta, te, ur; empty: the default alphabet and UCS-2 only", true },
 	{ "router", "weight_signal", CT_DOUBLE, 0, 100, "1.0", NULL, OFF(weight_signal),
 	  "route score: weight of the signal (CSQ 0..31 as 0..1)", true },
 	{ "router", "weight_failure", CT_DOUBLE, 0, 100, "2.0", NULL, OFF(weight_failure),
@@ -181,6 +186,23 @@ static int set_value(struct parse *p, const struct setting *s, const char *val)
 			return fail(p, "[%s] %s: value too long or empty", s->section, s->key);
 		strcpy(dst, val);
 		return 1;
+	case CT_LANGS: {
+		/* "tr, es pt": a list of codes, commas or spaces between */
+		unsigned mask = 0;
+		char buf[256], *save = NULL;
+		if (strlen(val) >= sizeof(buf))
+			return fail(p, "%s: value too long", s->key);
+		strcpy(buf, val);
+		for (char *t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+			int lang = pdu_lang_parse(t);
+			if (lang < 0)
+				return fail(p, "%s: unknown language code \"%s\" (tr, es, pt, bn, gu, hi, kn, ml, or, pa, "
+					    "ta, te, ur)", s->key, t);
+			mask |= 1u << lang;
+		}
+		*(unsigned *)(void *)dst = mask;
+		return 1;
+	}
 	case CT_ENUM: {
 		char pat[64];
 		snprintf(pat, sizeof(pat), "|%s|", val);
@@ -768,6 +790,15 @@ static void format_value(const struct setting *s, const struct config *cfg, char
 	case CT_DOUBLE:
 		snprintf(buf, len, "%g", *(const double *)(const void *)v);
 		return;
+	case CT_LANGS: {
+		unsigned mask = *(const unsigned *)(const void *)v;
+		size_t at = 0;
+		buf[0] = '\0';
+		for (unsigned l = 0; l < 32 && at < len; l++)
+			if ((mask & (1u << l)) && pdu_lang_code(l))
+				at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", pdu_lang_code(l));
+		return;
+	}
 	}
 	snprintf(buf, len, "?");
 }
@@ -783,6 +814,7 @@ static size_t value_size(const struct setting *s)
 	case CT_BOOL: return sizeof(bool);
 	case CT_LOGLEVEL: return sizeof(enum log_level);
 	case CT_DOUBLE: return sizeof(double);
+	case CT_LANGS: return sizeof(unsigned);
 	}
 	return 0;
 }

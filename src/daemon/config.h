@@ -78,6 +78,7 @@ struct config {
 	int otp_modem_deadline;   /* s an OTP waits for a modem before the carrier */
 	/* route score weights (router.h): signal, failure, latency, headroom, affinity */
 	double weight_signal, weight_failure, weight_latency, weight_headroom, weight_affinity;
+	unsigned national_languages;  /* [router]: mask of 1u << enum pdu_lang for messages naming none */
 	/* [inbound] */
 	int inbound_reassembly_timeout; /* s a concatenated inbound SMS waits for its missing parts */
 	/* [quota] defaults for every SIM, in segments; 0 = no limit */

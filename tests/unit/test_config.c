@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "simroute/pdu.h"
 
 static char path[64];
 
@@ -218,6 +219,7 @@ static const struct {
 	{ "[carrier:c]\ntype = twilio\nurl = http://127.0.0.1/\n", ":1: [carrier:c] needs account_sid" },
 	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nretries = 3\n", ":4: unknown key \"retries\" in [carrier:c]" },
 	{ "[otp]\nmodem_deadline = 0\n", ":2: modem_deadline: out of range" },
+	{ "[router]\nnational_languages = tr, xx\n", ":2: national_languages: unknown language code \"xx\"" },
 	{ "[optout]\notp_bypass = maybe\n", ":2: otp_bypass: invalid value \"maybe\" (true | false)" },
 	{ "[optout]\nkeywords = STOP\n", ":2: unknown key \"keywords\" in [optout]" },
 	{ "[router]\nweight_signal = strong\n", ":2: weight_signal: not a number" },
@@ -318,6 +320,11 @@ static void test_router_keys(void **state)
 	assert_true(cfg.weight_latency == 0.25 && cfg.weight_affinity == 1.0);
 	assert_int_equal(cfg.quota_recipients[0], 0);
 	assert_int_equal(cfg.quota_recipients[1], 0);
+	assert_int_equal(cfg.national_languages, 0);   /* no shift table unless asked for */
+	config_free(&cfg);
+	assert_int_equal(load("[router]\nnational_languages = tr, es\thi\n", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.national_languages,
+			 (1u << pdu_lang_parse("tr")) | (1u << pdu_lang_parse("es")) | (1u << pdu_lang_parse("hi")));
 	config_free(&cfg);
 	assert_int_equal(load("[router]\nweight_signal = 0.5\nweight_latency = 3\n"
 			      "[quota]\nrecipients_day = 50\nrecipients_month = 250\n"
