@@ -293,6 +293,17 @@ struct store_webhook_filter {
 typedef int store_webhook_cb(void *arg, const struct store_webhook *w);
 int store_webhook_list(struct store *st, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
 
+/*
+ * Carrier message ids (tracker issue 7): the id a cloud carrier gave a message it accepted, so the
+ * carrier's delivery callback (POST /v1/carrier/<name>/status) finds the message. (carrier, carrier_id)
+ * names one message; adding it again points it at the given message.
+ */
+#define STORE_CARRIER_ID_MAX 129
+/* 0 or -1 (bad arguments: empty, or carrier_id of STORE_CARRIER_ID_MAX bytes or more). */
+int store_carrier_id_add(struct store *st, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms);
+/* 0 found (*id set), 1 not found, -1 error. */
+int store_carrier_id_find(struct store *st, const char *carrier, const char *carrier_id, int64_t *id);
+
 /* Called after a state change is written (store_transition, and store_expire per message), and after
  * an inbound message is complete (store_inbound_add): the webhook outbox writes its row here, so
  * every path that changes a state produces its event. Inside a batch the hook's writes join it. */

@@ -58,6 +58,9 @@ struct store_backend {
 	int (*webhook_result)(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
 	int (*webhook_replay)(void *be, int64_t id, int64_t now_ms);
 	int (*webhook_list)(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+	/* carrier message ids */
+	int (*carrier_id_add)(void *be, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms);
+	int (*carrier_id_find)(void *be, const char *carrier, const char *carrier_id, int64_t *id);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -49,6 +49,13 @@ struct mem {
 	struct store_inbound *inbound;   /* id = index + 1 */
 	size_t ninbound;
 	struct store_mem_wh *wh;         /* webhook outbox (store_mem_webhook.c) */
+	struct mem_carrier_id *cids;     /* carrier message ids, newest first */
+};
+
+struct mem_carrier_id {
+	struct mem_carrier_id *next;
+	char carrier[STORE_ROUTE_MAX], carrier_id[STORE_CARRIER_ID_MAX];
+	int64_t id;
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -93,6 +100,11 @@ static void mem_close(void *be)
 		free(s->inbound[i].text);
 	free(s->inbound);
 	store_mem_wh_free(s->wh);
+	while (s->cids) {
+		struct mem_carrier_id *c = s->cids;
+		s->cids = c->next;
+		free(c);
+	}
 	free(s);
 }
 
@@ -675,7 +687,40 @@ static int mem_webhook_list(void *be, const struct store_webhook_filter *f, stor
 	return store_mem_wh_list(&((struct mem *)be)->wh, f, cb, arg);
 }
 
+static int mem_carrier_id_add(void *be, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms)
+{
+	struct mem *s = be;
+	struct mem_carrier_id *c;
+
+	(void)now_ms;
+	for (c = s->cids; c; c = c->next)
+		if (strcmp(c->carrier, carrier) == 0 && strcmp(c->carrier_id, carrier_id) == 0)
+			break;
+	if (!c) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return -1;
+		store_copy_field(c->carrier, sizeof(c->carrier), carrier);
+		store_copy_field(c->carrier_id, sizeof(c->carrier_id), carrier_id);
+		c->next = s->cids;
+		s->cids = c;
+	}
+	c->id = id;
+	return 0;
+}
+
+static int mem_carrier_id_find(void *be, const char *carrier, const char *carrier_id, int64_t *id)
+{
+	for (struct mem_carrier_id *c = ((struct mem *)be)->cids; c; c = c->next)
+		if (strcmp(c->carrier, carrier) == 0 && strcmp(c->carrier_id, carrier_id) == 0) {
+			*id = c->id;
+			return 0;
+		}
+	return 1;
+}
+
 const struct store_backend store_backend_mem = {
+	.carrier_id_add = mem_carrier_id_add,
+	.carrier_id_find = mem_carrier_id_find,
 	.webhook_add = mem_webhook_add,
 	.webhook_due = mem_webhook_due,
 	.webhook_result = mem_webhook_result,

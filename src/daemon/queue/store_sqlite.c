@@ -676,6 +676,8 @@ int store_sq_finish(struct sq *s, const char *what) { return sq_finish(s, what);
 void store_sq_rollback(struct sq *s) { sq_rollback(s); }
 
 const struct store_backend store_backend_sqlite = {
+	.carrier_id_add = store_sq_carrier_id_add,
+	.carrier_id_find = store_sq_carrier_id_find,
 	.webhook_add = store_sq_webhook_add,
 	.webhook_due = store_sq_webhook_due,
 	.webhook_result = store_sq_webhook_result,

@@ -77,4 +77,8 @@ int store_sq_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t 
 int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms);
 int store_sq_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
 
+/* store_sqlite_carrier.c: carrier message ids. */
+int store_sq_carrier_id_add(void *be, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms);
+int store_sq_carrier_id_find(void *be, const char *carrier, const char *carrier_id, int64_t *id);
+
 #endif
