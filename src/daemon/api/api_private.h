@@ -81,6 +81,11 @@ void api_metrics(struct api_req *r);
 void api_inbound_list(struct api_req *r);
 void api_webhooks_list(struct api_req *r);
 void api_webhooks_replay(struct api_req *r, const char *id);
+void api_carrier_status(struct api_req *r, const char *name);
+/* A generic carrier's callback signature (X-Simroute-Timestamp, X-Simroute-Signature, the webhook
+ * scheme with callback_secret), its timestamp within 300 s of now_s. 0 genuine, -1 not. */
+int api_carrier_http_verify(const char *secret, const char *timestamp, const char *signature, const char *body,
+			    size_t len, long long now_s);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
 struct store;
 json_t *api_message_parts(struct store *st, int64_t id);

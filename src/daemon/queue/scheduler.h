@@ -34,7 +34,9 @@ const struct modem_events *scheduler_modem_events(void);
 /* Hand a modem to the scheduler; it starts it in scheduler_start(). quota: its SIM's limits (NULL: none). */
 struct quota_limits;
 int scheduler_add_modem(struct scheduler *s, struct modem *m, const struct quota_limits *quota);
-/* The cloud carrier used for failover (the scheduler frees it). */
+/* The cloud carrier used for failover (the scheduler frees it). Called again (SIGHUP) it replaces the
+ * carrier (NULL: none any more): the old one takes no new message and is freed once its requests in
+ * flight have finished, with the settings they started with. */
 struct carrier;
 void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_inflight);
 
