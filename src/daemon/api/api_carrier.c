@@ -171,7 +171,8 @@ void api_carrier_status(struct api_req *r, const char *name)
 		/* Twilio adds statuses now and then: take it, change nothing. Ours are documented: say so. */
 		log_info("carrier %s: message %lld: status \"%.32s\" ignored", cc->name, (long long)id, rep.status);
 	} else if (dlr != CARRIER_DLR_PENDING && (m.state == MSG_SENT || m.state == MSG_UNCERTAIN)) {
-		snprintf(error, sizeof(error), "%s: %s%s%s", cc->name, rep.status, rep.error[0] ? ": " : "", rep.error);
+		snprintf(error, sizeof(error), "%.40s: %.24s%s%.90s", cc->name, rep.status, rep.error[0] ? ": " : "",
+			 rep.error);
 		rc = store_transition(st, id, m.state, to, NULL, to == MSG_UNDELIVERED ? error : NULL, api_now_ms());
 		if (rc < 0) {
 			store_msg_clear(&m);
