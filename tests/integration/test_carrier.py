@@ -220,4 +220,4 @@ def test_bad_template_refused_at_start(tmp_path):
     ini.write_text("[api]\nsocket = %s/s.sock\nlisten =\n[carrier:c]\ntype = http\nurl = http://127.0.0.1:1/\n"
                    "template = {\"to\": {{to}}}\n" % tmp_path)
     r = subprocess.run([SIMROUTED, "-t", "-c", str(ini)], capture_output=True, timeout=10)
-    assert r.returncode == 2 and b"bad.ini:6: [carrier:c] template: not JSON" in r.stderr
+    assert r.returncode == 2 and b"bad.ini:7: [carrier:c] template: not JSON" in r.stderr
