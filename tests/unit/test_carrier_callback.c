@@ -15,24 +15,24 @@
 static void test_form(void **state)
 {
 	(void)state;
-	struct carrier_form f;
+	struct carrier_callback_form f;
 	const char *body = "MessageSid=SM123&MessageStatus=delivered&Body=hello+world%21%20%C3%A9&Empty=&Flag&&To=%2B1";
-	assert_int_equal(carrier_form_parse(body, strlen(body), &f), 0);
+	assert_int_equal(carrier_callback_form_parse(body, strlen(body), &f), 0);
 	assert_int_equal(f.n, 6);
-	assert_string_equal(carrier_form_get(&f, "MessageSid"), "SM123");
-	assert_string_equal(carrier_form_get(&f, "Body"), "hello world! \xc3\xa9");
-	assert_string_equal(carrier_form_get(&f, "Empty"), "");
-	assert_string_equal(carrier_form_get(&f, "Flag"), "");
-	assert_string_equal(carrier_form_get(&f, "To"), "+1");
-	assert_null(carrier_form_get(&f, "messagesid"));   /* names are case-sensitive */
-	carrier_form_clear(&f);
+	assert_string_equal(carrier_callback_form_get(&f, "MessageSid"), "SM123");
+	assert_string_equal(carrier_callback_form_get(&f, "Body"), "hello world! \xc3\xa9");
+	assert_string_equal(carrier_callback_form_get(&f, "Empty"), "");
+	assert_string_equal(carrier_callback_form_get(&f, "Flag"), "");
+	assert_string_equal(carrier_callback_form_get(&f, "To"), "+1");
+	assert_null(carrier_callback_form_get(&f, "messagesid"));   /* names are case-sensitive */
+	carrier_callback_form_clear(&f);
 	/* bad escapes and an encoded NUL are refused */
 	static const char *const bad[] = { "a=%", "a=%4", "a=%zz", "a=%00", "%G1=x" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(carrier_form_parse(bad[i], strlen(bad[i]), &f), -1);
-	assert_int_equal(carrier_form_parse("", 0, &f), 0);
+		assert_int_equal(carrier_callback_form_parse(bad[i], strlen(bad[i]), &f), -1);
+	assert_int_equal(carrier_callback_form_parse("", 0, &f), 0);
 	assert_int_equal(f.n, 0);
-	carrier_form_clear(&f);
+	carrier_callback_form_clear(&f);
 }
 
 /* Twilio's docs (www.twilio.com/docs/usage/security, "Validating Requests"): auth token 12345, this
@@ -42,9 +42,9 @@ static void test_twilio_signature_vector(void **state)
 	(void)state;
 	const char *body = "To=%2B18005551212&Digits=1234&From=%2B12349013030&Caller=%2B12349013030"
 			   "&CallSid=CA1234567890ABCDE";
-	struct carrier_form f;
+	struct carrier_callback_form f;
 	char sig[CARRIER_TWILIO_SIG_MAX];
-	assert_int_equal(carrier_form_parse(body, strlen(body), &f), 0);
+	assert_int_equal(carrier_callback_form_parse(body, strlen(body), &f), 0);
 	assert_int_equal(carrier_callback_twilio_sign("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", &f, sig), 0);
 	assert_string_equal(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
 	assert_true(carrier_callback_sig_equal("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", sig));
@@ -56,7 +56,7 @@ static void test_twilio_signature_vector(void **state)
 	assert_false(carrier_callback_sig_equal("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", sig));
 	assert_int_equal(carrier_callback_twilio_sign("12346", "https://mycompany.com/myapp.php?foo=1&bar=2", &f, sig), 0);
 	assert_false(carrier_callback_sig_equal("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", sig));
-	carrier_form_clear(&f);
+	carrier_callback_form_clear(&f);
 }
 
 /* A status callback as Twilio sends it; the expected value computed independently:
@@ -67,22 +67,22 @@ static void test_twilio_status_callback(void **state)
 {
 	(void)state;
 	const char *body = "MessageStatus=undelivered&MessageSid=SM1&ErrorCode=30003";
-	struct carrier_form f;
+	struct carrier_callback_form f;
 	char sig[CARRIER_TWILIO_SIG_MAX];
-	assert_int_equal(carrier_form_parse(body, strlen(body), &f), 0);
+	assert_int_equal(carrier_callback_form_parse(body, strlen(body), &f), 0);
 	assert_int_equal(carrier_callback_twilio_sign("tok", "http://127.0.0.1:8080/v1/carrier/tw/status", &f, sig), 0);
 	assert_string_equal(sig, "LOiQNvkJCSuaeXE0YvOSj8ovK7A=");
-	carrier_form_clear(&f);
+	carrier_callback_form_clear(&f);
 }
 
 static void test_status_words(void **state)
 {
 	(void)state;
-	static const struct { const char *w; enum carrier_dlr d; } t[] = {
-		{ "queued", CARRIER_DLR_PENDING }, { "accepted", CARRIER_DLR_PENDING }, { "sending", CARRIER_DLR_PENDING },
-		{ "sent", CARRIER_DLR_PENDING }, { "delivered", CARRIER_DLR_DELIVERED }, { "read", CARRIER_DLR_DELIVERED },
-		{ "undelivered", CARRIER_DLR_UNDELIVERED }, { "failed", CARRIER_DLR_UNDELIVERED },
-		{ "Delivered", CARRIER_DLR_UNKNOWN }, { "", CARRIER_DLR_UNKNOWN }, { NULL, CARRIER_DLR_UNKNOWN },
+	static const struct { const char *w; enum carrier_callback_dlr d; } t[] = {
+		{ "queued", CARRIER_CALLBACK_PENDING }, { "accepted", CARRIER_CALLBACK_PENDING }, { "sending", CARRIER_CALLBACK_PENDING },
+		{ "sent", CARRIER_CALLBACK_PENDING }, { "delivered", CARRIER_CALLBACK_DELIVERED }, { "read", CARRIER_CALLBACK_DELIVERED },
+		{ "undelivered", CARRIER_CALLBACK_UNDELIVERED }, { "failed", CARRIER_CALLBACK_UNDELIVERED },
+		{ "Delivered", CARRIER_CALLBACK_UNKNOWN }, { "", CARRIER_CALLBACK_UNKNOWN }, { NULL, CARRIER_CALLBACK_UNKNOWN },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		assert_int_equal(carrier_callback_status(t[i].w), t[i].d);

@@ -60,7 +60,7 @@ static int read_twilio(struct api_req *r, const struct config_carrier *cc, const
 		       struct report *rep)
 {
 	const char *got = evhttp_find_header(evhttp_request_get_input_headers(r->req), "X-Twilio-Signature");
-	struct carrier_form f;
+	struct carrier_callback_form f;
 	char want[CARRIER_TWILIO_SIG_MAX];
 
 	if (!cc->status_callback_url[0]) {
@@ -68,21 +68,21 @@ static int read_twilio(struct api_req *r, const struct config_carrier *cc, const
 			  "cannot be checked", cc->name);
 		return -1;
 	}
-	if (carrier_form_parse(body, len, &f) < 0) {
+	if (carrier_callback_form_parse(body, len, &f) < 0) {
 		api_error(r->req, 400, "bad_request", NULL, "the body is not application/x-www-form-urlencoded");
 		return -1;
 	}
 	int ok = carrier_callback_twilio_sign(cc->auth_token, cc->status_callback_url, &f, want) == 0 &&
 		 carrier_callback_sig_equal(got, want);
 	if (ok) {
-		const char *sid = carrier_form_get(&f, "MessageSid"), *st = carrier_form_get(&f, "MessageStatus");
-		const char *code = carrier_form_get(&f, "ErrorCode");
+		const char *sid = carrier_callback_form_get(&f, "MessageSid"), *st = carrier_callback_form_get(&f, "MessageStatus");
+		const char *code = carrier_callback_form_get(&f, "ErrorCode");
 		snprintf(rep->id, sizeof(rep->id), "%s", sid ? sid : "");
 		snprintf(rep->status, sizeof(rep->status), "%s", st ? st : "");
 		if (code && *code)
 			snprintf(rep->error, sizeof(rep->error), "Twilio error %.16s", code);
 	}
-	carrier_form_clear(&f);
+	carrier_callback_form_clear(&f);
 	if (!ok) {
 		api_error(r->req, 403, "bad_signature", NULL, "X-Twilio-Signature does not match");
 		return -1;
@@ -146,7 +146,7 @@ void api_carrier_status(struct api_req *r, const char *name)
 	if (!body || (strcmp(cc->type, "twilio") == 0 ? read_twilio(r, cc, body, len, &rep)
 						       : read_http(r, cc, body, len, &rep)) < 0)
 		return;
-	enum carrier_dlr dlr = carrier_callback_status(rep.status);
+	enum carrier_callback_dlr dlr = carrier_callback_status(rep.status);
 	if (!rep.id[0] || api_has_control(rep.id, strlen(rep.id)) || api_has_control(rep.error, strlen(rep.error))) {
 		api_error(r->req, 400, "bad_request", "id", "the carrier's message id is missing or not printable");
 		return;
@@ -166,11 +166,11 @@ void api_carrier_status(struct api_req *r, const char *name)
 			  "message %lld: %s", (long long)id, rc < 0 ? "the store could not be read" : "purged");
 		return;
 	}
-	enum msg_state to = dlr == CARRIER_DLR_DELIVERED ? MSG_DELIVERED : MSG_UNDELIVERED;
-	if (dlr == CARRIER_DLR_UNKNOWN) {
+	enum msg_state to = dlr == CARRIER_CALLBACK_DELIVERED ? MSG_DELIVERED : MSG_UNDELIVERED;
+	if (dlr == CARRIER_CALLBACK_UNKNOWN) {
 		/* Twilio adds statuses now and then: take it, change nothing. Ours are documented: say so. */
 		log_info("carrier %s: message %lld: status \"%.32s\" ignored", cc->name, (long long)id, rep.status);
-	} else if (dlr != CARRIER_DLR_PENDING && (m.state == MSG_SENT || m.state == MSG_UNCERTAIN)) {
+	} else if (dlr != CARRIER_CALLBACK_PENDING && (m.state == MSG_SENT || m.state == MSG_UNCERTAIN)) {
 		snprintf(error, sizeof(error), "%.40s: %.24s%s%.90s", cc->name, rep.status, rep.error[0] ? ": " : "",
 			 rep.error);
 		rc = store_transition(st, id, m.state, to, NULL, to == MSG_UNDELIVERED ? error : NULL, api_now_ms());
@@ -184,13 +184,13 @@ void api_carrier_status(struct api_req *r, const char *name)
 				 rep.id);
 			m.state = to;
 		}
-	} else if (dlr != CARRIER_DLR_PENDING && m.state == MSG_SENDING) {
+	} else if (dlr != CARRIER_CALLBACK_PENDING && m.state == MSG_SENDING) {
 		/* Its acceptance is not written yet (a store error being retried): ask the carrier to try later. */
 		store_msg_clear(&m);
 		api_error(r->req, 503, "not_ready", NULL, "message %lld is still being recorded as sent", (long long)id);
 		return;
 	}
-	if (dlr == CARRIER_DLR_UNKNOWN && strcmp(cc->type, "twilio") != 0) {
+	if (dlr == CARRIER_CALLBACK_UNKNOWN && strcmp(cc->type, "twilio") != 0) {
 		store_msg_clear(&m);
 		api_error(r->req, 400, "bad_request", "status",
 			  "status: expected sent, delivered, undelivered or failed, got \"%.32s\"", rep.status);

@@ -7,20 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum carrier_dlr carrier_callback_status(const char *status)
+enum carrier_callback_dlr carrier_callback_status(const char *status)
 {
 	/* Twilio's message statuses (Messages resource "status"); "read" is WhatsApp's delivered-and-read. */
-	static const struct { const char *word; enum carrier_dlr dlr; } words[] = {
-		{ "accepted", CARRIER_DLR_PENDING }, { "scheduled", CARRIER_DLR_PENDING },
-		{ "queued", CARRIER_DLR_PENDING }, { "sending", CARRIER_DLR_PENDING },
-		{ "sent", CARRIER_DLR_PENDING }, { "delivered", CARRIER_DLR_DELIVERED },
-		{ "read", CARRIER_DLR_DELIVERED }, { "undelivered", CARRIER_DLR_UNDELIVERED },
-		{ "failed", CARRIER_DLR_UNDELIVERED },
+	static const struct { const char *word; enum carrier_callback_dlr dlr; } words[] = {
+		{ "accepted", CARRIER_CALLBACK_PENDING }, { "scheduled", CARRIER_CALLBACK_PENDING },
+		{ "queued", CARRIER_CALLBACK_PENDING }, { "sending", CARRIER_CALLBACK_PENDING },
+		{ "sent", CARRIER_CALLBACK_PENDING }, { "delivered", CARRIER_CALLBACK_DELIVERED },
+		{ "read", CARRIER_CALLBACK_DELIVERED }, { "undelivered", CARRIER_CALLBACK_UNDELIVERED },
+		{ "failed", CARRIER_CALLBACK_UNDELIVERED },
 	};
 	for (size_t i = 0; status && i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcmp(status, words[i].word) == 0)
 			return words[i].dlr;
-	return CARRIER_DLR_UNKNOWN;
+	return CARRIER_CALLBACK_UNKNOWN;
 }
 
 static int hexval(char c)
@@ -58,7 +58,7 @@ static char *decode(const char *s, size_t n)
 	return out;
 }
 
-int carrier_form_parse(const char *body, size_t len, struct carrier_form *f)
+int carrier_callback_form_parse(const char *body, size_t len, struct carrier_callback_form *f)
 {
 	const char *p = body, *end = body + len;
 
@@ -68,7 +68,7 @@ int carrier_form_parse(const char *body, size_t len, struct carrier_form *f)
 		const char *stop = amp ? amp : end;
 		const char *eq = memchr(p, '=', (size_t)(stop - p));
 		if (stop > p) {
-			struct carrier_form_pair *np = realloc(f->pairs, (f->n + 1) * sizeof(*np));
+			struct carrier_callback_pair *np = realloc(f->pairs, (f->n + 1) * sizeof(*np));
 			if (!np)
 				goto fail;
 			f->pairs = np;
@@ -88,11 +88,11 @@ int carrier_form_parse(const char *body, size_t len, struct carrier_form *f)
 	}
 	return 0;
 fail:
-	carrier_form_clear(f);
+	carrier_callback_form_clear(f);
 	return -1;
 }
 
-const char *carrier_form_get(const struct carrier_form *f, const char *key)
+const char *carrier_callback_form_get(const struct carrier_callback_form *f, const char *key)
 {
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->pairs[i].key, key) == 0)
@@ -100,7 +100,7 @@ const char *carrier_form_get(const struct carrier_form *f, const char *key)
 	return NULL;
 }
 
-void carrier_form_clear(struct carrier_form *f)
+void carrier_callback_form_clear(struct carrier_callback_form *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		free(f->pairs[i].key);
@@ -113,15 +113,15 @@ void carrier_form_clear(struct carrier_form *f)
 /* Byte order, as Twilio's own validators sort (name, then value for a repeated name). */
 static int pair_cmp(const void *a, const void *b)
 {
-	const struct carrier_form_pair *x = a, *y = b;
+	const struct carrier_callback_pair *x = a, *y = b;
 	int c = strcmp(x->key, y->key);
 	return c ? c : strcmp(x->value, y->value);
 }
 
-int carrier_callback_twilio_sign(const char *auth_token, const char *url, const struct carrier_form *f,
+int carrier_callback_twilio_sign(const char *auth_token, const char *url, const struct carrier_callback_form *f,
 				 char out[CARRIER_TWILIO_SIG_MAX])
 {
-	struct carrier_form_pair *sorted = f->n ? malloc(f->n * sizeof(*sorted)) : NULL;
+	struct carrier_callback_pair *sorted = f->n ? malloc(f->n * sizeof(*sorted)) : NULL;
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	size_t len = strlen(url), at;
