@@ -32,11 +32,13 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 	struct scheduler *s = job->s;
 	int64_t now = scheduler_now_ms();
 	struct store_msg msg;
+	bool current = job->c == s->carrier;   /* a retired carrier's outcome says nothing of the new one */
 
 	s->carrier_inflight--;
 	switch (res->outcome) {
 	case CARRIER_ACCEPTED:
-		breaker_on_success(&s->carrier_breaker);
+		if (current)
+			breaker_on_success(&s->carrier_breaker);
 		/* The carrier's id first: its delivery callback may follow at once. A store error loses only
 		 * the later delivered/undelivered (the callback gets 404), never the send. */
 		if (res->id[0] && store_carrier_id_add(s->st, carrier_name(job->c), res->id, job->id, now) < 0)
@@ -53,7 +55,7 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 		break;
 	case CARRIER_CANCELLED:
 	case CARRIER_TEMPORARY:
-		if (res->outcome == CARRIER_TEMPORARY)
+		if (res->outcome == CARRIER_TEMPORARY && current)
 			breaker_on_failure(&s->carrier_breaker, now);
 		if (res->outcome == CARRIER_CANCELLED || res->maybe_accepted) {
 			scheduler_transition(s, job->id, MSG_SENDING, MSG_UNCERTAIN, res->error, -1);
