@@ -143,8 +143,11 @@ void api_carrier_status(struct api_req *r, const char *name)
 		api_error(r->req, 404, "not_found", NULL, "no carrier named \"%s\"", name);
 		return;
 	}
-	if (!body || (strcmp(cc->type, "twilio") == 0 ? read_twilio(r, cc, body, len, &rep)
-						       : read_http(r, cc, body, len, &rep)) < 0)
+	if (!body) {
+		api_error(r->req, 503, "unavailable", NULL, "out of memory");
+		return;
+	}
+	if ((strcmp(cc->type, "twilio") == 0 ? read_twilio(r, cc, body, len, &rep) : read_http(r, cc, body, len, &rep)) < 0)
 		return;
 	enum carrier_callback_dlr dlr = carrier_callback_status(rep.status);
 	if (!rep.id[0] || api_has_control(rep.id, strlen(rep.id)) || api_has_control(rep.error, strlen(rep.error))) {
@@ -167,8 +170,14 @@ void api_carrier_status(struct api_req *r, const char *name)
 		return;
 	}
 	enum msg_state to = dlr == CARRIER_CALLBACK_DELIVERED ? MSG_DELIVERED : MSG_UNDELIVERED;
+	if (dlr == CARRIER_CALLBACK_UNKNOWN && strcmp(cc->type, "twilio") != 0) {
+		store_msg_clear(&m);
+		api_error(r->req, 400, "bad_request", "status",
+			  "status: expected sent, delivered, undelivered or failed, got \"%.32s\"", rep.status);
+		return;
+	}
 	if (dlr == CARRIER_CALLBACK_UNKNOWN) {
-		/* Twilio adds statuses now and then: take it, change nothing. Ours are documented: say so. */
+		/* Twilio adds statuses now and then: take it, change nothing. */
 		log_info("carrier %s: message %lld: status \"%.32s\" ignored", cc->name, (long long)id, rep.status);
 	} else if (dlr != CARRIER_CALLBACK_PENDING && (m.state == MSG_SENT || m.state == MSG_UNCERTAIN)) {
 		snprintf(error, sizeof(error), "%.40s: %.24s%s%.90s", cc->name, rep.status, rep.error[0] ? ": " : "",
@@ -188,12 +197,6 @@ void api_carrier_status(struct api_req *r, const char *name)
 		/* Its acceptance is not written yet (a store error being retried): ask the carrier to try later. */
 		store_msg_clear(&m);
 		api_error(r->req, 503, "not_ready", NULL, "message %lld is still being recorded as sent", (long long)id);
-		return;
-	}
-	if (dlr == CARRIER_CALLBACK_UNKNOWN && strcmp(cc->type, "twilio") != 0) {
-		store_msg_clear(&m);
-		api_error(r->req, 400, "bad_request", "status",
-			  "status: expected sent, delivered, undelivered or failed, got \"%.32s\"", rep.status);
 		return;
 	}
 	api_reply(r->req, 200, json_pack("{s:I, s:s}", "message_id", (json_int_t)id, "status",
