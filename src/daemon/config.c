@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carrier/carrier.h"
+#include "carrier/carrier_template.h"
 #include "simroute/pdu.h"
 
 enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_BOOL, CT_DOUBLE, CT_LANGS };
@@ -488,6 +490,48 @@ static int set_str(struct parse *p, char *dst, size_t size, const char *key, con
 	return 1;
 }
 
+/* `template` (inline JSON) or `template_file` (read now, relative to the config file's directory):
+ * checked here so an error names this line. */
+static int carrier_template_key(struct parse *p, struct config_carrier *c, const char *key, const char *val)
+{
+	char err[200], path[2 * CONFIG_PATH_MAX];
+	const char *text = val;
+	char *buf = NULL;
+
+	if (c->template_json[0])
+		return fail(p, "%s: the carrier already has a template (template or template_file, once)", key);
+	if (strcmp(key, "template_file") == 0) {
+		const char *slash = strrchr(p->file, '/');
+		if (val[0] != '/' && slash)
+			snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - p->file), p->file, val);
+		else
+			snprintf(path, sizeof(path), "%s", val);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return fail(p, "template_file: %s: %s", path, strerror(errno));
+		buf = calloc(1, CONFIG_TEMPLATE_MAX + 1);
+		size_t n = buf ? fread(buf, 1, CONFIG_TEMPLATE_MAX, f) : 0;
+		int big = buf && n == CONFIG_TEMPLATE_MAX && fgetc(f) != EOF;
+		fclose(f);
+		if (!buf)
+			return fail(p, "out of memory");
+		if (big || strlen(buf) != n) {
+			free(buf);
+			return fail(p, "template_file: %s: larger than %d bytes or holds a NUL", path, CONFIG_TEMPLATE_MAX - 1);
+		}
+		text = buf;
+	}
+	json_t *tpl = carrier_template_parse(text, err, sizeof(err));
+	if (!tpl) {
+		free(buf);
+		return fail(p, "[carrier:%s] %s", c->name, err);
+	}
+	json_decref(tpl);
+	int rc = set_str(p, c->template_json, sizeof(c->template_json), key, text);
+	free(buf);
+	return rc;
+}
+
 static int handle_carrier_key(struct parse *p, const char *name, const char *key, const char *val)
 {
 	struct config_carrier *c = carrier_section(p, name);
@@ -514,6 +558,28 @@ static int handle_carrier_key(struct parse *p, const char *name, const char *key
 		return set_str(p, c->auth_token, sizeof(c->auth_token), key, val);
 	if (strcmp(key, "from") == 0)
 		return set_str(p, c->from, sizeof(c->from), key, val);
+	if (strcmp(key, "header") == 0) {
+		char err[160];
+		if (carrier_header_check(val, err, sizeof(err)) < 0)
+			return fail(p, "[carrier:%s] %s", name, err);
+		if (c->nheaders >= CONFIG_CARRIER_HEADERS)
+			return fail(p, "header: at most %d per carrier", CONFIG_CARRIER_HEADERS);
+		return set_str(p, c->headers[c->nheaders++], sizeof(c->headers[0]), key, val);
+	}
+	if (strcmp(key, "template") == 0 || strcmp(key, "template_file") == 0)
+		return carrier_template_key(p, c, key, val);
+	if (strcmp(key, "response_id") == 0)
+		return set_str(p, c->response_id, sizeof(c->response_id), key, val);
+	if (strcmp(key, "status_callback_url") == 0) {
+		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
+			return fail(p, "status_callback_url: expected http:// or https://");
+		for (const char *q = val; *q; q++)
+			if ((unsigned char)*q <= 0x20 || *q == 0x7f)
+				return fail(p, "status_callback_url: spaces or control characters in the URL");
+		return set_str(p, c->status_callback_url, sizeof(c->status_callback_url), key, val);
+	}
+	if (strcmp(key, "callback_secret") == 0)
+		return set_str(p, c->callback_secret, sizeof(c->callback_secret), key, val);
 	if (strcmp(key, "timeout_ms") == 0 || strcmp(key, "max_inflight") == 0) {
 		int t = key[0] == 't';
 		if (parse_long(val, 10, &n) < 0 || n < (t ? 100 : 1) || n > (t ? 600000 : 1000))
@@ -582,6 +648,9 @@ static char *reader(char *str, int num, void *stream)
 	if (!r)
 		return NULL;
 	rs->p->line++;
+	size_t n = strlen(r);
+	if (n == (size_t)num - 1 && r[n - 1] != '\n' && !feof(rs->f))   /* inih would read the rest as another line */
+		fail(rs->p, "line longer than %d characters (a long carrier template goes in template_file)", num - 2);
 	/* Sections are checked where they start (inih only reports them with their first key). */
 	const char *s = r + strspn(r, " \t");
 	const char *end = *s == '[' ? strchr(s, ']') : NULL;
@@ -666,6 +735,11 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 			missing = !c->account_sid[0] ? "account_sid" : !c->auth_token[0] ? "auth_token" : !c->from[0] ? "from" : NULL;
 		if (missing) {
 			snprintf(err, errlen, "%s:%d: [carrier:%s] needs %s", path, c->line, c->name, missing);
+			goto bad;
+		}
+		if (strcmp(c->type, "twilio") == 0 && c->template_json[0]) {
+			snprintf(err, errlen, "%s:%d: [carrier:%s] template: only for type = http (Twilio takes a form)",
+				 path, c->line, c->name);
 			goto bad;
 		}
 	}
@@ -832,11 +906,19 @@ bool config_modem_same_hardware(const struct config_modem *a, const struct confi
 	       strcmp(a->imei, b->imei) == 0 && strcmp(a->iccid, b->iccid) == 0 && a->baud == b->baud;
 }
 
-static bool same_carrier(const struct config_carrier *a, const struct config_carrier *b)
+bool config_carrier_same(const struct config_carrier *a, const struct config_carrier *b)
 {
 	struct config_carrier x = *a, y = *b;
 	x.line = y.line = 0;
 	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+static const struct config_carrier *find_carrier(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ncarriers; i++)
+		if (strcmp(cfg->carriers[i].name, name) == 0)
+			return &cfg->carriers[i];
+	return NULL;
 }
 
 static const struct config_api_key *find_key(const struct config *cfg, const char *name)
@@ -925,7 +1007,7 @@ int config_apply_reload(struct config *cur, struct config *next)
 	for (size_t i = 0; modems_same && i < cur->nmodems; i++)
 		modems_same = same_modem(&cur->modems[i], &next->modems[i]);
 	for (size_t i = 0; carriers_same && i < cur->ncarriers; i++)
-		carriers_same = same_carrier(&cur->carriers[i], &next->carriers[i]);
+		carriers_same = config_carrier_same(&cur->carriers[i], &next->carriers[i]);
 	if (!modems_same) {
 		/* the running modems were brought in line by modem_set_reload() before this call */
 		struct config_modem *mm = cur->modems;
@@ -936,8 +1018,24 @@ int config_apply_reload(struct config *cur, struct config *next)
 		next->nmodems = nm;
 		applied++;
 	}
-	if (!carriers_same)
-		log_warnx("reload: [carrier:*] sections changed: carriers are reconfigured by a restart only");
+	if (!carriers_same) {
+		/* The whole set is replaced (main.c rebuilds the failover carrier; callbacks read it). */
+		for (size_t i = 0; i < next->ncarriers; i++) {
+			const struct config_carrier *c = &next->carriers[i], *old = find_carrier(cur, c->name);
+			if (!old || !config_carrier_same(old, c))
+				log_info("reload: [carrier:%s] %s", c->name, old ? "changed" : "added");
+		}
+		for (size_t i = 0; i < cur->ncarriers; i++)
+			if (!find_carrier(next, cur->carriers[i].name))
+				log_info("reload: [carrier:%s] removed", cur->carriers[i].name);
+		struct config_carrier *c = cur->carriers;
+		size_t nc = cur->ncarriers;
+		cur->carriers = next->carriers;
+		cur->ncarriers = next->ncarriers;
+		next->carriers = c;
+		next->ncarriers = nc;
+		applied++;
+	}
 
 	/* API keys: the whole set is replaced; say which ones came, went or changed. */
 	int keys_changed = cur->napi_keys != next->napi_keys;

@@ -31,14 +31,23 @@ struct config_modem {
 	int line;                 /* where the section starts, for messages */
 };
 
+#define CONFIG_CARRIER_HEADERS 16
+#define CONFIG_TEMPLATE_MAX 8192
+
 struct config_carrier {
 	char name[CONFIG_NAME_MAX];
 	char type[16];            /* http | twilio */
 	char url[CONFIG_PATH_MAX];
 	char token[256];          /* http: Bearer token, optional */
-	char account_sid[64], auth_token[128], from[32];   /* twilio */
+	char account_sid[64], auth_token[128], from[32];   /* twilio (from: also {{from}} of a template) */
 	int timeout_ms;
 	int max_inflight;
+	char headers[CONFIG_CARRIER_HEADERS][256];   /* `header = Name: value`, repeatable */
+	int nheaders;
+	char template_json[CONFIG_TEMPLATE_MAX];     /* http: `template` or the text of `template_file`; "" none */
+	char response_id[128];    /* JSON pointer or key of the id in the answer; "" the defaults */
+	char status_callback_url[512];   /* where the carrier reaches POST /v1/carrier/<name>/status */
+	char callback_secret[256];       /* http: HMAC-SHA256 key of those callbacks */
 	int line;
 };
 
@@ -138,6 +147,8 @@ int config_apply_reload(struct config *cur, struct config *next);
  * is in both next and cur (by name) into cur, logging each change; the rest of a section is left for
  * config_apply_reload to compare. Returns the number of modems changed. */
 int config_reload_modem_policy(struct config *cur, const struct config *next);
+/* Whether two [carrier:*] sections say the same (the line they start at aside). */
+bool config_carrier_same(const struct config_carrier *a, const struct config_carrier *b);
 /* The annotated defaults, as `simrouted -t -v` prints them. */
 void config_dump(const struct config *cfg, FILE *out);
 

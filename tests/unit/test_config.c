@@ -235,6 +235,26 @@ static const struct {
 	  ":3: prefixes: at most 16 prefixes" },
 	{ "[modem:a1]\nport = /dev/x\nrestrict_prefixes = maybe\n", ":3: restrict_prefixes: invalid value" },
 	{ "[modem:a1]\nport = /dev/x\nrestrict_prefixes = yes\n", ":1: [modem:a1] restrict_prefixes = yes needs prefixes" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nheader = X-A: a\rInjected: b\n",
+	  ":4: [carrier:c] header X-A: control character" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nheader = no colon\n", ":4: [carrier:c] header: expected" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate = {\"to\": {{to}}}\n",
+	  ":4: [carrier:c] template: not JSON" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate = {\"to\": \"{{phone}}\"}\n",
+	  ":4: [carrier:c] template: unknown placeholder" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate_file = /nonexistent/t.json\n",
+	  ":4: template_file: /nonexistent/t.json: No such file" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate = {}\ntemplate = []\n",
+	  ":5: template: the carrier already has a template" },
+	{ "[carrier:c]\ntype = twilio\nurl = http://127.0.0.1/\naccount_sid = AC1\nauth_token = t\nfrom = +1\n"
+	  "template = {}\n",
+	  ":1: [carrier:c] template: only for type = http" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate = {\"text\": \"{{text}}\", \"pad\": \""
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n",
+	  ":4: line longer than" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nstatus_callback_url = ftp://x/\n",
+	  ":4: status_callback_url: expected http:// or https://" },
 };
 
 static void test_errors(void **state)
@@ -247,6 +267,63 @@ static void test_errors(void **state)
 		if (rc != -1 || strstr(err, bad[i].expect) == NULL || strncmp(err, path, strlen(path)) != 0)
 			fail_msg("case %zu: rc %d, error \"%s\", expected \"%s\"", i, rc, err, bad[i].expect);
 	}
+}
+
+static void test_carrier_keys(void **state)
+{
+	struct config cfg;
+	char err[256] = "", tpl[] = "/tmp/simroute-test-tpl-XXXXXX", text[1024];
+	(void)state;
+	int fd = mkstemp(tpl);
+	const char *json = "{\n  \"sms\": {\"to\": \"{{to}}\", \"text\": \"{{text}}\"},\n  \"ref\": \"{{id}}\"\n}\n";
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+	snprintf(text, sizeof(text),
+		 "[carrier:a]\ntype = http\nurl = http://127.0.0.1/send\n"
+		 "header = X-Api-Key: k1\nheader = X-Tenant: t 2\n"
+		 "template = {\"to\": \"{{to}}\", \"text\": \"{{text}}\", \"ref\": \"{{id}}\"}\n"
+		 "response_id = /data/id\nstatus_callback_url = https://gw.example/v1/carrier/a/status\n"
+		 "callback_secret = s3cret\n"
+		 "[carrier:b]\ntype = http\nurl = http://127.0.0.1/b\ntemplate_file = %s\n", tpl);
+	int rc = load(text, &cfg, err, sizeof(err));
+	unlink(tpl);
+	if (rc != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.carriers[0].nheaders, 2);
+	assert_string_equal(cfg.carriers[0].headers[1], "X-Tenant: t 2");
+	assert_string_equal(cfg.carriers[0].template_json, "{\"to\": \"{{to}}\", \"text\": \"{{text}}\", \"ref\": \"{{id}}\"}");
+	assert_string_equal(cfg.carriers[0].response_id, "/data/id");
+	assert_string_equal(cfg.carriers[0].status_callback_url, "https://gw.example/v1/carrier/a/status");
+	assert_string_equal(cfg.carriers[0].callback_secret, "s3cret");
+	assert_string_equal(cfg.carriers[1].template_json, json);
+	config_free(&cfg);
+}
+
+/* SIGHUP: a changed [carrier:*] set replaces the running one (main.c rebuilds the carrier from it). */
+static void test_reload_carriers(void **state)
+{
+	struct config cur, next;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(load("[carrier:a]\ntype = http\nurl = http://127.0.0.1:1/a\n", &cur, err, sizeof(err)), 0);
+	assert_int_equal(load("[carrier:a]\ntype = http\nurl = http://127.0.0.1:1/a\n", &next, err, sizeof(err)), 0);
+	assert_int_equal(config_apply_reload(&cur, &next), 0);   /* the same: nothing to do */
+	config_free(&next);
+	assert_int_equal(load("[carrier:a]\ntype = http\nurl = http://127.0.0.1:2/a\nheader = X-K: v\n"
+			      "[carrier:b]\ntype = http\nurl = http://127.0.0.1:2/b\n", &next, err, sizeof(err)), 0);
+	assert_false(config_carrier_same(&cur.carriers[0], &next.carriers[0]));
+	assert_int_equal(config_apply_reload(&cur, &next), 1);
+	assert_int_equal(cur.ncarriers, 2);
+	assert_string_equal(cur.carriers[0].url, "http://127.0.0.1:2/a");
+	assert_int_equal(cur.carriers[0].nheaders, 1);
+	assert_int_equal(next.ncarriers, 1);   /* the old set, for config_free */
+	config_free(&next);
+	assert_int_equal(load("[api]\nlisten = 127.0.0.1:1\n", &next, err, sizeof(err)), 0);
+	assert_int_equal(config_apply_reload(&cur, &next), 1);   /* carriers removed (listen waits for a restart) */
+	assert_int_equal(cur.ncarriers, 0);
+	config_free(&next);
+	config_free(&cur);
 }
 
 static void test_missing_file(void **state)
@@ -394,6 +471,8 @@ int main(void)
 		cmocka_unit_test(test_apply_reload),
 		cmocka_unit_test(test_router_keys),
 		cmocka_unit_test(test_reload_router_policy),
+		cmocka_unit_test(test_carrier_keys),
+		cmocka_unit_test(test_reload_carriers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

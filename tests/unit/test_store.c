@@ -1188,6 +1188,37 @@ static void test_batch(void **state)
 	assert_int_equal(store_transition(f->st, b, MSG_QUEUED, MSG_CANCELLED, NULL, NULL, 200), 0);
 }
 
+/* Carrier message ids (migration 11): found by (carrier, id), survive a reopen, re-pointed when
+ * added again, bad arguments refused. */
+static void test_carrier_ids(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add(f->st, LANE_NORMAL, 1), b = add(f->st, LANE_NORMAL, 1), id = 0;
+	char long_id[STORE_CARRIER_ID_MAX + 1];
+
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", "SM0001", a, 100), 0);
+	assert_int_equal(store_carrier_id_add(f->st, "backup", "SM0001", b, 100), 0);   /* another carrier's */
+	if (strcmp(f->backend, "sqlite") == 0)
+		reopen(f);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "SM0001", &id), 0);
+	assert_int_equal(id, a);
+	assert_int_equal(store_carrier_id_find(f->st, "backup", "SM0001", &id), 0);
+	assert_int_equal(id, b);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "SM0002", &id), 1);
+	assert_int_equal(store_carrier_id_find(f->st, "other", "SM0001", &id), 1);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "sm0001", &id), 1);   /* exact */
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", "SM0001", b, 200), 0);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "SM0001", &id), 0);
+	assert_int_equal(id, b);
+	memset(long_id, 'x', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", long_id, a, 100), -1);
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", "", a, 100), -1);
+	assert_int_equal(store_carrier_id_add(f->st, "", "x", a, 100), -1);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", long_id, &id), 1);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "", &id), 1);
+}
+
 #define BOTH(fn)                                                                              \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
@@ -1218,6 +1249,7 @@ int main(void)
 		BOTH(test_options_stored),
 		BOTH(test_idem),
 		BOTH(test_list),
+		BOTH(test_carrier_ids),
 		cmocka_unit_test(test_open_bad_backend),
 		SQLITE(test_reopen),
 		SQLITE(test_migrate_from_0),

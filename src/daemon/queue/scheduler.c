@@ -421,6 +421,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->ndeferred)
 		retry_deferred(s);
+	if (s->nretired)
+		scheduler_carrier_reap(s, false);
 	if (!s->started)
 		return;
 	if (now - s->last_sweep_ms >= s->cfg.sweep_interval_ms) {
@@ -585,12 +587,6 @@ void scheduler_route_info(struct scheduler *s, size_t i, struct scheduler_route_
 	out->policy = &sl->policy;
 }
 
-void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_inflight)
-{
-	s->carrier = c;
-	s->carrier_max_inflight = max_inflight > 0 ? max_inflight : 8;
-}
-
 int scheduler_start(struct scheduler *s, int64_t now)
 {
 	int n = store_recover(s->st, now);
@@ -686,6 +682,8 @@ void scheduler_free(struct scheduler *s)
 	/* The carrier first: its cancelled requests report back into the store through us. */
 	carrier_free(s->carrier);
 	s->carrier = NULL;
+	scheduler_carrier_reap(s, true);
+	free(s->retired);
 	for (size_t i = 0; i < s->nslots; i++) {
 		modem_free(s->slots[i]->m);
 		scheduler_slot_reset(s->slots[i]);

@@ -68,7 +68,9 @@ struct scheduler_route_info {
 };
 void scheduler_route_info(struct scheduler *s, size_t i, struct scheduler_route_info *out);
 
-/* The cloud carrier used for failover (the scheduler frees it). */
+/* The cloud carrier used for failover (the scheduler frees it). Called again (SIGHUP) it replaces the
+ * carrier (NULL: none any more): the old one takes no new message and is freed once its requests in
+ * flight have finished, with the settings they started with. */
 struct carrier;
 void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_inflight);
 

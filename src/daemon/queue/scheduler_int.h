@@ -88,7 +88,9 @@ struct scheduler {
 	struct router_weights weights;
 	struct breaker carrier_breaker;
 	int carrier_max_inflight;
-	int carrier_inflight;
+	int carrier_inflight;      /* all carriers', retired ones included */
+	struct carrier **retired;  /* replaced by SIGHUP, with requests still in flight */
+	size_t nretired;
 	/* told of each complete inbound SMS (the opt-out keywords) */
 	scheduler_inbound_cb *inbound_cb;
 	void *inbound_arg;
@@ -129,5 +131,8 @@ bool scheduler_carrier_ready(struct scheduler *s, int64_t now_ms);
 /* Has msg waited long enough for a modem that the carrier should take it? */
 bool scheduler_carrier_due(const struct scheduler *s, const struct store_msg *msg, int64_t now_ms);
 void scheduler_claim_carrier(struct scheduler *s, struct store_msg *msg);
+/* Frees retired carriers with nothing in flight (all: every one, cancelling). Never call it from a
+ * carrier's callback: the carrier is still on the stack. */
+void scheduler_carrier_reap(struct scheduler *s, bool all);
 
 #endif

@@ -1,6 +1,7 @@
 /* store: backend dispatch and the checks every backend shares (arguments, legal moves, logging). */
 #include "queue/store.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,30 @@ int store_part_status(struct store *st, const char *route, int mr, int64_t since
 		return -1;
 	}
 	return st->be->part_status(st->data, route, mr, since_ms, status, now_ms, id, seq);
+}
+
+/* ---- carrier message ids ---- */
+
+static bool carrier_id_ok(const char *carrier, const char *carrier_id)
+{
+	return carrier && *carrier && carrier_id && *carrier_id && strlen(carrier_id) < STORE_CARRIER_ID_MAX &&
+	       strlen(carrier) < STORE_ROUTE_MAX;
+}
+
+int store_carrier_id_add(struct store *st, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms)
+{
+	if (!carrier_id_ok(carrier, carrier_id) || id <= 0) {
+		log_warnx("store: carrier_id_add: bad arguments");
+		return -1;
+	}
+	return st->be->carrier_id_add(st->data, carrier, carrier_id, id, now_ms);
+}
+
+int store_carrier_id_find(struct store *st, const char *carrier, const char *carrier_id, int64_t *id)
+{
+	if (!carrier_id_ok(carrier, carrier_id))
+		return 1;   /* a callback naming nothing we could have stored */
+	return st->be->carrier_id_find(st->data, carrier, carrier_id, id);
 }
 
 /* ---- webhook outbox ---- */

@@ -328,6 +328,17 @@ int store_key_list(struct store *st, store_key_cb *cb, void *arg);
 /* Mark a live key revoked at now_ms: 0, 1 no live key with that id, -1 error. */
 int store_key_revoke(struct store *st, const char *id, int64_t now_ms);
 
+/*
+ * Carrier message ids (tracker issue 7): the id a cloud carrier gave a message it accepted, so the
+ * carrier's delivery callback (POST /v1/carrier/<name>/status) finds the message. (carrier, carrier_id)
+ * names one message; adding it again points it at the given message.
+ */
+#define STORE_CARRIER_ID_MAX 129
+/* 0 or -1 (bad arguments: empty, or carrier_id of STORE_CARRIER_ID_MAX bytes or more). */
+int store_carrier_id_add(struct store *st, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms);
+/* 0 found (*id set), 1 not found, -1 error. */
+int store_carrier_id_find(struct store *st, const char *carrier, const char *carrier_id, int64_t *id);
+
 /* Called after a state change is written (store_transition, and store_expire per message), and after
  * an inbound message is complete (store_inbound_add): the webhook outbox writes its row here, so
  * every path that changes a state produces its event. Inside a batch the hook's writes join it. */

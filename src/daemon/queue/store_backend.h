@@ -71,6 +71,9 @@ struct store_backend {
 	int (*key_add)(void *be, const struct store_api_key *k);
 	int (*key_list)(void *be, store_key_cb *cb, void *arg);
 	int (*key_revoke)(void *be, const char *id, int64_t now_ms);
+	/* carrier message ids */
+	int (*carrier_id_add)(void *be, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms);
+	int (*carrier_id_find)(void *be, const char *carrier, const char *carrier_id, int64_t *id);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -51,6 +51,13 @@ struct mem {
 	struct store_mem_wh *wh;         /* webhook outbox (store_mem_webhook.c) */
 	struct store_mem_admin *adm;     /* audit log and opt-out list (store_mem_admin.c) */
 	struct store_mem_keys *keys;     /* API keys (store_mem_keys.c) */
+	struct mem_carrier_id *cids;     /* carrier message ids, newest first */
+};
+
+struct mem_carrier_id {
+	struct mem_carrier_id *next;
+	char carrier[STORE_ROUTE_MAX], carrier_id[STORE_CARRIER_ID_MAX];
+	int64_t id;
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -97,6 +104,11 @@ static void mem_close(void *be)
 	store_mem_wh_free(s->wh);
 	store_mem_admin_free(s->adm);
 	store_mem_keys_free(s->keys);
+	while (s->cids) {
+		struct mem_carrier_id *c = s->cids;
+		s->cids = c->next;
+		free(c);
+	}
 	free(s);
 }
 
@@ -762,6 +774,37 @@ static int mem_key_revoke(void *be, const char *id, int64_t now_ms)
 	return store_mem_keys_revoke(&((struct mem *)be)->keys, id, now_ms);
 }
 
+static int mem_carrier_id_add(void *be, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms)
+{
+	struct mem *s = be;
+	struct mem_carrier_id *c;
+
+	(void)now_ms;
+	for (c = s->cids; c; c = c->next)
+		if (strcmp(c->carrier, carrier) == 0 && strcmp(c->carrier_id, carrier_id) == 0)
+			break;
+	if (!c) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return -1;
+		store_copy_field(c->carrier, sizeof(c->carrier), carrier);
+		store_copy_field(c->carrier_id, sizeof(c->carrier_id), carrier_id);
+		c->next = s->cids;
+		s->cids = c;
+	}
+	c->id = id;
+	return 0;
+}
+
+static int mem_carrier_id_find(void *be, const char *carrier, const char *carrier_id, int64_t *id)
+{
+	for (struct mem_carrier_id *c = ((struct mem *)be)->cids; c; c = c->next)
+		if (strcmp(c->carrier, carrier) == 0 && strcmp(c->carrier_id, carrier_id) == 0) {
+			*id = c->id;
+			return 0;
+		}
+	return 1;
+}
+
 const struct store_backend store_backend_mem = {
 	.audit_add = mem_audit_add,
 	.audit_list = mem_audit_list,
@@ -772,6 +815,8 @@ const struct store_backend store_backend_mem = {
 	.key_add = mem_key_add,
 	.key_list = mem_key_list,
 	.key_revoke = mem_key_revoke,
+	.carrier_id_add = mem_carrier_id_add,
+	.carrier_id_find = mem_carrier_id_find,
 	.webhook_add = mem_webhook_add,
 	.webhook_due = mem_webhook_due,
 	.webhook_result = mem_webhook_result,

@@ -155,5 +155,19 @@ const char *const store_sq_migrations[] = {
 	"  created_ms INTEGER NOT NULL,"
 	"  created_by TEXT NOT NULL DEFAULT '',"
 	"  revoked_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+
+	/* 9, 10: given to other branches of tracker work (retention; router index): each merge
+	 * puts its step here. */
+	"", "",
+
+	/* 11: carrier message ids (tracker issue 7): a delivery callback names the carrier's id. The
+	 * message_id index serves the cascade when messages are purged. */
+	"CREATE TABLE carrier_ids ("
+	"  carrier TEXT NOT NULL,"
+	"  carrier_id TEXT NOT NULL,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	"  created_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (carrier, carrier_id)) WITHOUT ROWID;"
+	"CREATE INDEX carrier_ids_message ON carrier_ids(message_id);",
 };
 const int store_sq_schema_version = (int)(sizeof(store_sq_migrations) / sizeof(store_sq_migrations[0]));
