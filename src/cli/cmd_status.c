@@ -158,6 +158,33 @@ static void print_route(json_t *m)
 		printf("%-12s %lld\n", "sending", cli_int(rt, "message_id"));
 }
 
+/* prefixes: "+4477, +4478" */
+static void print_list(const char *key, json_t *arr)
+{
+	size_t i;
+	json_t *e;
+	printf("%-12s ", key);
+	json_array_foreach(arr, i, e)
+		printf("%s%s", i ? ", " : "", json_is_string(e) ? json_string_value(e) : "?");
+	printf("%s\n", json_array_size(arr) ? "" : "-");
+}
+
+/* recipients: "day 12 of 50, month 212 of 250" (a window without a limit: "no limit") */
+static void print_recipients(json_t *rc)
+{
+	static const char *const win[] = { "day", "month" };
+	printf("%-12s ", "recipients");
+	for (int w = 0; w < 2; w++) {
+		json_t *o = json_object_get(rc, win[w]), *limit = json_object_get(o, "limit");
+		if (json_is_integer(limit))
+			printf("%s%s %lld of %lld", w ? ", " : "", win[w], cli_int(o, "used"),
+			       (long long)json_integer_value(limit));
+		else
+			printf("%s%s no limit", w ? ", " : "", win[w]);
+	}
+	printf("\n");
+}
+
 int cmd_modem(struct cli *cli, int argc, char **argv)
 {
 	struct client_reply r;
@@ -214,6 +241,10 @@ int cmd_modem(struct cli *cli, int argc, char **argv)
 				printf("%-12s -\n", key);
 			else if (json_is_boolean(v))
 				printf("%-12s %s\n", key, json_is_true(v) ? "yes" : "no");
+			else if (json_is_array(v))
+				print_list(key, v);
+			else if (strcmp(key, "recipients") == 0)
+				print_recipients(v);
 		}
 		print_route(found);
 	}

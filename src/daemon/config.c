@@ -11,8 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carrier/carrier.h"
+#include "carrier/carrier_template.h"
+#include "simroute/pdu.h"
+
 /* CT_DURATION: a long of seconds, written "N" (in the row's unit, e.g. days) or "N" + s|m|h|d. */
-enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_BOOL, CT_DURATION };
+enum ctype { CT_STR, CT_INT, CT_LONG, CT_OCTAL, CT_LOGLEVEL, CT_ENUM, CT_BOOL, CT_DOUBLE, CT_LANGS, CT_DURATION };
 
 /* One row per setting of the fixed sections (STYLE: "one table row per setting"). */
 struct setting {
@@ -80,10 +84,28 @@ static const struct setting settings[] = {
 	  "seconds a SIM rests after a failing streak or a cool-down error (doubles, capped)", false },
 	{ "router", "breaker_threshold", CT_INT, 1, 100, "3", NULL, OFF(breaker_threshold),
 	  "consecutive failures that take a SIM out of rotation", false },
-	{ "quota", "minute", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[0]), "segments per SIM per minute; 0 = no limit", false },
-	{ "quota", "hour", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[1]), "segments per SIM per hour", false },
-	{ "quota", "day", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[2]), "segments per SIM per day", false },
-	{ "quota", "month", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[3]), "segments per SIM per month", false },
+	{ "router", "national_languages", CT_LANGS, 0, 0, "", NULL, OFF(national_languages),
+	  "national shift tables (TS 23.038 6.2.1) a message may use when it names none: tr, es, pt, bn, gu, hi, "
+	  "kn, ml, or, pa, ta, te, ur; empty: the default alphabet and UCS-2 only", true },
+	{ "router", "weight_signal", CT_DOUBLE, 0, 100, "1.0", NULL, OFF(weight_signal),
+	  "route score: weight of the signal (CSQ 0..31 as 0..1)", true },
+	{ "router", "weight_failure", CT_DOUBLE, 0, 100, "2.0", NULL, OFF(weight_failure),
+	  "route score: weight of health (1 - recent failure rate)", true },
+	{ "router", "weight_latency", CT_DOUBLE, 0, 100, "0.25", NULL, OFF(weight_latency),
+	  "route score: weight of speed (1 / (1 + send latency / 3 s))", true },
+	{ "router", "weight_headroom", CT_DOUBLE, 0, 100, "0.5", NULL, OFF(weight_headroom),
+	  "route score: weight of the quota left (tightest window, 0..1)", true },
+	{ "router", "weight_affinity", CT_DOUBLE, 0, 100, "1.0", NULL, OFF(weight_affinity),
+	  "route score: bonus when the destination matches the SIM's prefixes", true },
+	/* Quotas and weights are read by the scheduler per dispatch: SIGHUP applies them to running routes. */
+	{ "quota", "minute", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[0]), "segments per SIM per minute; 0 = no limit", true },
+	{ "quota", "hour", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[1]), "segments per SIM per hour", true },
+	{ "quota", "day", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[2]), "segments per SIM per day", true },
+	{ "quota", "month", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota[3]), "segments per SIM per month", true },
+	{ "quota", "recipients_day", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota_recipients[0]),
+	  "distinct recipients per SIM per day (a repeat costs nothing); 0 = no limit", true },
+	{ "quota", "recipients_month", CT_LONG, 0, 1000000000, "0", NULL, OFF(quota_recipients[1]),
+	  "distinct recipients per SIM per calendar month; 0 = no limit", true },
 	{ "quota", "timezone", CT_STR, 0, SZ(quota_timezone), "", NULL, OFF(quota_timezone),
 	  "zone of the calendar windows, e.g. Europe/London; empty = the system's", false },
 	{ "router", "normal_ttl", CT_INT, 10, 30 * 86400, "86400", NULL, OFF(normal_ttl),
@@ -207,6 +229,23 @@ static int set_value(struct parse *p, const struct setting *s, const char *val)
 			return fail(p, "[%s] %s: value too long or empty", s->section, s->key);
 		strcpy(dst, val);
 		return 1;
+	case CT_LANGS: {
+		/* "tr, es pt": a list of codes, commas or spaces between */
+		unsigned mask = 0;
+		char buf[256], *save = NULL;
+		if (strlen(val) >= sizeof(buf))
+			return fail(p, "%s: value too long", s->key);
+		strcpy(buf, val);
+		for (char *t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+			int lang = pdu_lang_parse(t);
+			if (lang < 0)
+				return fail(p, "%s: unknown language code \"%s\" (tr, es, pt, bn, gu, hi, kn, ml, or, pa, "
+					    "ta, te, ur)", s->key, t);
+			mask |= 1u << lang;
+		}
+		*(unsigned *)(void *)dst = mask;
+		return 1;
+	}
 	case CT_ENUM: {
 		char pat[64];
 		snprintf(pat, sizeof(pat), "|%s|", val);
@@ -251,6 +290,19 @@ static int set_value(struct parse *p, const struct setting *s, const char *val)
 		else
 			return fail(p, "%s: invalid value \"%s\" (true | false)", s->key, val);
 		return 1;
+	case CT_DOUBLE: {
+		char *end;
+		errno = 0;
+		double d = strtod(val, &end);
+		if (errno || end == val || *end != '\0' || d != d)
+			return fail(p, "%s: not a number: \"%s\"", s->key, val);
+		if (d < (double)s->min || d > (double)s->max) {
+			snprintf(range, sizeof(range), "%ld..%ld", s->min, s->max);
+			return fail(p, "%s: out of range (%s)", s->key, range);
+		}
+		*(double *)(void *)dst = d;
+		return 1;
+	}
 	case CT_LOGLEVEL:
 		if (log_level_parse(val, (enum log_level *)(void *)dst) < 0)
 			return fail(p, "%s: invalid value \"%s\" (error | warn | info | debug)", s->key, val);
@@ -285,6 +337,7 @@ static struct config_modem *modem_section(struct parse *p, const char *name)
 	m->baud = 115200;
 	for (int i = 0; i < 4; i++)
 		m->quota[i] = -1;
+	m->recipients[0] = m->recipients[1] = -1;
 	m->line = p->line;
 	return m;
 }
@@ -350,6 +403,36 @@ static int parse_scopes(const char *val, unsigned *out)
 	return scopes ? 0 : -1;
 }
 
+static int parse_bool(const char *v)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+		return 1;
+	if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+		return 0;
+	return -1;
+}
+
+/* "+4477, +4478": E.164 leading digits, "+" optional in the file, stored with it. */
+static int parse_prefixes(struct parse *p, struct config_modem *m, const char *val)
+{
+	char buf[512];
+	m->nprefixes = 0;
+	if (strlen(val) >= sizeof(buf))
+		return fail(p, "prefixes: too long");
+	strcpy(buf, val);
+	for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		const char *d = *tok == '+' ? tok + 1 : tok;
+		size_t n = strlen(d);
+		if (n < 1 || n > 15 || strspn(d, "0123456789") != n || *d == '0')
+			return fail(p, "prefixes: invalid prefix \"%s\" (1 to 15 digits after an optional +, no leading 0)",
+				    tok);
+		if (m->nprefixes == CONFIG_PREFIXES_MAX)
+			return fail(p, "prefixes: at most %d prefixes", CONFIG_PREFIXES_MAX);
+		snprintf(m->prefixes[m->nprefixes++], CONFIG_PREFIX_LEN, "+%s", d);
+	}
+	return 1;
+}
+
 static int handle_modem_key(struct parse *p, const char *name, const char *key, const char *val)
 {
 	struct config_modem *m = modem_section(p, name);
@@ -371,6 +454,17 @@ static int handle_modem_key(struct parse *p, const char *name, const char *key, 
 		if (strlen(val) < 4 || strlen(val) > 8 || strspn(val, "0123456789") != strlen(val))
 			return fail(p, "pin: expected 4 to 8 digits");
 		strcpy(m->pin, val);
+	} else if (strcmp(key, "quota_recipients_day") == 0 || strcmp(key, "quota_recipients_month") == 0) {
+		if (parse_long(val, 10, &n) < 0 || n < 0 || n > 1000000000)
+			return fail(p, "%s: invalid value \"%s\" (0..1000000000 recipients; 0 = no limit)", key, val);
+		m->recipients[key[17] == 'm'] = n;
+	} else if (strcmp(key, "prefixes") == 0) {
+		return parse_prefixes(p, m, val);
+	} else if (strcmp(key, "restrict_prefixes") == 0) {
+		int b = parse_bool(val);
+		if (b < 0)
+			return fail(p, "restrict_prefixes: invalid value \"%s\" (yes | no)", val);
+		m->restrict_prefixes = b;
 	} else if (strncmp(key, "quota_", 6) == 0) {
 		static const char *const win[4] = { "minute", "hour", "day", "month" };
 		int w = -1;
@@ -446,6 +540,48 @@ static int set_str(struct parse *p, char *dst, size_t size, const char *key, con
 	return 1;
 }
 
+/* `template` (inline JSON) or `template_file` (read now, relative to the config file's directory):
+ * checked here so an error names this line. */
+static int carrier_template_key(struct parse *p, struct config_carrier *c, const char *key, const char *val)
+{
+	char err[200], path[2 * CONFIG_PATH_MAX];
+	const char *text = val;
+	char *buf = NULL;
+
+	if (c->template_json[0])
+		return fail(p, "%s: the carrier already has a template (template or template_file, once)", key);
+	if (strcmp(key, "template_file") == 0) {
+		const char *slash = strrchr(p->file, '/');
+		if (val[0] != '/' && slash)
+			snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - p->file), p->file, val);
+		else
+			snprintf(path, sizeof(path), "%s", val);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return fail(p, "template_file: %s: %s", path, strerror(errno));
+		buf = calloc(1, CONFIG_TEMPLATE_MAX + 1);
+		size_t n = buf ? fread(buf, 1, CONFIG_TEMPLATE_MAX, f) : 0;
+		int big = buf && n == CONFIG_TEMPLATE_MAX && fgetc(f) != EOF;
+		fclose(f);
+		if (!buf)
+			return fail(p, "out of memory");
+		if (big || strlen(buf) != n) {
+			free(buf);
+			return fail(p, "template_file: %s: larger than %d bytes or holds a NUL", path, CONFIG_TEMPLATE_MAX - 1);
+		}
+		text = buf;
+	}
+	json_t *tpl = carrier_template_parse(text, err, sizeof(err));
+	if (!tpl) {
+		free(buf);
+		return fail(p, "[carrier:%s] %s", c->name, err);
+	}
+	json_decref(tpl);
+	int rc = set_str(p, c->template_json, sizeof(c->template_json), key, text);
+	free(buf);
+	return rc;
+}
+
 static int handle_carrier_key(struct parse *p, const char *name, const char *key, const char *val)
 {
 	struct config_carrier *c = carrier_section(p, name);
@@ -472,6 +608,28 @@ static int handle_carrier_key(struct parse *p, const char *name, const char *key
 		return set_str(p, c->auth_token, sizeof(c->auth_token), key, val);
 	if (strcmp(key, "from") == 0)
 		return set_str(p, c->from, sizeof(c->from), key, val);
+	if (strcmp(key, "header") == 0) {
+		char err[160];
+		if (carrier_header_check(val, err, sizeof(err)) < 0)
+			return fail(p, "[carrier:%s] %s", name, err);
+		if (c->nheaders >= CONFIG_CARRIER_HEADERS)
+			return fail(p, "header: at most %d per carrier", CONFIG_CARRIER_HEADERS);
+		return set_str(p, c->headers[c->nheaders++], sizeof(c->headers[0]), key, val);
+	}
+	if (strcmp(key, "template") == 0 || strcmp(key, "template_file") == 0)
+		return carrier_template_key(p, c, key, val);
+	if (strcmp(key, "response_id") == 0)
+		return set_str(p, c->response_id, sizeof(c->response_id), key, val);
+	if (strcmp(key, "status_callback_url") == 0) {
+		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
+			return fail(p, "status_callback_url: expected http:// or https://");
+		for (const char *q = val; *q; q++)
+			if ((unsigned char)*q <= 0x20 || *q == 0x7f)
+				return fail(p, "status_callback_url: spaces or control characters in the URL");
+		return set_str(p, c->status_callback_url, sizeof(c->status_callback_url), key, val);
+	}
+	if (strcmp(key, "callback_secret") == 0)
+		return set_str(p, c->callback_secret, sizeof(c->callback_secret), key, val);
 	if (strcmp(key, "timeout_ms") == 0 || strcmp(key, "max_inflight") == 0) {
 		int t = key[0] == 't';
 		if (parse_long(val, 10, &n) < 0 || n < (t ? 100 : 1) || n > (t ? 600000 : 1000))
@@ -540,6 +698,9 @@ static char *reader(char *str, int num, void *stream)
 	if (!r)
 		return NULL;
 	rs->p->line++;
+	size_t n = strlen(r);
+	if (n == (size_t)num - 1 && r[n - 1] != '\n' && !feof(rs->f))   /* inih would read the rest as another line */
+		fail(rs->p, "line longer than %d characters (a long carrier template goes in template_file)", num - 2);
 	/* Sections are checked where they start (inih only reports them with their first key). */
 	const char *s = r + strspn(r, " \t");
 	const char *end = *s == '[' ? strchr(s, ']') : NULL;
@@ -602,6 +763,12 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 				goto bad;
 			}
 		}
+		/* a SIM restricted to no prefix would never send: surely a mistake */
+		if (cfg->modems[i].restrict_prefixes && cfg->modems[i].nprefixes == 0) {
+			snprintf(err, errlen, "%s:%d: [modem:%s] restrict_prefixes = yes needs prefixes", path,
+				 cfg->modems[i].line, cfg->modems[i].name);
+			goto bad;
+		}
 	}
 	for (size_t i = 0; i < cfg->napi_keys; i++) {
 		static const unsigned char zero[32];
@@ -618,6 +785,11 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 			missing = !c->account_sid[0] ? "account_sid" : !c->auth_token[0] ? "auth_token" : !c->from[0] ? "from" : NULL;
 		if (missing) {
 			snprintf(err, errlen, "%s:%d: [carrier:%s] needs %s", path, c->line, c->name, missing);
+			goto bad;
+		}
+		if (strcmp(c->type, "twilio") == 0 && c->template_json[0]) {
+			snprintf(err, errlen, "%s:%d: [carrier:%s] template: only for type = http (Twilio takes a form)",
+				 path, c->line, c->name);
 			goto bad;
 		}
 	}
@@ -701,6 +873,7 @@ int config_scan_modems(struct config *cfg, char *err, size_t errlen)
 		m->baud = 115200;
 		for (int w = 0; w < 4; w++)
 			m->quota[w] = -1;
+		m->recipients[0] = m->recipients[1] = -1;
 		added++;
 	}
 	globfree(&g);
@@ -756,6 +929,18 @@ static void format_value(const struct setting *s, const struct config *cfg, char
 			snprintf(buf, len, "%lds", n);
 		return;
 	}
+	case CT_DOUBLE:
+		snprintf(buf, len, "%g", *(const double *)(const void *)v);
+		return;
+	case CT_LANGS: {
+		unsigned mask = *(const unsigned *)(const void *)v;
+		size_t at = 0;
+		buf[0] = '\0';
+		for (unsigned l = 0; l < 32 && at < len; l++)
+			if ((mask & (1u << l)) && pdu_lang_code(l))
+				at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", pdu_lang_code(l));
+		return;
+	}
 	}
 	snprintf(buf, len, "?");
 }
@@ -771,6 +956,8 @@ static size_t value_size(const struct setting *s)
 	case CT_DURATION: return sizeof(long);
 	case CT_BOOL: return sizeof(bool);
 	case CT_LOGLEVEL: return sizeof(enum log_level);
+	case CT_DOUBLE: return sizeof(double);
+	case CT_LANGS: return sizeof(unsigned);
 	}
 	return 0;
 }
@@ -788,11 +975,19 @@ bool config_modem_same_hardware(const struct config_modem *a, const struct confi
 	       strcmp(a->imei, b->imei) == 0 && strcmp(a->iccid, b->iccid) == 0 && a->baud == b->baud;
 }
 
-static bool same_carrier(const struct config_carrier *a, const struct config_carrier *b)
+bool config_carrier_same(const struct config_carrier *a, const struct config_carrier *b)
 {
 	struct config_carrier x = *a, y = *b;
 	x.line = y.line = 0;
 	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+static const struct config_carrier *find_carrier(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ncarriers; i++)
+		if (strcmp(cfg->carriers[i].name, name) == 0)
+			return &cfg->carriers[i];
+	return NULL;
 }
 
 static const struct config_api_key *find_key(const struct config *cfg, const char *name)
@@ -801,6 +996,57 @@ static const struct config_api_key *find_key(const struct config *cfg, const cha
 		if (strcmp(cfg->api_keys[i].name, name) == 0)
 			return &cfg->api_keys[i];
 	return NULL;
+}
+
+/* "day=500 recipients_month=250 prefixes=+4477,+4478 restricted": the keys the section sets. */
+static void describe_policy(const struct config_modem *m, char *buf, size_t len)
+{
+	static const char *const q[4] = { "minute", "hour", "day", "month" };
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 4; i++)
+		if (m->quota[i] >= 0 && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " quota_%s=%ld", q[i], m->quota[i]);
+	for (int i = 0; i < 2; i++)
+		if (m->recipients[i] >= 0 && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " quota_recipients_%s=%ld", i ? "month" : "day",
+					      m->recipients[i]);
+	for (int i = 0; i < m->nprefixes && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : " prefixes=", m->prefixes[i]);
+	if (m->restrict_prefixes && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " restrict_prefixes=yes");
+	if (n == 0)
+		snprintf(buf, len, " (the [quota] defaults, no prefixes)");
+}
+
+int config_reload_modem_policy(struct config *cur, const struct config *next)
+{
+	int changed = 0;
+	char was[512], now[512];
+	for (size_t i = 0; i < cur->nmodems; i++) {
+		struct config_modem *c = &cur->modems[i];
+		for (size_t j = 0; j < next->nmodems; j++) {
+			const struct config_modem *n = &next->modems[j];
+			if (strcmp(c->name, n->name) != 0)
+				continue;
+			if (memcmp(c->quota, n->quota, sizeof(c->quota)) == 0 &&
+			    memcmp(c->recipients, n->recipients, sizeof(c->recipients)) == 0 &&
+			    memcmp(c->prefixes, n->prefixes, sizeof(c->prefixes)) == 0 &&
+			    c->nprefixes == n->nprefixes && c->restrict_prefixes == n->restrict_prefixes)
+				break;
+			describe_policy(c, was, sizeof(was));
+			describe_policy(n, now, sizeof(now));
+			log_info("reload: [modem:%s]%s ->%s", c->name, was, now);
+			memcpy(c->quota, n->quota, sizeof(c->quota));
+			memcpy(c->recipients, n->recipients, sizeof(c->recipients));
+			memcpy(c->prefixes, n->prefixes, sizeof(c->prefixes));
+			c->nprefixes = n->nprefixes;
+			c->restrict_prefixes = n->restrict_prefixes;
+			changed++;
+			break;
+		}
+	}
+	return changed;
 }
 
 int config_apply_reload(struct config *cur, struct config *next)
@@ -830,7 +1076,7 @@ int config_apply_reload(struct config *cur, struct config *next)
 	for (size_t i = 0; modems_same && i < cur->nmodems; i++)
 		modems_same = same_modem(&cur->modems[i], &next->modems[i]);
 	for (size_t i = 0; carriers_same && i < cur->ncarriers; i++)
-		carriers_same = same_carrier(&cur->carriers[i], &next->carriers[i]);
+		carriers_same = config_carrier_same(&cur->carriers[i], &next->carriers[i]);
 	if (!modems_same) {
 		/* the running modems were brought in line by modem_set_reload() before this call */
 		struct config_modem *mm = cur->modems;
@@ -841,8 +1087,24 @@ int config_apply_reload(struct config *cur, struct config *next)
 		next->nmodems = nm;
 		applied++;
 	}
-	if (!carriers_same)
-		log_warnx("reload: [carrier:*] sections changed: carriers are reconfigured by a restart only");
+	if (!carriers_same) {
+		/* The whole set is replaced (main.c rebuilds the failover carrier; callbacks read it). */
+		for (size_t i = 0; i < next->ncarriers; i++) {
+			const struct config_carrier *c = &next->carriers[i], *old = find_carrier(cur, c->name);
+			if (!old || !config_carrier_same(old, c))
+				log_info("reload: [carrier:%s] %s", c->name, old ? "changed" : "added");
+		}
+		for (size_t i = 0; i < cur->ncarriers; i++)
+			if (!find_carrier(next, cur->carriers[i].name))
+				log_info("reload: [carrier:%s] removed", cur->carriers[i].name);
+		struct config_carrier *c = cur->carriers;
+		size_t nc = cur->ncarriers;
+		cur->carriers = next->carriers;
+		cur->ncarriers = next->ncarriers;
+		next->carriers = c;
+		next->ncarriers = nc;
+		applied++;
+	}
 
 	/* API keys: the whole set is replaced; say which ones came, went or changed. */
 	int keys_changed = cur->napi_keys != next->napi_keys;

@@ -10,6 +10,8 @@
 
 #define CONFIG_NAME_MAX 64
 #define CONFIG_PATH_MAX 256
+#define CONFIG_PREFIXES_MAX 16
+#define CONFIG_PREFIX_LEN 17     /* "+" and up to 15 digits, and the NUL */
 
 enum config_scope { SCOPE_SEND = 1u << 0, SCOPE_READ = 1u << 1, SCOPE_ADMIN = 1u << 2 };
 
@@ -22,17 +24,30 @@ struct config_modem {
 	char iccid[24];           /* "" = any SIM; else the route is used only with this SIM (no trailing F) */
 	int baud;
 	long quota[4];            /* segments per minute, hour, day, month; -1 = the [quota] default */
+	long recipients[2];       /* distinct recipients per day, month; -1 = the [quota] default */
+	char prefixes[CONFIG_PREFIXES_MAX][CONFIG_PREFIX_LEN];   /* operator prefixes, "+4477" */
+	int nprefixes;
+	bool restrict_prefixes;   /* only destinations matching prefixes */
 	int line;                 /* where the section starts, for messages */
 };
+
+#define CONFIG_CARRIER_HEADERS 16
+#define CONFIG_TEMPLATE_MAX 8192
 
 struct config_carrier {
 	char name[CONFIG_NAME_MAX];
 	char type[16];            /* http | twilio */
 	char url[CONFIG_PATH_MAX];
 	char token[256];          /* http: Bearer token, optional */
-	char account_sid[64], auth_token[128], from[32];   /* twilio */
+	char account_sid[64], auth_token[128], from[32];   /* twilio (from: also {{from}} of a template) */
 	int timeout_ms;
 	int max_inflight;
+	char headers[CONFIG_CARRIER_HEADERS][256];   /* `header = Name: value`, repeatable */
+	int nheaders;
+	char template_json[CONFIG_TEMPLATE_MAX];     /* http: `template` or the text of `template_file`; "" none */
+	char response_id[128];    /* JSON pointer or key of the id in the answer; "" the defaults */
+	char status_callback_url[512];   /* where the carrier reaches POST /v1/carrier/<name>/status */
+	char callback_secret[256];       /* http: HMAC-SHA256 key of those callbacks */
 	int line;
 };
 
@@ -73,10 +88,14 @@ struct config {
 	int cooldown;             /* s a SIM rests after a cool-down class error (doubles, capped 16x) */
 	int breaker_threshold;    /* consecutive failures that open a route's breaker */
 	int otp_modem_deadline;   /* s an OTP waits for a modem before the carrier */
+	/* route score weights (router.h): signal, failure, latency, headroom, affinity */
+	double weight_signal, weight_failure, weight_latency, weight_headroom, weight_affinity;
+	unsigned national_languages;  /* [router]: mask of 1u << enum pdu_lang for messages naming none */
 	/* [inbound] */
 	int inbound_reassembly_timeout; /* s a concatenated inbound SMS waits for its missing parts */
 	/* [quota] defaults for every SIM, in segments; 0 = no limit */
 	long quota[4];            /* minute, hour, day, month */
+	long quota_recipients[2]; /* distinct recipients per SIM per day, month */
 	char quota_timezone[64];  /* calendar windows' zone, "" = the system's */
 	/* [otp] and per-lane defaults */
 	int otp_ttl;              /* seconds */
@@ -129,6 +148,12 @@ void config_free(struct config *cfg);
  * next into cur, logging each change, and logs what differs but needs a restart. next is left to
  * config_free. Returns the number of changes applied. */
 int config_apply_reload(struct config *cur, struct config *next);
+/* SIGHUP, per modem: moves each [modem:X]'s quotas, prefixes and restrict_prefixes of a modem that
+ * is in both next and cur (by name) into cur, logging each change; the rest of a section is left for
+ * config_apply_reload to compare. Returns the number of modems changed. */
+int config_reload_modem_policy(struct config *cur, const struct config *next);
+/* Whether two [carrier:*] sections say the same (the line they start at aside). */
+bool config_carrier_same(const struct config_carrier *a, const struct config_carrier *b);
 /* The annotated defaults, as `simrouted -t -v` prints them. */
 void config_dump(const struct config *cfg, FILE *out);
 

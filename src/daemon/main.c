@@ -120,6 +120,71 @@ static void audit_reload(struct daemon *d, const char *fmt, ...)
 		log_warnx("SIGHUP: the reload could not be recorded in the audit log (store error)");
 }
 
+/* Each modem's quotas ([modem:X] over [quota]), prefixes, and the score weights, to the scheduler:
+ * at start-up and after SIGHUP, so new limits apply to running routes without a restart. */
+static void configure_routes(struct daemon *d)
+{
+	const struct config *c = &d->cfg;
+	struct router_weights w = { .signal = c->weight_signal, .failure = c->weight_failure,
+				    .latency = c->weight_latency, .headroom = c->weight_headroom,
+				    .affinity = c->weight_affinity };
+	scheduler_set_weights(d->sched, &w);
+	for (size_t i = 0; i < c->nmodems; i++) {
+		const struct config_modem *cm = &c->modems[i];
+		struct scheduler_route_policy p;
+		memset(&p, 0, sizeof(p));
+		for (int q = 0; q < QUOTA_WINDOWS; q++)
+			p.quota.segments[q] = cm->quota[q] >= 0 ? cm->quota[q] : c->quota[q];
+		for (int r = 0; r < RECIPIENTS_WINDOWS; r++)
+			p.recipients.max[r] = cm->recipients[r] >= 0 ? cm->recipients[r] : c->quota_recipients[r];
+		_Static_assert(CONFIG_PREFIXES_MAX == ROUTER_PREFIXES_MAX && CONFIG_PREFIX_LEN == ROUTER_PREFIX_LEN,
+			       "config and router prefix sizes");
+		memcpy(p.prefixes, cm->prefixes, sizeof(p.prefixes));
+		p.nprefixes = cm->nprefixes;
+		p.restrict_prefixes = cm->restrict_prefixes;
+		scheduler_route_policy(d->sched, cm->name, &p);   /* -1: a modem added by the file, not running */
+	}
+}
+
+/* The failover carrier from its [carrier:X] section (the first one; see setup). */
+static struct carrier *make_carrier(struct daemon *d, const struct config_carrier *cc, char *err, size_t errlen)
+{
+	const char *headers[CONFIG_CARRIER_HEADERS];
+	for (int i = 0; i < cc->nheaders && i < CONFIG_CARRIER_HEADERS; i++)
+		headers[i] = cc->headers[i];
+	struct carrier_config ccfg = { .name = cc->name, .type = cc->type, .url = cc->url,
+				       .token = cc->token[0] ? cc->token : NULL, .account_sid = cc->account_sid,
+				       .auth_token = cc->auth_token, .from = cc->from, .timeout_ms = cc->timeout_ms,
+				       .headers = headers, .nheaders = (size_t)cc->nheaders,
+				       .template_json = cc->template_json[0] ? cc->template_json : NULL,
+				       .response_id = cc->response_id[0] ? cc->response_id : NULL,
+				       .status_callback_url = cc->status_callback_url[0] ? cc->status_callback_url : NULL };
+	return carrier_new(d->base, &ccfg, err, errlen);
+}
+
+/* SIGHUP with changed [carrier:*] sections: the first one becomes the failover carrier; the one it
+ * replaces finishes its requests in flight with its old settings (scheduler_set_carrier). */
+static void reload_carrier(struct daemon *d, const struct config_carrier *before)
+{
+	char err[512];
+	const struct config_carrier *cc = d->cfg.ncarriers ? &d->cfg.carriers[0] : NULL;
+
+	if (cc && before && config_carrier_same(before, cc))
+		return;
+	if (!cc) {
+		scheduler_set_carrier(d->sched, NULL, 0);
+		log_info("SIGHUP: no [carrier:*] any more: messages wait for a SIM");
+		return;
+	}
+	struct carrier *c = make_carrier(d, cc, err, sizeof(err));
+	if (!c) {
+		log_errorx("SIGHUP: carrier %s: %s; keeping the running carrier", cc->name, err);
+		return;
+	}
+	scheduler_set_carrier(d->sched, c, cc->max_inflight);
+	log_info("SIGHUP: carrier %s (%s, %s) takes new messages", cc->name, cc->type, cc->url);
+}
+
 /* SIGHUP: the new file is parsed whole first; a broken one changes nothing. config_apply_reload says
  * what changed and what needs a restart (modems, carriers, listeners, store). */
 static void reload(struct daemon *d)
@@ -140,11 +205,16 @@ static void reload(struct daemon *d)
 		next.log_level = LOG_LEVEL_DEBUG;
 	modem_set_reload(d->modems, &d->cfg, &next);
 	struct config_api_key *keys_before = d->cfg.api_keys;
-	int n = config_apply_reload(&d->cfg, &next);
-	config_free(&next);
+	struct config_carrier *carriers_before = d->cfg.carriers;
+	int n = config_reload_modem_policy(&d->cfg, &next);
+	n += config_apply_reload(&d->cfg, &next);
 	if (d->cfg.api_keys != keys_before && d->api)
 		api_keys_reloaded(d->api);
+	if (d->cfg.carriers != carriers_before)   /* the old set is now in next */
+		reload_carrier(d, next.ncarriers ? &next.carriers[0] : NULL);
+	config_free(&next);
 	log_set_level(d->cfg.log_level);
+	configure_routes(d);
 	retention_set(d->retention, d->cfg.body_retention_s, d->cfg.retention_s);
 	log_info("SIGHUP: %s reloaded: %d change(s) applied", d->cfg.path, n);
 	audit_reload(d, "%d change(s) applied", n);
@@ -286,13 +356,10 @@ static int setup(struct daemon *d)
 	}
 	if (!(d->modems = modem_set_new(d->base, d->sched, &d->cfg)))
 		return -1;
+	configure_routes(d);   /* quotas, prefixes, weights */
 	if (d->cfg.ncarriers > 0) {
 		const struct config_carrier *cc = &d->cfg.carriers[0];
-		struct carrier_config ccfg = { .name = cc->name, .type = cc->type, .url = cc->url,
-					       .token = cc->token[0] ? cc->token : NULL, .account_sid = cc->account_sid,
-					       .auth_token = cc->auth_token, .from = cc->from,
-					       .timeout_ms = cc->timeout_ms };
-		struct carrier *c = carrier_new(d->base, &ccfg, err, sizeof(err));
+		struct carrier *c = make_carrier(d, cc, err, sizeof(err));
 		if (!c) {
 			log_errorx("carrier %s: %s", cc->name, err);
 			return -1;

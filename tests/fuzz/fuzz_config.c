@@ -34,8 +34,13 @@ static void check_ok(const struct config *cfg)
 	for (size_t i = 0; i < cfg->ncarriers; i++) {
 		const struct config_carrier *c = &cfg->carriers[i];
 		if (!TERMINATED(c->name) || !TERMINATED(c->type) || !TERMINATED(c->url) || !TERMINATED(c->token) ||
-		    !c->type[0] || !c->url[0])
+		    !c->type[0] || !c->url[0] || !TERMINATED(c->template_json) || !TERMINATED(c->response_id) ||
+		    !TERMINATED(c->status_callback_url) || !TERMINATED(c->callback_secret) || c->nheaders < 0 ||
+		    c->nheaders > CONFIG_CARRIER_HEADERS)
 			abort();
+		for (int h = 0; h < c->nheaders; h++)   /* no CR/LF reaches a request */
+			if (!TERMINATED(c->headers[h]) || strpbrk(c->headers[h], "\r\n"))
+				abort();
 	}
 	for (size_t i = 0; i < cfg->napi_keys; i++)
 		if (!TERMINATED(cfg->api_keys[i].name) || !cfg->api_keys[i].scopes)

@@ -357,3 +357,18 @@ def test_same_key_at_once_is_stored_once(daemon_factory):
             statuses.append(int(data.split(b" ")[1]))
         assert statuses.count(202) >= 1 and set(statuses) <= {202, 409}, statuses
     assert count_messages(d) == 1
+
+
+def test_router_national_languages_default_and_per_message_override(sim, daemon_factory):
+    # [router] national_languages applies to messages (and Kannel sends) naming none; a message's
+    # own list, even empty, replaces it
+    d = daemon_factory([sim.port(0)], "[router]\nnational_languages = hi\n")
+    long_text = "\u0915" * 150
+    code, doc = d.api.send("+919812345678", long_text)
+    assert code == 202 and doc["encoding"] == "gsm7" and doc["parts"] == 1, doc
+    code, m = d.api.message(doc["id"])
+    assert m["languages"] == ["hi"]
+    code, doc = d.api.send("+919812345678", long_text, languages=[])
+    assert code == 202 and doc["encoding"] == "ucs2" and doc["parts"] == 3, doc
+    code, doc = d.api.send("+919812345678", long_text, languages=["ta"])
+    assert code == 202 and doc["encoding"] == "ucs2", doc

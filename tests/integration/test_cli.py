@@ -28,6 +28,8 @@ def test_modems_and_modem(sim, daemon_factory):
     assert {m["name"] for m in doc} == {"m0", "m1"} and all(m["state"] == "ready" for m in doc)
     out = run(d, "modem", "m1")
     assert out.returncode == 0 and "imei" in out.stdout and "ready" in out.stdout
+    assert "recipients   day no limit, month no limit" in out.stdout and "drained      no" in out.stdout
+    assert "prefixes     -" in out.stdout
     out = run(d, "--json", "modem", "m1")
     assert json.loads(out.stdout)["imei"].isdigit()
     assert run(d, "modem", "nope").returncode == 1

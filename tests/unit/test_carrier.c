@@ -25,6 +25,8 @@ struct fixture {
 	char last_body[1024];
 	char last_auth[256];
 	char last_path[256];
+	char last_key[256];            /* X-Api-Key */
+	char last_ctype[256];
 	struct evhttp_request *held;   /* /slow: never answered */
 };
 
@@ -48,9 +50,16 @@ static void serve(struct evhttp_request *req, void *arg)
 	f->last_body[n] = '\0';
 	snprintf(f->last_auth, sizeof(f->last_auth), "%s", auth ? auth : "");
 	snprintf(f->last_path, sizeof(f->last_path), "%s", path);
+	const char *key = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Api-Key");
+	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	snprintf(f->last_key, sizeof(f->last_key), "%s", key ? key : "");
+	snprintf(f->last_ctype, sizeof(f->last_ctype), "%s", ctype ? ctype : "");
 	if (strcmp(path, "/ok") == 0) {
 		evbuffer_add_printf(out, "{\"id\": \"msg-77\"}");
 		evhttp_send_reply(req, 200, "OK", out);
+	} else if (strcmp(path, "/tpl") == 0) {
+		evbuffer_add_printf(out, "{\"data\": {\"ref\": \"r-9\"}, \"id\": \"not-this\"}");
+		evhttp_send_reply(req, 202, "Accepted", out);
 	} else if (strcmp(path, "/fail500") == 0) {
 		evbuffer_add_printf(out, "upstream\nbroken");
 		evhttp_send_reply(req, 500, "Internal", out);
@@ -119,7 +128,8 @@ static struct carrier *make(struct fixture *f, const char *type, const char *pat
 static struct outcome run_one(struct fixture *f, struct carrier *c, const char *text)
 {
 	struct outcome o = { .base = f->base };
-	assert_int_equal(carrier_send(c, "+447700900123", text, "ref-1", on_done, &o), 0);
+	struct carrier_msg m = { .id = 42, .to = "+447700900123", .text = text, .reference = "ref-1" };
+	assert_int_equal(carrier_send(c, &m, on_done, &o), 0);
 	assert_int_equal(o.called, 0);   /* never from inside carrier_send */
 	struct timeval limit = { 10, 0 };
 	event_base_loopexit(f->base, &limit);
@@ -139,6 +149,49 @@ static void test_generic_accepted(void **state)
 	assert_string_equal(f->last_auth, "Bearer tok-1");
 	assert_string_equal(f->last_body, "{\"to\":\"+447700900123\",\"text\":\"Hello \\\"world\\\"\",\"reference\":\"ref-1\"}");
 	assert_int_equal(carrier_inflight(c), 0);
+	carrier_free(c);
+}
+
+static void test_headers_template_response_id(void **state)
+{
+	struct fixture *f = *state;
+	char url[128], err[200] = "";
+	const char *headers[] = { "X-Api-Key: k-123", "Content-Type: application/vnd.sms+json" };
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/tpl", f->port);
+	struct carrier_config cfg = { .name = "cloud", .type = "http", .url = url, .token = "tok", .from = "ACME",
+				      .timeout_ms = 1500, .headers = headers, .nheaders = 2,
+				      .template_json = "{\"msg\": {\"dest\": \"{{to}}\", \"body\": \"{{text}}\"},"
+						       " \"ref\": \"{{id}}\", \"sender\": \"{{from}}\", \"cref\": \"{{reference}}\"}",
+				      .response_id = "/data/ref" };
+	struct carrier *c = carrier_new(f->base, &cfg, err, sizeof(err));
+	if (!c)
+		fail_msg("carrier_new: %s", err);
+	struct outcome o = run_one(f, c, "a \"quote\"\nand \xf0\x9f\x98\x80");
+	assert_int_equal(o.res.outcome, CARRIER_ACCEPTED);
+	assert_string_equal(o.res.id, "r-9");
+	assert_string_equal(f->last_key, "k-123");
+	assert_string_equal(f->last_ctype, "application/vnd.sms+json");   /* replaces the default */
+	assert_string_equal(f->last_auth, "Bearer tok");
+	assert_string_equal(f->last_body, "{\"msg\":{\"dest\":\"+447700900123\",\"body\":\"a \\\"quote\\\"\\nand "
+					  "\xf0\x9f\x98\x80\"},\"ref\":\"42\",\"sender\":\"ACME\",\"cref\":\"ref-1\"}");
+	carrier_free(c);
+}
+
+static void test_twilio_status_callback_param(void **state)
+{
+	struct fixture *f = *state;
+	char url[128], err[200] = "";
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f->port);
+	struct carrier_config cfg = { .name = "tw", .type = "twilio", .url = url, .account_sid = "AC123",
+				      .auth_token = "secret", .from = "+15005550006", .timeout_ms = 1500,
+				      .status_callback_url = "https://gw.example.net/v1/carrier/tw/status" };
+	struct carrier *c = carrier_new(f->base, &cfg, err, sizeof(err));
+	if (!c)
+		fail_msg("carrier_new: %s", err);
+	struct outcome o = run_one(f, c, "x");
+	assert_int_equal(o.res.outcome, CARRIER_ACCEPTED);
+	assert_string_equal(f->last_body, "To=%2B447700900123&From=%2B15005550006&Body=x"
+					  "&StatusCallback=https%3A%2F%2Fgw.example.net%2Fv1%2Fcarrier%2Ftw%2Fstatus");
 	carrier_free(c);
 }
 
@@ -214,7 +267,8 @@ static void test_free_cancels_inflight(void **state)
 	struct fixture *f = *state;
 	struct carrier *c = make(f, "http", "/ok", NULL);
 	struct outcome o = { .base = f->base };
-	assert_int_equal(carrier_send(c, "+447700900123", "x", NULL, on_done, &o), 0);
+	struct carrier_msg m = { .id = 1, .to = "+447700900123", .text = "x" };
+	assert_int_equal(carrier_send(c, &m, on_done, &o), 0);
 	assert_int_equal(carrier_inflight(c), 1);
 	carrier_free(c);
 	assert_int_equal(o.called, 1);
@@ -225,12 +279,19 @@ static void test_bad_configs(void **state)
 {
 	struct fixture *f = *state;
 	char err[160];
+	const char *bad_headers[] = { "X-Evil: a\r\nHost: elsewhere", "No colon here", "Bad Name: x" };
 	const struct carrier_config bad[] = {
 		{ .type = "smpp", .url = "http://127.0.0.1/" },
 		{ .type = "http", .url = "ftp://127.0.0.1/" },
 		{ .type = "http", .url = NULL },
 		{ .type = "twilio", .url = "http://127.0.0.1/", .account_sid = "AC1", .auth_token = "t" },
 		{ .type = "twilio", .url = "http://127.0.0.1/", .account_sid = "AC1/../x", .auth_token = "t", .from = "+1" },
+		{ .type = "twilio", .url = "http://127.0.0.1/", .account_sid = "AC1", .auth_token = "t", .from = "+1",
+		  .template_json = "{}" },
+		{ .type = "http", .url = "http://127.0.0.1/", .template_json = "{\"to\": {{to}}}" },
+		{ .type = "http", .url = "http://127.0.0.1/", .headers = bad_headers, .nheaders = 1 },
+		{ .type = "http", .url = "http://127.0.0.1/", .headers = bad_headers + 1, .nheaders = 1 },
+		{ .type = "http", .url = "http://127.0.0.1/", .headers = bad_headers + 2, .nheaders = 1 },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -257,6 +318,8 @@ int main(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_generic_accepted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_headers_template_response_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_twilio_status_callback_param, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_error_is_temporary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_error_is_permanent_but_429_is_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_twilio_shape, setup, teardown),

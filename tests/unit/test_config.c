@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "simroute/pdu.h"
 
 static char path[64];
 
@@ -276,8 +277,42 @@ static const struct {
 	{ "[store]\nbody_retention_days = 2h\nretention_days = 1h\n", "retention_days must be >= body_retention_days" },
 	{ "[daemon]\nlog = journald\n", "[daemon] log: expected stderr, syslog or file:/absolute/path" },
 	{ "[daemon]\nlog = file:var/log/x\n", "[daemon] log: expected stderr, syslog or file:/absolute/path" },
+	{ "[router]\nnational_languages = tr, xx\n", ":2: national_languages: unknown language code \"xx\"" },
 	{ "[optout]\notp_bypass = maybe\n", ":2: otp_bypass: invalid value \"maybe\" (true | false)" },
 	{ "[optout]\nkeywords = STOP\n", ":2: unknown key \"keywords\" in [optout]" },
+	{ "[router]\nweight_signal = strong\n", ":2: weight_signal: not a number" },
+	{ "[router]\nweight_latency = -0.5\n", ":2: weight_latency: out of range (0..100)" },
+	{ "[router]\nweight_affinity = nan\n", ":2: weight_affinity: not a number" },
+	{ "[quota]\nrecipients_month = -2\n", ":2: recipients_month: out of range" },
+	{ "[modem:a1]\nport = /dev/x\nquota_recipients_day = many\n", ":3: quota_recipients_day: invalid value" },
+	{ "[modem:a1]\nport = /dev/x\nquota_recipients_week = 5\n", ":3: unknown key \"quota_recipients_week\"" },
+	{ "[modem:a1]\nport = /dev/x\nprefixes = +44a7\n", ":3: prefixes: invalid prefix \"+44a7\"" },
+	{ "[modem:a1]\nport = /dev/x\nprefixes = +0447\n", ":3: prefixes: invalid prefix \"+0447\"" },
+	{ "[modem:a1]\nport = /dev/x\nprefixes = +1234567890123456\n", ":3: prefixes: invalid prefix" },
+	{ "[modem:a1]\nport = /dev/x\nprefixes = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n",
+	  ":3: prefixes: at most 16 prefixes" },
+	{ "[modem:a1]\nport = /dev/x\nrestrict_prefixes = maybe\n", ":3: restrict_prefixes: invalid value" },
+	{ "[modem:a1]\nport = /dev/x\nrestrict_prefixes = yes\n", ":1: [modem:a1] restrict_prefixes = yes needs prefixes" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nheader = X-A: a\rInjected: b\n",
+	  ":4: [carrier:c] header X-A: control character" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nheader = no colon\n", ":4: [carrier:c] header: expected" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate = {\"to\": {{to}}}\n",
+	  ":4: [carrier:c] template: not JSON" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate = {\"to\": \"{{phone}}\"}\n",
+	  ":4: [carrier:c] template: unknown placeholder" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate_file = /nonexistent/t.json\n",
+	  ":4: template_file: /nonexistent/t.json: No such file" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate = {}\ntemplate = []\n",
+	  ":5: template: the carrier already has a template" },
+	{ "[carrier:c]\ntype = twilio\nurl = http://127.0.0.1/\naccount_sid = AC1\nauth_token = t\nfrom = +1\n"
+	  "template = {}\n",
+	  ":1: [carrier:c] template: only for type = http" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\ntemplate = {\"text\": \"{{text}}\", \"pad\": \""
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n",
+	  ":4: line longer than" },
+	{ "[carrier:c]\ntype = http\nurl = http://127.0.0.1/\nstatus_callback_url = ftp://x/\n",
+	  ":4: status_callback_url: expected http:// or https://" },
 };
 
 static void test_errors(void **state)
@@ -290,6 +325,63 @@ static void test_errors(void **state)
 		if (rc != -1 || strstr(err, bad[i].expect) == NULL || strncmp(err, path, strlen(path)) != 0)
 			fail_msg("case %zu: rc %d, error \"%s\", expected \"%s\"", i, rc, err, bad[i].expect);
 	}
+}
+
+static void test_carrier_keys(void **state)
+{
+	struct config cfg;
+	char err[256] = "", tpl[] = "/tmp/simroute-test-tpl-XXXXXX", text[1024];
+	(void)state;
+	int fd = mkstemp(tpl);
+	const char *json = "{\n  \"sms\": {\"to\": \"{{to}}\", \"text\": \"{{text}}\"},\n  \"ref\": \"{{id}}\"\n}\n";
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+	snprintf(text, sizeof(text),
+		 "[carrier:a]\ntype = http\nurl = http://127.0.0.1/send\n"
+		 "header = X-Api-Key: k1\nheader = X-Tenant: t 2\n"
+		 "template = {\"to\": \"{{to}}\", \"text\": \"{{text}}\", \"ref\": \"{{id}}\"}\n"
+		 "response_id = /data/id\nstatus_callback_url = https://gw.example/v1/carrier/a/status\n"
+		 "callback_secret = s3cret\n"
+		 "[carrier:b]\ntype = http\nurl = http://127.0.0.1/b\ntemplate_file = %s\n", tpl);
+	int rc = load(text, &cfg, err, sizeof(err));
+	unlink(tpl);
+	if (rc != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.carriers[0].nheaders, 2);
+	assert_string_equal(cfg.carriers[0].headers[1], "X-Tenant: t 2");
+	assert_string_equal(cfg.carriers[0].template_json, "{\"to\": \"{{to}}\", \"text\": \"{{text}}\", \"ref\": \"{{id}}\"}");
+	assert_string_equal(cfg.carriers[0].response_id, "/data/id");
+	assert_string_equal(cfg.carriers[0].status_callback_url, "https://gw.example/v1/carrier/a/status");
+	assert_string_equal(cfg.carriers[0].callback_secret, "s3cret");
+	assert_string_equal(cfg.carriers[1].template_json, json);
+	config_free(&cfg);
+}
+
+/* SIGHUP: a changed [carrier:*] set replaces the running one (main.c rebuilds the carrier from it). */
+static void test_reload_carriers(void **state)
+{
+	struct config cur, next;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(load("[carrier:a]\ntype = http\nurl = http://127.0.0.1:1/a\n", &cur, err, sizeof(err)), 0);
+	assert_int_equal(load("[carrier:a]\ntype = http\nurl = http://127.0.0.1:1/a\n", &next, err, sizeof(err)), 0);
+	assert_int_equal(config_apply_reload(&cur, &next), 0);   /* the same: nothing to do */
+	config_free(&next);
+	assert_int_equal(load("[carrier:a]\ntype = http\nurl = http://127.0.0.1:2/a\nheader = X-K: v\n"
+			      "[carrier:b]\ntype = http\nurl = http://127.0.0.1:2/b\n", &next, err, sizeof(err)), 0);
+	assert_false(config_carrier_same(&cur.carriers[0], &next.carriers[0]));
+	assert_int_equal(config_apply_reload(&cur, &next), 1);
+	assert_int_equal(cur.ncarriers, 2);
+	assert_string_equal(cur.carriers[0].url, "http://127.0.0.1:2/a");
+	assert_int_equal(cur.carriers[0].nheaders, 1);
+	assert_int_equal(next.ncarriers, 1);   /* the old set, for config_free */
+	config_free(&next);
+	assert_int_equal(load("[api]\nlisten = 127.0.0.1:1\n", &next, err, sizeof(err)), 0);
+	assert_int_equal(config_apply_reload(&cur, &next), 1);   /* carriers removed (listen waits for a restart) */
+	assert_int_equal(cur.ncarriers, 0);
+	config_free(&next);
+	config_free(&cur);
 }
 
 static void test_missing_file(void **state)
@@ -352,6 +444,78 @@ static void test_apply_reload(void **state)
 	config_free(&cur);
 }
 
+static void test_router_keys(void **state)
+{
+	struct config cfg;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(load("[daemon]\n", &cfg, err, sizeof(err)), 0);
+	/* the defaults reproduce the scoring before weights were configurable */
+	assert_true(cfg.weight_signal == 1.0 && cfg.weight_failure == 2.0 && cfg.weight_headroom == 0.5);
+	assert_true(cfg.weight_latency == 0.25 && cfg.weight_affinity == 1.0);
+	assert_int_equal(cfg.quota_recipients[0], 0);
+	assert_int_equal(cfg.quota_recipients[1], 0);
+	assert_int_equal(cfg.national_languages, 0);   /* no shift table unless asked for */
+	config_free(&cfg);
+	assert_int_equal(load("[router]\nnational_languages = tr, es\thi\n", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.national_languages,
+			 (1u << pdu_lang_parse("tr")) | (1u << pdu_lang_parse("es")) | (1u << pdu_lang_parse("hi")));
+	config_free(&cfg);
+	assert_int_equal(load("[router]\nweight_signal = 0.5\nweight_latency = 3\n"
+			      "[quota]\nrecipients_day = 50\nrecipients_month = 250\n"
+			      "[modem:a]\nport = /dev/a\nprefixes = +4477, 4478,\t+33\nrestrict_prefixes = yes\n"
+			      "quota_recipients_month = 10\n"
+			      "[modem:b]\nport = /dev/b\n",
+			      &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.weight_signal == 0.5 && cfg.weight_latency == 3.0);
+	assert_int_equal(cfg.quota_recipients[0], 50);
+	assert_int_equal(cfg.quota_recipients[1], 250);
+	assert_int_equal(cfg.modems[0].nprefixes, 3);
+	assert_string_equal(cfg.modems[0].prefixes[0], "+4477");
+	assert_string_equal(cfg.modems[0].prefixes[1], "+4478");
+	assert_string_equal(cfg.modems[0].prefixes[2], "+33");
+	assert_true(cfg.modems[0].restrict_prefixes);
+	assert_int_equal(cfg.modems[0].recipients[0], -1);
+	assert_int_equal(cfg.modems[0].recipients[1], 10);
+	assert_int_equal(cfg.modems[1].nprefixes, 0);
+	assert_false(cfg.modems[1].restrict_prefixes);
+	config_free(&cfg);
+}
+
+/* SIGHUP: quotas, weights and a modem's prefixes apply in place (config_reload_modem_policy); a port
+ * change comes with the sections swapped by config_apply_reload. */
+static void test_reload_router_policy(void **state)
+{
+	char err[256] = "";
+	struct config cur, next;
+	(void)state;
+	assert_int_equal(load("[quota]\nday = 100\n[router]\nweight_signal = 1\n"
+			      "[modem:m0]\nport = /dev/a\n[modem:m1]\nport = /dev/b\nquota_recipients_month = 5\n",
+			      &cur, err, sizeof(err)), 0);
+	assert_int_equal(load("[quota]\nday = 50\nrecipients_month = 7\n[router]\nweight_signal = 0\n"
+			      "[modem:m1]\nport = /dev/b\nquota_recipients_month = 2\nprefixes = +4477\n"
+			      "restrict_prefixes = yes\n[modem:m0]\nport = /dev/z\nquota_day = 3\n",
+			      &next, err, sizeof(err)), 0);
+	assert_int_equal(config_reload_modem_policy(&cur, &next), 2);
+	assert_int_equal(cur.modems[0].quota[2], 3);
+	assert_string_equal(cur.modems[0].port, "/dev/a");            /* config_apply_reload's business */
+	assert_int_equal(cur.modems[1].recipients[1], 2);
+	assert_int_equal(cur.modems[1].nprefixes, 1);
+	assert_string_equal(cur.modems[1].prefixes[0], "+4477");
+	assert_true(cur.modems[1].restrict_prefixes);
+	/* day, recipients_month, weight_signal, and the [modem:*] sections (m0's port: modem_set_reload
+	 * drained and restarted it before this call) */
+	assert_int_equal(config_apply_reload(&cur, &next), 4);
+	assert_string_equal(cur.modems[1].name, "m0");
+	assert_string_equal(cur.modems[1].port, "/dev/z");
+	assert_int_equal(cur.quota[2], 50);
+	assert_int_equal(cur.quota_recipients[1], 7);
+	assert_true(cur.weight_signal == 0.0);
+	assert_int_equal(config_reload_modem_policy(&cur, &next), 0);   /* nothing left to move */
+	config_free(&next);
+	config_free(&cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +529,10 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_shipped_configs_parse),
 		cmocka_unit_test(test_apply_reload),
+		cmocka_unit_test(test_router_keys),
+		cmocka_unit_test(test_reload_router_policy),
+		cmocka_unit_test(test_carrier_keys),
+		cmocka_unit_test(test_reload_carriers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

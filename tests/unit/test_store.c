@@ -1083,6 +1083,77 @@ static void test_route_usage(void **state)
 	assert_int_equal(store_route_usage(f->st, 5000, usage_cb, &u), 0);
 }
 
+struct rcpt {
+	int count;
+	char route[8][16], to[8][STORE_TO_MAX];
+	int64_t last[8];
+};
+
+static int rcpt_cb(void *arg, const char *route, const char *number, int64_t last_ms)
+{
+	struct rcpt *r = arg;
+	assert_true(r->count < 8);
+	snprintf(r->route[r->count], sizeof(r->route[0]), "%s", route);
+	snprintf(r->to[r->count], sizeof(r->to[0]), "%s", number);
+	r->last[r->count++] = last_ms;
+	return 0;
+}
+
+/* last_ms of (route, number), -1 if not listed; fails on a pair listed twice. */
+static int64_t rcpt_of(const struct rcpt *r, const char *route, const char *number)
+{
+	int64_t found = -1;
+	for (int i = 0; i < r->count; i++) {
+		if (strcmp(r->route[i], route) == 0 && strcmp(r->to[i], number) == 0) {
+			assert_int_equal(found, -1);
+			found = r->last[i];
+		}
+	}
+	return found;
+}
+
+static int64_t add_to(struct store *st, const char *to, int nparts)
+{
+	struct store_new_msg m = nm(to, LANE_NORMAL, nparts);
+	int64_t id = 0;
+	assert_int_equal(store_enqueue(st, &m, 1, &id), 0);
+	return id;
+}
+
+static void test_route_recipients(void **state)
+{
+	struct fx *f = *state;
+	/* two messages to A via sim1 (one of two parts), one to B via sim1, A again via sim2, C only handed */
+	int64_t a1 = add_to(f->st, "+447700900001", 2), a2 = add_to(f->st, "+447700900001", 1);
+	int64_t b = add_to(f->st, "+447700900002", 1), a3 = add_to(f->st, "+447700900001", 1);
+	int64_t c = add_to(f->st, "+447700900003", 1);
+	struct rcpt r = { .count = 0 };
+
+	assert_int_equal(store_transition(f->st, a1, MSG_QUEUED, MSG_SENDING, "sim1", NULL, 100), 0);
+	assert_int_equal(store_record_part(f->st, a1, 1, 1, "sim1", 1000), 0);
+	assert_int_equal(store_record_part(f->st, a1, 2, 2, "sim1", 1100), 0);
+	assert_int_equal(store_transition(f->st, a2, MSG_QUEUED, MSG_SENDING, "sim1", NULL, 100), 0);
+	assert_int_equal(store_record_part(f->st, a2, 1, 3, "sim1", 4000), 0);
+	assert_int_equal(store_transition(f->st, b, MSG_QUEUED, MSG_SENDING, "sim1", NULL, 100), 0);
+	assert_int_equal(store_record_part(f->st, b, 1, 4, "sim1", 2000), 0);
+	assert_int_equal(store_transition(f->st, a3, MSG_QUEUED, MSG_SENDING, "sim2", NULL, 100), 0);
+	assert_int_equal(store_record_part(f->st, a3, 1, 5, "sim2", 3000), 0);
+	assert_int_equal(store_transition(f->st, c, MSG_QUEUED, MSG_SENDING, "sim2", NULL, 100), 0);
+	assert_int_equal(store_record_part(f->st, c, 1, -1, "sim2", 3000), 0);   /* handed, no MR: not counted */
+
+	assert_int_equal(store_route_recipients(f->st, 0, rcpt_cb, &r), 3);
+	assert_int_equal(rcpt_of(&r, "sim1", "+447700900001"), 4000);
+	assert_int_equal(rcpt_of(&r, "sim1", "+447700900002"), 2000);
+	assert_int_equal(rcpt_of(&r, "sim2", "+447700900001"), 3000);
+	assert_int_equal(rcpt_of(&r, "sim2", "+447700900003"), -1);
+	r.count = 0;
+	assert_int_equal(store_route_recipients(f->st, 2500, rcpt_cb, &r), 2);
+	assert_int_equal(rcpt_of(&r, "sim1", "+447700900001"), 4000);
+	assert_int_equal(rcpt_of(&r, "sim1", "+447700900002"), -1);
+	r.count = 0;
+	assert_int_equal(store_route_recipients(f->st, 5000, rcpt_cb, &r), 0);
+}
+
 static void test_batch(void **state)
 {
 	struct fx *f = *state;
@@ -1117,6 +1188,37 @@ static void test_batch(void **state)
 	assert_int_equal(store_transition(f->st, b, MSG_QUEUED, MSG_CANCELLED, NULL, NULL, 200), 0);
 }
 
+/* Carrier message ids (migration 11): found by (carrier, id), survive a reopen, re-pointed when
+ * added again, bad arguments refused. */
+static void test_carrier_ids(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add(f->st, LANE_NORMAL, 1), b = add(f->st, LANE_NORMAL, 1), id = 0;
+	char long_id[STORE_CARRIER_ID_MAX + 1];
+
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", "SM0001", a, 100), 0);
+	assert_int_equal(store_carrier_id_add(f->st, "backup", "SM0001", b, 100), 0);   /* another carrier's */
+	if (strcmp(f->backend, "sqlite") == 0)
+		reopen(f);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "SM0001", &id), 0);
+	assert_int_equal(id, a);
+	assert_int_equal(store_carrier_id_find(f->st, "backup", "SM0001", &id), 0);
+	assert_int_equal(id, b);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "SM0002", &id), 1);
+	assert_int_equal(store_carrier_id_find(f->st, "other", "SM0001", &id), 1);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "sm0001", &id), 1);   /* exact */
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", "SM0001", b, 200), 0);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "SM0001", &id), 0);
+	assert_int_equal(id, b);
+	memset(long_id, 'x', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", long_id, a, 100), -1);
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", "", a, 100), -1);
+	assert_int_equal(store_carrier_id_add(f->st, "", "x", a, 100), -1);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", long_id, &id), 1);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "", &id), 1);
+}
+
 #define BOTH(fn)                                                                              \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
@@ -1129,6 +1231,7 @@ int main(void)
 		BOTH(test_expire),
 		BOTH(test_batch),
 		BOTH(test_route_usage),
+		BOTH(test_route_recipients),
 		BOTH(test_enqueue_rejects_bad),
 		BOTH(test_get_fields),
 		BOTH(test_pending_order),
@@ -1146,6 +1249,7 @@ int main(void)
 		BOTH(test_options_stored),
 		BOTH(test_idem),
 		BOTH(test_list),
+		BOTH(test_carrier_ids),
 		cmocka_unit_test(test_open_bad_backend),
 		SQLITE(test_reopen),
 		SQLITE(test_migrate_from_0),

@@ -162,6 +162,9 @@ static void test_rows_deleted(void **state)
 	struct fx *f = *state;
 	int64_t old = msg_at(f, "old", 2000, STEPS(to_delivered));
 	int64_t recent = msg_at(f, "recent", 9000, STEPS(to_delivered));
+	int64_t found = 0;
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", "c-old", old, 2000), 0);
+	assert_int_equal(store_carrier_id_add(f->st, "cloud", "c-recent", recent, 9000), 0);
 	int64_t queued = msg_at(f, "q", 0, NULL, 0);
 	struct store_filter all = { .state = -1, .limit = 10 };
 	struct store_counts c = { 0 };
@@ -179,6 +182,10 @@ static void test_rows_deleted(void **state)
 	assert_int_equal(c.by_state[MSG_DELIVERED], 1);
 	assert_int_equal(c.by_state[MSG_QUEUED], 1);
 	expect_msg(f, recent, "recent", false, MSG_DELIVERED);
+	/* a deleted message's carrier id goes with it (a late callback finds nothing) */
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "c-old", &found), 1);
+	assert_int_equal(store_carrier_id_find(f->st, "cloud", "c-recent", &found), 0);
+	assert_int_equal(found, recent);
 	/* the queue sees only the queued one, in every lane */
 	int64_t seen = 0;
 	for (int lane = 0; lane < LANE_COUNT; lane++)

@@ -131,7 +131,7 @@ void api_kannel_sendsms(struct api_req *r)
 	}
 	int nparts;
 	enum pdu_encoding enc;
-	struct pdu_submit_opts opts = { .max_parts = (unsigned)cfg->max_parts };
+	struct pdu_submit_opts opts = { .max_parts = (unsigned)cfg->max_parts, .languages = cfg->national_languages };
 	enum pdu_error perr = pdu_count_parts(text, &opts, &nparts, &enc);
 	if (perr != PDU_OK) {
 		kannel_reply(r->req, 400, perr == PDU_ERR_TOO_LONG ? "Message too long" : "Invalid text");
@@ -154,7 +154,8 @@ void api_kannel_sendsms(struct api_req *r)
 		msgs[n] = (struct store_new_msg){ .to = numbers[n], .text = text, .lane = LANE_NORMAL, .nparts = nparts,
 						  .created_ms = now, .expires_ms = now + cfg->normal_ttl * 1000LL,
 						  .delivery_report = dlr_mask && atoi(dlr_mask) != 0,
-						  .allow_carrier = true, .callback_url = dlr_url };
+						  .allow_carrier = true, .callback_url = dlr_url,
+						  .languages = cfg->national_languages };
 		n++;
 	}
 	if (n == 0) {

@@ -161,7 +161,8 @@ static int parse_one(struct api_req *r, json_t *obj, const char *prefix, struct 
 	char f[96];
 	int64_t ttl = -1;
 
-	*m = (struct store_new_msg){ .lane = LANE_NORMAL, .allow_carrier = true };
+	/* a message that names no languages may use those of [router] national_languages */
+	*m = (struct store_new_msg){ .lane = LANE_NORMAL, .allow_carrier = true, .languages = cfg->national_languages };
 	*a = (struct accepted){ .lane = LANE_NORMAL };
 	if (!json_is_object(obj)) {
 		api_error(r->req, 400, "invalid_field", prefix, "%s: expected a message object", prefix);
@@ -216,6 +217,7 @@ static int parse_one(struct api_req *r, json_t *obj, const char *prefix, struct 
 					  "%s: expected an array of language codes such as [\"tr\", \"es\", \"pt\"]", f);
 				return -1;
 			}
+			m->languages = 0;   /* its own list, even empty, replaces the default */
 			json_array_foreach(val, i, l) {
 				if (!json_is_string(l) || (lang = pdu_lang_parse(json_string_value(l))) < 0) {
 					api_error(r->req, 400, "invalid_field", FIELD(f, prefix, key),

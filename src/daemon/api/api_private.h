@@ -142,6 +142,11 @@ int api_keys_load(struct api *api, char *err, size_t errlen);
 void api_keys_check_names(struct api *api);
 /* The live store key whose SHA-256 is digest, or NULL. Every key is compared in constant time. */
 struct api_skey *api_keys_match(struct api *api, const unsigned char digest[32]);
+void api_carrier_status(struct api_req *r, const char *name);
+/* A generic carrier's callback signature (X-Simroute-Timestamp, X-Simroute-Signature, the webhook
+ * scheme with callback_secret), its timestamp within 300 s of now_s. 0 genuine, -1 not. */
+int api_carrier_http_verify(const char *secret, const char *timestamp, const char *signature, const char *body,
+			    size_t len, long long now_s);
 void api_backup_post(struct api_req *r);
 /* api_free: a backup under way is dropped (its temporary file removed), unanswered. */
 void api_backup_abort(struct api *api);

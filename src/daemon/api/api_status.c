@@ -32,6 +32,26 @@ static json_t *route_doc(struct scheduler *sched, size_t i)
 			 "message_id", rs.message_id ? json_integer(rs.message_id) : json_null());
 }
 
+/* What the router knows of the route: latency EWMA, distinct recipients against their limits, prefixes. */
+static void route_fields(const struct api_deps *d, size_t i, json_t *o)
+{
+	struct scheduler_route_info ri;
+	scheduler_route_info(d->sched, i, &ri);
+	json_object_set_new(o, "latency_ms", ri.latency_ms > 0 ? json_integer(ri.latency_ms) : json_null());
+	json_t *rc = json_object();
+	for (int w = 0; w < RECIPIENTS_WINDOWS; w++)
+		json_object_set_new(rc, recipients_window_name((enum recipients_window)w),
+				    json_pack("{s:I, s:o}", "used", (json_int_t)ri.recipients_used[w], "limit",
+					      ri.recipients_limit[w] > 0 ? json_integer(ri.recipients_limit[w])
+									 : json_null()));
+	json_object_set_new(o, "recipients", rc);
+	json_t *px = json_array();
+	for (int k = 0; ri.policy && k < ri.policy->nprefixes; k++)
+		json_array_append_new(px, json_string(ri.policy->prefixes[k]));
+	json_object_set_new(o, "prefixes", px);
+	json_object_set_new(o, "restrict_prefixes", json_boolean(ri.policy && ri.policy->restrict_prefixes));
+}
+
 /* Every modem the scheduler drives, as the API shows it; *ready counts those that can send now. */
 static json_t *modems_doc(const struct api_deps *d, int *ready)
 {
@@ -53,6 +73,7 @@ static json_t *modems_doc(const struct api_deps *d, int *ready)
 		json_object_set_new(o, "signal_dbm",
 				    mi.rssi >= 0 && mi.rssi <= 31 ? json_integer(-113 + 2 * mi.rssi) : json_null());
 		json_object_set_new(o, "route", route_doc(d->sched, i));
+		route_fields(d, i, o);
 		json_array_append_new(modems, o);
 	}
 	return modems;

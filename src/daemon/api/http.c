@@ -225,7 +225,7 @@ static const char *peer_actor(struct evhttp_request *req, char *buf, size_t len)
 enum route_id {
 	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
 	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY, R_AUDIT, R_OPTOUT_LIST, R_OPTOUT_ADD,
-	R_OPTOUT_DELETE, R_KEYS_POST, R_KEYS_LIST, R_KEY_DELETE, R_BACKUP
+	R_OPTOUT_DELETE, R_KEYS_POST, R_KEYS_LIST, R_KEY_DELETE, R_CARRIER_STATUS, R_BACKUP
 };
 
 struct route {
@@ -265,6 +265,8 @@ static const struct route routes[] = {
 	/* Kannel compatibility: credentials are query parameters, checked by the handler itself */
 	{ EVHTTP_REQ_GET, "/cgi-bin/sendsms", 1, 0, R_KANNEL, NULL },
 	{ EVHTTP_REQ_POST, "/cgi-bin/sendsms", 1, 0, R_KANNEL, NULL },
+	/* a carrier's delivery callback: open, its signature is checked by the handler (api_carrier.c) */
+	{ EVHTTP_REQ_POST, "/v1/carrier/", 0, 0, R_CARRIER_STATUS, "/status" },
 	/* liveness is open: a load balancer or systemd probe has no key, and it tells nothing */
 	{ EVHTTP_REQ_GET, "/healthz", 1, 0, R_HEALTHZ, NULL },
 	{ EVHTTP_REQ_GET, "/readyz", 1, SCOPE_READ, R_READYZ, NULL },
@@ -363,6 +365,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_KEYS_POST: api_keys_create(&r); return;
 		case R_KEYS_LIST: api_keys_list(&r); return;
 		case R_KEY_DELETE: api_keys_revoke(&r, rest); return;
+		case R_CARRIER_STATUS: api_carrier_status(&r, rest); return;
 		case R_BACKUP: api_backup_post(&r); return;
 		}
 	}

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "carrier/carrier_template.h"
 #include "carrier/carrier_type.h"
 #include "curlev.h"
 #include "simroute/log.h"
@@ -28,6 +30,7 @@ struct carrier {
 	struct curlev *cl;
 	const struct carrier_type *type;
 	struct carrier_config cfg;   /* strings owned */
+	json_t *tpl;                 /* parsed cfg.template_json, NULL for none */
 	struct request *reqs;
 	int inflight;
 };
@@ -82,7 +85,7 @@ static void finish(struct request *r, CURLcode code)
 	} else {
 		res.outcome = carrier_type_classify(res.http_status);
 		if (res.outcome == CARRIER_ACCEPTED)
-			c->type->parse_id(r->resp ? r->resp : "", r->resp_len, res.id, sizeof(res.id));
+			c->type->parse_id(&c->cfg, r->resp ? r->resp : "", r->resp_len, res.id, sizeof(res.id));
 		else
 			/* Keep the carrier's own words, trimmed: they say why (bad number, no credit, ...). */
 			snprintf(res.error, sizeof(res.error), "%.40s: HTTP %ld: %.90s", c->cfg.name, res.http_status,
@@ -111,6 +114,76 @@ static void on_done(void *arg, CURL *easy, CURLcode code)
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
+int carrier_header_check(const char *line, char *err, size_t errlen)
+{
+	const char *colon = strchr(line, ':');
+	size_t nlen = colon ? (size_t)(colon - line) : 0;
+
+	/* RFC 9110 5.6.2: a field name is a token */
+	if (!nlen || strspn(line, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != nlen) {
+		snprintf(err, errlen, "header: expected \"Name: value\" with a name of letters, digits and -");
+		return -1;
+	}
+	for (const char *p = colon + 1; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			snprintf(err, errlen, "header %.*s: control character (CR, LF, ...) in the value", (int)nlen, line);
+			return -1;
+		}
+	return 0;
+}
+
+/* Whether header line h (as in the slist) has the name of `line`. */
+static bool same_name(const char *h, const char *line)
+{
+	size_t n = (size_t)(strchr(line, ':') - line);
+	return strncasecmp(h, line, n) == 0 && h[n] == ':';
+}
+
+/* The type's headers, less those the operator's `header` lines replace, then the operator's. */
+static struct curl_slist *merge_headers(const struct carrier_config *cfg, struct curl_slist *type_headers)
+{
+	struct curl_slist *out = NULL, *t;
+	bool ok = true;
+
+	for (struct curl_slist *h = type_headers; h && ok; h = h->next) {
+		bool replaced = false;
+		for (size_t i = 0; i < cfg->nheaders && !replaced; i++)
+			replaced = same_name(h->data, cfg->headers[i]);
+		if (!replaced && (t = curl_slist_append(out, h->data)) != NULL)
+			out = t;
+		else
+			ok = ok && replaced;
+	}
+	for (size_t i = 0; i < cfg->nheaders && ok; i++)
+		if ((t = curl_slist_append(out, cfg->headers[i])) != NULL)
+			out = t;
+		else
+			ok = false;
+	curl_slist_free_all(type_headers);
+	if (!ok) {
+		curl_slist_free_all(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void config_clear(struct carrier_config *cfg)
+{
+	free((char *)cfg->name);
+	free((char *)cfg->type);
+	free((char *)cfg->url);
+	free((char *)cfg->token);
+	free((char *)cfg->account_sid);
+	free((char *)cfg->auth_token);
+	free((char *)cfg->from);
+	free((char *)cfg->template_json);
+	free((char *)cfg->response_id);
+	free((char *)cfg->status_callback_url);
+	for (size_t i = 0; cfg->headers && i < cfg->nheaders; i++)
+		free((char *)cfg->headers[i]);
+	free((void *)cfg->headers);
+}
+
 struct carrier *carrier_new(struct event_base *base, const struct carrier_config *cfg, char *err, size_t errlen)
 {
 	const struct carrier_type *type = carrier_type_find(cfg->type);
@@ -120,15 +193,35 @@ struct carrier *carrier_new(struct event_base *base, const struct carrier_config
 	}
 	if (type->check(cfg, err, errlen) < 0)
 		return NULL;
+	for (size_t i = 0; i < cfg->nheaders; i++)
+		if (carrier_header_check(cfg->headers[i], err, errlen) < 0)
+			return NULL;
 	struct carrier *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->type = type;
+	const char *tj = cfg->template_json && *cfg->template_json ? cfg->template_json : NULL;
 	c->cfg = (struct carrier_config){ .name = dup_or_null(cfg->name ? cfg->name : "carrier"),
 					  .type = dup_or_null(cfg->type), .url = dup_or_null(cfg->url),
 					  .token = dup_or_null(cfg->token), .account_sid = dup_or_null(cfg->account_sid),
 					  .auth_token = dup_or_null(cfg->auth_token), .from = dup_or_null(cfg->from),
-					  .timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 15000 };
+					  .timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 15000,
+					  .template_json = dup_or_null(tj), .response_id = dup_or_null(cfg->response_id),
+					  .status_callback_url = dup_or_null(cfg->status_callback_url) };
+	char **hs = cfg->nheaders ? calloc(cfg->nheaders, sizeof(*hs)) : NULL;
+	c->cfg.headers = (const char *const *)hs;
+	for (size_t i = 0; hs && i < cfg->nheaders; i++, c->cfg.nheaders++)
+		if (!(hs[i] = strdup(cfg->headers[i])))
+			break;
+	if (c->cfg.nheaders != cfg->nheaders) {
+		snprintf(err, errlen, "out of memory");
+		carrier_free(c);
+		return NULL;
+	}
+	if (tj && !(c->tpl = carrier_template_parse(tj, err, errlen))) {
+		carrier_free(c);
+		return NULL;
+	}
 	c->cl = curlev_new(base, on_done, c);
 	if (!c->cl) {
 		snprintf(err, errlen, "out of memory");
@@ -138,8 +231,7 @@ struct carrier *carrier_new(struct event_base *base, const struct carrier_config
 	return c;
 }
 
-int carrier_send(struct carrier *c, const char *to, const char *text, const char *reference, carrier_done_cb *done,
-		 void *arg)
+int carrier_send(struct carrier *c, const struct carrier_msg *m, carrier_done_cb *done, void *arg)
 {
 	struct request *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -148,7 +240,9 @@ int carrier_send(struct carrier *c, const char *to, const char *text, const char
 	r->done = done;
 	r->arg = arg;
 	r->easy = curl_easy_init();
-	if (!r->easy || c->type->prepare(&c->cfg, r->easy, to, text, reference, &r->url, &r->body, &r->headers) < 0)
+	if (!r->easy || c->type->prepare(&c->cfg, c->tpl, r->easy, m, &r->url, &r->body, &r->headers) < 0)
+		goto fail;
+	if (c->cfg.nheaders && !(r->headers = merge_headers(&c->cfg, r->headers)))
 		goto fail;
 	curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
@@ -204,12 +298,7 @@ void carrier_free(struct carrier *c)
 		}
 	}
 	curlev_free(c->cl);
-	free((char *)c->cfg.name);
-	free((char *)c->cfg.type);
-	free((char *)c->cfg.url);
-	free((char *)c->cfg.token);
-	free((char *)c->cfg.account_sid);
-	free((char *)c->cfg.auth_token);
-	free((char *)c->cfg.from);
+	json_decref(c->tpl);
+	config_clear(&c->cfg);
 	free(c);
 }

@@ -1,6 +1,8 @@
 /* carrier_type: how each kind of carrier shapes a request and reads the answer (a table of hooks). */
 #include "carrier/carrier_type.h"
 
+#include "carrier/carrier_template.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,33 +17,31 @@ static int check_url(const char *url, char *err, size_t errlen)
 	return 0;
 }
 
-static void copy_id(json_t *root, const char *key, char *id, size_t idlen)
-{
-	const char *s = json_string_value(json_object_get(root, key));
-	json_t *n = json_object_get(root, key);
-	if (s)
-		snprintf(id, idlen, "%s", s);
-	else if (json_is_integer(n))
-		snprintf(id, idlen, "%lld", (long long)json_integer_value(n));
-}
-
-/* ---- generic JSON POST: {"to","text","reference"} -> 2xx {"id": ...} ---- */
+/* ---- generic JSON POST: {"to","text","reference"} or the operator's template -> 2xx {"id": ...} ---- */
 
 static int http_check(const struct carrier_config *cfg, char *err, size_t errlen)
 {
 	return check_url(cfg->url, err, errlen);
 }
 
-static int http_prepare(const struct carrier_config *cfg, CURL *easy, const char *to, const char *text,
-			const char *reference, char **url, char **body, struct curl_slist **headers)
+static int http_prepare(const struct carrier_config *cfg, const json_t *tpl, CURL *easy, const struct carrier_msg *m,
+			char **url, char **body, struct curl_slist **headers)
 {
-	json_t *o = json_pack("{s:s, s:s}", "to", to, "text", text);
-	if (!o)
-		return -1;
-	if (reference)
-		json_object_set_new(o, "reference", json_string(reference));
-	*body = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	if (tpl) {
+		char id[24];
+		snprintf(id, sizeof(id), "%lld", (long long)m->id);
+		struct carrier_vars v = { .to = m->to, .text = m->text, .id = id, .from = cfg->from,
+					  .reference = m->reference, .callback_url = cfg->status_callback_url };
+		*body = carrier_template_render(tpl, &v);
+	} else {
+		json_t *o = json_pack("{s:s, s:s}", "to", m->to, "text", m->text);
+		if (!o)
+			return -1;
+		if (m->reference)
+			json_object_set_new(o, "reference", json_string(m->reference));
+		*body = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+	}
 	*url = strdup(cfg->url);
 	*headers = curl_slist_append(*headers, "Content-Type: application/json");
 	if (cfg->token && *cfg->token) {
@@ -53,15 +53,9 @@ static int http_prepare(const struct carrier_config *cfg, CURL *easy, const char
 	return *body && *url ? 0 : -1;
 }
 
-static void http_parse_id(const char *body, size_t len, char *id, size_t idlen)
+static void http_parse_id(const struct carrier_config *cfg, const char *body, size_t len, char *id, size_t idlen)
 {
-	json_t *root = json_loadb(body, len, 0, NULL);
-	if (!root)
-		return;
-	copy_id(root, "id", id, idlen);
-	if (!*id)
-		copy_id(root, "message_id", id, idlen);
-	json_decref(root);
+	carrier_template_response_id(body, len, cfg->response_id, id, idlen);
 }
 
 /* ---- Twilio Messages API: POST {base}/2010-04-01/Accounts/{sid}/Messages.json, form To/From/Body ---- */
@@ -81,29 +75,38 @@ static int twilio_check(const struct carrier_config *cfg, char *err, size_t errl
 		snprintf(err, errlen, "account_sid: letters and digits only");
 		return -1;
 	}
+	if (cfg->template_json && *cfg->template_json) {
+		snprintf(err, errlen, "template: only for type = http (Twilio's body is its own form)");
+		return -1;
+	}
 	return 0;
 }
 
-static int twilio_prepare(const struct carrier_config *cfg, CURL *easy, const char *to, const char *text,
-			  const char *reference, char **url, char **body, struct curl_slist **headers)
+static int twilio_prepare(const struct carrier_config *cfg, const json_t *tpl, CURL *easy, const struct carrier_msg *m,
+			  char **url, char **body, struct curl_slist **headers)
 {
 	size_t ulen = strlen(cfg->url) + strlen(cfg->account_sid) + 64;
-	char *eto = curl_easy_escape(easy, to, 0), *efrom = curl_easy_escape(easy, cfg->from, 0);
-	char *etext = curl_easy_escape(easy, text, 0);
+	char *eto = curl_easy_escape(easy, m->to, 0), *efrom = curl_easy_escape(easy, cfg->from, 0);
+	char *etext = curl_easy_escape(easy, m->text, 0);
+	const char *cb = cfg->status_callback_url;
+	char *ecb = cb && *cb ? curl_easy_escape(easy, cb, 0) : NULL;
 	int rc = -1;
-	(void)reference;
+	(void)tpl;
 
 	*url = malloc(ulen);
 	if (*url && eto && efrom && etext) {
 		const char *slash = cfg->url[strlen(cfg->url) - 1] == '/' ? "" : "/";
 		snprintf(*url, ulen, "%s%s2010-04-01/Accounts/%s/Messages.json", cfg->url, slash, cfg->account_sid);
-		size_t blen = strlen(eto) + strlen(efrom) + strlen(etext) + 32;
+		size_t blen = strlen(eto) + strlen(efrom) + strlen(etext) + (ecb ? strlen(ecb) : 0) + 48;
 		*body = malloc(blen);
-		if (*body) {
-			snprintf(*body, blen, "To=%s&From=%s&Body=%s", eto, efrom, etext);
+		if (*body && (!cb || !*cb || ecb)) {
+			/* StatusCallback: Twilio POSTs the message's later states there (api_carrier.c). */
+			snprintf(*body, blen, "To=%s&From=%s&Body=%s%s%s", eto, efrom, etext, ecb ? "&StatusCallback=" : "",
+				 ecb ? ecb : "");
 			rc = 0;
 		}
 	}
+	curl_free(ecb);
 	curl_free(eto);
 	curl_free(efrom);
 	curl_free(etext);
@@ -114,12 +117,10 @@ static int twilio_prepare(const struct carrier_config *cfg, CURL *easy, const ch
 	return rc;
 }
 
-static void twilio_parse_id(const char *body, size_t len, char *id, size_t idlen)
+static void twilio_parse_id(const struct carrier_config *cfg, const char *body, size_t len, char *id, size_t idlen)
 {
-	json_t *root = json_loadb(body, len, 0, NULL);
-	if (root)
-		copy_id(root, "sid", id, idlen);
-	json_decref(root);
+	carrier_template_response_id(body, len, cfg->response_id && *cfg->response_id ? cfg->response_id : "sid", id,
+				     idlen);
 }
 
 static const struct carrier_type types[] = {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -162,10 +163,23 @@ bool modem_issue(struct modem *m, enum modem_cmd kind, const char *cmd, int time
 
 /* ---- BUSY: one PDU ---- */
 
+/* Monotonic: a wall-clock step must not make a send look slow or negative. */
+static int64_t modem_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void modem_send_done(struct modem *m, int mr)
 {
 	void *cookie = m->cookie;
 
+	/* The router scores routes by this (its EWMA): the network's submit time as this SIM sees it. */
+	if (m->send_started) {
+		int64_t took = modem_mono_ms() - m->send_t0_ms;
+		m->info.send_latency_ms = took > 0 ? took : 1;
+	}
 	m->send_active = false;
 	m->cookie = NULL;
 	m->info.sent++;
@@ -265,6 +279,7 @@ static void modem_start_send(struct modem *m)
 	at_set_prompt_timeout(m->ch, modem_cmd_timeout(m));   /* a swallowed AT+CMGS is a command timeout */
 	if (at_command_pdu(m->ch, m->cmgs, m->pdu, modem_send_timeout(m), modem_response, m) == 0) {
 		m->send_started = true;
+		m->send_t0_ms = modem_mono_ms();
 		m->inflight = CMD_SEND;
 		return;
 	}

@@ -69,6 +69,7 @@ struct modem_info {
 	char dialect[16];
 	int rssi;                 /* +CSQ 0..31, 99 unknown */
 	int64_t sent, failed;
+	int64_t send_latency_ms;  /* the last successful send: AT+CMGS issued to +CMGS answered; 0 none yet */
 	char last_error[128];
 };
 

@@ -65,6 +65,7 @@ struct modem {
 
 	/* the send in progress (BUSY) */
 	bool send_active, send_started;
+	int64_t send_t0_ms;                /* CLOCK_MONOTONIC when AT+CMGS was issued */
 	void *cookie;
 	char *pdu;
 	char cmgs[32];

@@ -140,6 +140,31 @@ void scheduler_delay_until(struct scheduler *s, int64_t id, enum msg_lane lane, 
 	arm_retry_timer(s);
 }
 
+void scheduler_hold_for_route(struct scheduler *s, int64_t id, enum msg_lane lane, int64_t due_ms, const char *why)
+{
+	size_t before = s->ndelayed;
+	scheduler_delay_until(s, id, lane, due_ms, why);
+	if (s->ndelayed > before)
+		s->delayed[s->ndelayed - 1].for_route = true;
+}
+
+void scheduler_release_held(struct scheduler *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->ndelayed;) {
+		if (s->delayed[i].for_route) {
+			window_push(&s->lanes[s->delayed[i].lane], s->delayed[i].id, 1);
+			s->delayed[i] = s->delayed[--s->ndelayed];
+			n++;
+		} else {
+			i++;
+		}
+	}
+	if (n)
+		log_debug("scheduler: %zu message(s) waiting for a route looked at again", n);
+	scheduler_kick(s);
+}
+
 void scheduler_requeue_front(struct scheduler *s, int64_t id, enum msg_lane lane)
 {
 	window_push(&s->lanes[lane], id, 1);
@@ -236,6 +261,30 @@ static int load_head(struct scheduler *s, struct lane_window *w, struct store_ms
 	return 0;
 }
 
+void scheduler_route_view(struct slot *sl, const struct store_msg *msg, int64_t now, struct router_route *out,
+			  bool *fits, bool *rcpt_ok, bool *prefix_ok)
+{
+	struct modem_info mi;
+	modem_get_info(sl->m, &mi);
+	int free_now = mi.state == MODEM_READY && sl->msg_id == 0 && !sl->drained && breaker_allows(&sl->breaker, now);
+	*fits = quota_allows(&sl->policy.quota, &sl->used, msg->nparts, now / 1000);
+	*rcpt_ok = recipients_allows(&sl->policy.recipients, &sl->rcpt, msg->to, now / 1000);
+	*out = (struct router_route){
+		.name = modem_name(sl->m),
+		.idle = free_now && *fits,
+		.rssi = mi.rssi,
+		.fail_ewma = sl->fail_ewma,
+		.last_used_ms = sl->last_used_ms,
+		.quota_headroom = quota_headroom(&sl->policy.quota, &sl->used, now / 1000),
+		.latency_ms = sl->latency_ewma,
+		.recipients_full = !*rcpt_ok,
+		.prefixes = sl->policy.prefixes,
+		.nprefixes = sl->policy.nprefixes,
+		.restrict_prefixes = sl->policy.restrict_prefixes,
+	};
+	*prefix_ok = !sl->policy.restrict_prefixes || router_prefix_match(out, msg->to);
+}
+
 /* No modem can take anything now: give the carrier what has waited too long for one. */
 static void carrier_sweep(struct scheduler *s, int64_t now)
 {
@@ -285,35 +334,36 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 		if (load_head(s, w, &msg, now))
 			continue;
 
-		/* The routes as the router sees them: idle, healthy, and with quota for all the parts. */
-		int idle = 0, fits_later = 0, never = 0;
-		int64_t quota_open = -1;
-		struct modem_info mi;
+		/* The routes as the router sees them: idle, healthy, with quota for all the parts, and
+		 * willing to take this destination (recipient quota, restrict_prefixes). */
+		int idle = 0, takes_later = 0, never = 0, held_by_number = 0;
+		int64_t quota_open = -1, rcpt_open = -1;
 		for (size_t i = 0; i < s->nslots; i++) {
 			struct slot *sl = s->slots[i];
-			modem_get_info(sl->m, &mi);
-			int free_now = mi.state == MODEM_READY && sl->msg_id == 0 && !sl->drained &&
+			bool fits, rcpt_ok, prefix_ok;
+			scheduler_route_view(sl, &msg, now, &routes[i], &fits, &rcpt_ok, &prefix_ok);
+			/* route_view marks a route idle only if it fits this message; "free" is the SIM alone */
+			int free_now = modem_state(sl->m) == MODEM_READY && sl->msg_id == 0 && !sl->drained &&
 				       breaker_allows(&sl->breaker, now);
-			int fits = quota_allows(&sl->quota, &sl->used, msg.nparts, now / 1000);
 			idle += free_now;
-			/* A SIM busy with another message that has quota left will take this one next. */
-			fits_later += fits && sl->msg_id != 0;
+			/* A SIM busy with another message that could take this one will take it next. */
+			takes_later += fits && rcpt_ok && prefix_ok && sl->msg_id != 0;
 			if (!fits) {
-				int64_t open = quota_next_open(&sl->quota, &sl->used, msg.nparts, now / 1000);
+				int64_t open = quota_next_open(&sl->policy.quota, &sl->used, msg.nparts, now / 1000);
 				never += open < 0;
 				if (open >= 0 && (quota_open < 0 || open < quota_open))
 					quota_open = open;
+			} else if (free_now && (!rcpt_ok || !prefix_ok)) {
+				/* Held back by its number, not by its size: a message behind it may go. */
+				held_by_number++;
+				if (prefix_ok) {
+					int64_t open = recipients_next_open(&sl->policy.recipients, &sl->rcpt, now / 1000);
+					if (rcpt_open < 0 || open < rcpt_open)
+						rcpt_open = open;
+				}
 			}
-			routes[i] = (struct router_route){
-				.name = modem_name(sl->m),
-				.idle = free_now && fits,
-				.rssi = mi.rssi,
-				.fail_ewma = sl->fail_ewma,
-				.last_used_ms = sl->last_used_ms,
-				.quota_headroom = quota_headroom(&sl->quota, &sl->used, now / 1000),
-			};
 		}
-		struct router_need need = { .nparts = msg.nparts, .now_ms = now };
+		struct router_need need = { .nparts = msg.nparts, .now_ms = now, .to = msg.to, .weights = &s->weights };
 		int pick = router_pick(routes, s->nslots, &need);
 		if (pick >= 0) {
 			window_pop(w);
@@ -321,10 +371,11 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 			store_msg_clear(&msg);
 			continue;
 		}
-		if (idle && !fits_later) {
-			/* Free SIMs, none with quota for this message, nor a busy one that has: the carrier
-			 * if it may; else a longer message waits aside (a shorter one behind it may fit), and
-			 * a one-part message stops the pass (nothing can fit; the tick looks again). */
+		if (idle && !takes_later) {
+			/* Free SIMs, none able to take this message, nor a busy one that could: the carrier
+			 * if it may; else a longer message or one held back by its number waits aside (a
+			 * shorter one, or one to another number, behind it may fit), and a one-part message
+			 * out of quota stops the pass (nothing can fit; the tick looks again). */
 			if ((size_t)never == s->nslots) {
 				window_pop(w);
 				scheduler_transition(s, msg.id, MSG_QUEUED, MSG_FAILED,
@@ -338,11 +389,19 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 				store_msg_clear(&msg);
 				continue;
 			}
-			if (msg.nparts > 1 && quota_open >= 0) {
+			if (held_by_number || (msg.nparts > 1 && quota_open >= 0)) {
 				/* Re-checked at least every 30 s: a SIM that is down now may come back with quota. */
-				int64_t due = quota_open * 1000 < now + 30000 ? quota_open * 1000 : now + 30000;
+				int64_t open = quota_open;
+				if (rcpt_open >= 0 && (open < 0 || rcpt_open < open))
+					open = rcpt_open;
+				int64_t due = open >= 0 && open * 1000 < now + 30000 ? open * 1000 : now + 30000;
+				if (due < now + 1000)
+					due = now + 1000;
 				window_pop(w);
-				scheduler_delay_until(s, msg.id, msg.lane, due, "no free SIM has quota for all its parts");
+				scheduler_hold_for_route(s, msg.id, msg.lane, due,
+							 held_by_number ? "no free SIM takes this number now (recipient quota "
+									  "used up, or restrict_prefixes)"
+									: "no free SIM has quota for all its parts");
 				store_msg_clear(&msg);
 				continue;
 			}
@@ -362,6 +421,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->ndeferred)
 		retry_deferred(s);
+	if (s->nretired)
+		scheduler_carrier_reap(s, false);
 	if (!s->started)
 		return;
 	if (now - s->last_sweep_ms >= s->cfg.sweep_interval_ms) {
@@ -396,6 +457,7 @@ struct scheduler *scheduler_new(struct event_base *base, struct store *st, const
 		s->cfg.breaker_threshold = 3;
 	if (s->cfg.sweep_interval_ms <= 0)
 		s->cfg.sweep_interval_ms = 10000;
+	s->weights = (struct router_weights)ROUTER_WEIGHTS_DEFAULT;
 	breaker_init(&s->carrier_breaker, s->cfg.breaker_threshold, s->cfg.cooldown_ms, 16LL * s->cfg.cooldown_ms);
 	s->kick_ev = event_new(base, -1, 0, dispatch_cb, s);
 	s->retry_ev = evtimer_new(base, retry_cb, s);
@@ -422,7 +484,7 @@ int scheduler_add_modem(struct scheduler *s, struct modem *m, const struct quota
 	sl->concat_ref = (unsigned)(scheduler_now_ms() & 0xff);
 	breaker_init(&sl->breaker, s->cfg.breaker_threshold, s->cfg.cooldown_ms, 16LL * s->cfg.cooldown_ms);
 	if (quota)
-		sl->quota = *quota;
+		sl->policy.quota = *quota;
 	s->slots[s->nslots++] = sl;
 	if (s->started)
 		modem_start(m);
@@ -482,10 +544,47 @@ int scheduler_replace_modem(struct scheduler *s, struct modem *m, struct modem *
 	return 0;
 }
 
-void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_inflight)
+static struct slot *slot_named(struct scheduler *s, const char *name)
 {
-	s->carrier = c;
-	s->carrier_max_inflight = max_inflight > 0 ? max_inflight : 8;
+	for (size_t i = 0; i < s->nslots; i++)
+		if (strcmp(modem_name(s->slots[i]->m), name) == 0)
+			return s->slots[i];
+	return NULL;
+}
+
+int scheduler_route_policy(struct scheduler *s, const char *name, const struct scheduler_route_policy *p)
+{
+	struct slot *sl = slot_named(s, name);
+	if (!sl)
+		return -1;
+	bool rcpt_changed = memcmp(&sl->policy.recipients, &p->recipients, sizeof(p->recipients)) != 0;
+	sl->policy = *p;
+	/* Only windows with a limit are tracked: a limit that appears needs the window's numbers. */
+	if (rcpt_changed && s->started)
+		scheduler_restore_recipients(s, sl, scheduler_now_ms());
+	scheduler_release_held(s);   /* a raised limit or another prefix may let them go now */
+	return 0;
+}
+
+void scheduler_set_weights(struct scheduler *s, const struct router_weights *w)
+{
+	s->weights = *w;
+	scheduler_kick(s);
+}
+
+void scheduler_route_info(struct scheduler *s, size_t i, struct scheduler_route_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (i >= s->nslots)
+		return;
+	struct slot *sl = s->slots[i];
+	int64_t now_s = scheduler_now_ms() / 1000;
+	out->latency_ms = (int64_t)(sl->latency_ewma + 0.5);
+	for (int w = 0; w < RECIPIENTS_WINDOWS; w++) {
+		out->recipients_limit[w] = sl->policy.recipients.max[w];
+		out->recipients_used[w] = recipients_used(&sl->rcpt, (enum recipients_window)w, now_s);
+	}
+	out->policy = &sl->policy;
 }
 
 int scheduler_start(struct scheduler *s, int64_t now)
@@ -496,6 +595,7 @@ int scheduler_start(struct scheduler *s, int64_t now)
 	if (n > 0)
 		log_info("scheduler: %d interrupted send(s) recovered", n);
 	scheduler_restore_quota(s, now);
+	scheduler_restore_recipients(s, NULL, now);
 	s->started = 1;
 	s->last_sweep_ms = now;
 	store_expire(s->st, now);
@@ -538,10 +638,7 @@ int scheduler_inflight(const struct scheduler *s)
 
 int scheduler_modem_action(struct scheduler *s, const char *name, const char *action, char *err, size_t errlen)
 {
-	struct slot *sl = NULL;
-	for (size_t i = 0; i < s->nslots; i++)
-		if (strcmp(modem_name(s->slots[i]->m), name) == 0)
-			sl = s->slots[i];
+	struct slot *sl = slot_named(s, name);
 	if (!sl) {
 		snprintf(err, errlen, "no modem named \"%.64s\"", name);
 		return -1;
@@ -566,7 +663,10 @@ int scheduler_modem_action(struct scheduler *s, const char *name, const char *ac
 		return -1;
 	}
 	log_info("modem %s: %s by admin", name, action);
-	scheduler_kick(s);
+	if (strcmp(action, "enable") == 0)
+		scheduler_release_held(s);   /* an undrained SIM comes back at once (a disabled one when READY) */
+	else
+		scheduler_kick(s);
 	return 0;
 }
 
@@ -582,9 +682,12 @@ void scheduler_free(struct scheduler *s)
 	/* The carrier first: its cancelled requests report back into the store through us. */
 	carrier_free(s->carrier);
 	s->carrier = NULL;
+	scheduler_carrier_reap(s, true);
+	free(s->retired);
 	for (size_t i = 0; i < s->nslots; i++) {
 		modem_free(s->slots[i]->m);
 		scheduler_slot_reset(s->slots[i]);
+		recipients_free(&s->slots[i]->rcpt);
 		free(s->slots[i]);
 	}
 	free(s->slots);

@@ -8,6 +8,9 @@
 
 #include "modem/modem.h"
 #include "queue/message.h"
+#include "router/router.h"
+#include "simroute/quota.h"
+#include "simroute/recipients.h"
 
 struct event_base;
 struct store;
@@ -32,7 +35,6 @@ void scheduler_free(struct scheduler *s);          /* frees the modems it was gi
 /* The event table to create modems with (arg = the scheduler). */
 const struct modem_events *scheduler_modem_events(void);
 /* Hand a modem to the scheduler; it starts it in scheduler_start(). quota: its SIM's limits (NULL: none). */
-struct quota_limits;
 int scheduler_add_modem(struct scheduler *s, struct modem *m, const struct quota_limits *quota);
 /* SIGHUP reload (modem_set.c). Whether the modem's route has a message in flight (all its parts go out on
  * one SIM, so a modem leaves only between messages); drain (no new messages) without an admin action;
@@ -43,7 +45,32 @@ bool scheduler_modem_busy(const struct scheduler *s, const struct modem *m);
 void scheduler_modem_set_drained(struct scheduler *s, struct modem *m, bool drained);
 int scheduler_remove_modem(struct scheduler *s, struct modem *m);
 int scheduler_replace_modem(struct scheduler *s, struct modem *m, struct modem *with);
-/* The cloud carrier used for failover (the scheduler frees it). */
+/* A route's policy from [quota], [modem:X] and its prefixes: set at start-up and again on SIGHUP. */
+struct scheduler_route_policy {
+	struct quota_limits quota;
+	struct recipients_limits recipients;
+	char prefixes[ROUTER_PREFIXES_MAX][ROUTER_PREFIX_LEN];
+	int nprefixes;
+	bool restrict_prefixes;
+};
+/* Applies to the next choice; a send in flight goes on, counters stay (a recipient set is rebuilt
+ * from the store when its limits change while running). -1: no modem of that name. */
+int scheduler_route_policy(struct scheduler *s, const char *name, const struct scheduler_route_policy *p);
+/* [router] weight_*: how routes are scored from the next choice on. */
+void scheduler_set_weights(struct scheduler *s, const struct router_weights *w);
+
+/* A route's figures for GET /v1/modems. */
+struct scheduler_route_info {
+	int64_t latency_ms;                            /* send latency EWMA; 0 not measured yet */
+	int64_t recipients_used[RECIPIENTS_WINDOWS];   /* distinct numbers this day / month (0 when unlimited) */
+	int64_t recipients_limit[RECIPIENTS_WINDOWS];  /* 0: no limit */
+	const struct scheduler_route_policy *policy;
+};
+void scheduler_route_info(struct scheduler *s, size_t i, struct scheduler_route_info *out);
+
+/* The cloud carrier used for failover (the scheduler frees it). Called again (SIGHUP) it replaces the
+ * carrier (NULL: none any more): the old one takes no new message and is freed once its requests in
+ * flight have finished, with the settings they started with. */
 struct carrier;
 void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_inflight);
 

@@ -10,6 +10,7 @@
 /* What a carrier request needs to report back (the message may be gone from memory otherwise). */
 struct carrier_job {
 	struct scheduler *s;
+	struct carrier *c;     /* the carrier it went to: after a SIGHUP, maybe a retired one */
 	int64_t id;
 	enum msg_lane lane;
 };
@@ -32,14 +33,21 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 	struct scheduler *s = job->s;
 	int64_t now = scheduler_now_ms();
 	struct store_msg msg;
+	bool current = job->c == s->carrier;   /* a retired carrier's outcome says nothing of the new one */
 	char red[sizeof(res->error)];   /* the carrier's words may quote the number: masked in logs */
 
 	s->carrier_inflight--;
 	switch (res->outcome) {
 	case CARRIER_ACCEPTED:
-		breaker_on_success(&s->carrier_breaker);
+		if (current)
+			breaker_on_success(&s->carrier_breaker);
+		/* The carrier's id first: its delivery callback may follow at once. A store error loses only
+		 * the later delivered/undelivered (the callback gets 404), never the send. */
+		if (res->id[0] && store_carrier_id_add(s->st, carrier_name(job->c), res->id, job->id, now) < 0)
+			log_warnx("message %lld: carrier id %s not stored: its delivery callback will not find it",
+				  (long long)job->id, res->id);
 		scheduler_transition(s, job->id, MSG_SENDING, MSG_SENT, NULL, -1);
-		log_info("message %lld: sent via carrier %s (id %s)", (long long)job->id, carrier_name(s->carrier),
+		log_info("message %lld: sent via carrier %s (id %s)", (long long)job->id, carrier_name(job->c),
 			 res->id[0] ? res->id : "-");
 		break;
 	case CARRIER_PERMANENT:
@@ -49,7 +57,7 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 		break;
 	case CARRIER_CANCELLED:
 	case CARRIER_TEMPORARY:
-		if (res->outcome == CARRIER_TEMPORARY)
+		if (res->outcome == CARRIER_TEMPORARY && current)
 			breaker_on_failure(&s->carrier_breaker, now);
 		if (res->outcome == CARRIER_CANCELLED || res->maybe_accepted) {
 			scheduler_transition(s, job->id, MSG_SENDING, MSG_UNCERTAIN, res->error, -1);
@@ -83,7 +91,7 @@ void scheduler_claim_carrier(struct scheduler *s, struct store_msg *msg)
 	struct carrier_job *job = malloc(sizeof(*job));
 	if (!job)
 		return;   /* stays queued in the store; found again at the next page-in or restart */
-	*job = (struct carrier_job){ s, msg->id, msg->lane };
+	*job = (struct carrier_job){ s, s->carrier, msg->id, msg->lane };
 	int rc = store_transition(s->st, msg->id, MSG_QUEUED, MSG_SENDING, carrier_name(s->carrier), NULL, now);
 	if (rc != 0) {
 		free(job);
@@ -92,8 +100,9 @@ void scheduler_claim_carrier(struct scheduler *s, struct store_msg *msg)
 		return;
 	}
 	breaker_on_attempt(&s->carrier_breaker);
-	if (carrier_send(s->carrier, msg->to, msg->text, msg->reference[0] ? msg->reference : NULL, carrier_done,
-			 job) != 0) {
+	struct carrier_msg cm = { .id = msg->id, .to = msg->to, .text = msg->text,
+				  .reference = msg->reference[0] ? msg->reference : NULL };
+	if (carrier_send(s->carrier, &cm, carrier_done, job) != 0) {
 		/* Nothing left the process: back to the queue with a back-off. */
 		if (store_transition(s->st, msg->id, MSG_SENDING, MSG_QUEUED, NULL, "carrier: cannot start a request", now) == 0)
 			scheduler_delay_until(s, msg->id, msg->lane, now + scheduler_backoff_ms(s, msg->attempts + 1),
@@ -107,4 +116,39 @@ void scheduler_claim_carrier(struct scheduler *s, struct store_msg *msg)
 	s->carrier_inflight++;
 	log_info("message %lld: no SIM in time (waited %lld ms): to carrier %s", (long long)msg->id,
 		 (long long)(now - msg->created_ms), carrier_name(s->carrier));
+}
+
+void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_inflight)
+{
+	struct carrier *old = s->carrier;
+
+	s->carrier = c;
+	s->carrier_max_inflight = max_inflight > 0 ? max_inflight : 8;
+	if (!old || old == c)
+		return;
+	/* A new carrier (SIGHUP): fresh breaker. The old one finishes its requests, with its settings. */
+	breaker_init(&s->carrier_breaker, s->cfg.breaker_threshold, s->cfg.cooldown_ms, 16LL * s->cfg.cooldown_ms);
+	struct carrier **r = realloc(s->retired, (s->nretired + 1) * sizeof(*r));
+	if (!r || carrier_inflight(old) == 0) {
+		if (r)
+			s->retired = r;
+		carrier_free(old);   /* nothing in flight, or (out of memory) cancelled: they become uncertain */
+		return;
+	}
+	s->retired = r;
+	s->retired[s->nretired++] = old;
+	log_info("carrier %s: replaced; %d request(s) in flight finish with the old settings", carrier_name(old),
+		 carrier_inflight(old));
+}
+
+void scheduler_carrier_reap(struct scheduler *s, bool all)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->nretired; i++) {
+		if (all || carrier_inflight(s->retired[i]) == 0)
+			carrier_free(s->retired[i]);
+		else
+			s->retired[k++] = s->retired[i];
+	}
+	s->nretired = k;
 }

@@ -33,29 +33,61 @@ static const char *at(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
+/* A window's end can be weeks away: with the date. */
+static const char *at_date(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm);
+	return buf;
+}
+
 static void explain_routes(struct scheduler *s, const struct store_msg *m, struct out *o, int64_t now)
 {
-	char t[32];
+	char t[32], score[192];
 	if (s->nslots == 0)
 		say(o, "no modems are configured");
+	struct router_need need = { .nparts = m->nparts, .now_ms = now, .to = m->to, .weights = &s->weights };
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct slot *sl = s->slots[i];
 		const char *name = modem_name(sl->m);
 		enum modem_state st = modem_state(sl->m);
-		int64_t open = quota_next_open(&sl->quota, &sl->used, m->nparts, now / 1000);
+		int64_t open = quota_next_open(&sl->policy.quota, &sl->used, m->nparts, now / 1000);
+		struct router_route r;
+		struct router_score_parts sp;
+		bool fits, rcpt_ok, prefix_ok;
+		scheduler_route_view(sl, m, now, &r, &fits, &rcpt_ok, &prefix_ok);
+		router_score_parts(&r, &need, &sp);
+		/* The score as the router would weigh this route for this message (weights of [router]). */
+		snprintf(score, sizeof(score), "score %.2f = signal %.2f + health %.2f + latency %.2f + headroom %.2f"
+			 " + affinity %.2f", sp.total, sp.signal, sp.failure, sp.latency, sp.headroom, sp.affinity);
 		if (st != MODEM_READY && st != MODEM_BUSY)
 			say(o, "route %s: modem %s, cannot send", name, modem_state_name(st));
 		else if (sl->breaker.state == BREAKER_OPEN && sl->breaker.open_until_ms > now)
 			say(o, "route %s: cooling down after failures until %s", name,
 			    at(sl->breaker.open_until_ms, t, sizeof(t)));
+		else if (sl->drained)
+			say(o, "route %s: drained by an admin (takes no new messages)", name);
+		else if (!prefix_ok)
+			say(o, "route %s: takes only destinations starting %s%s (restrict_prefixes)", name,
+			    sl->policy.prefixes[0], sl->policy.nprefixes > 1 ? ", ..." : "");
 		else if (open < 0)
 			say(o, "route %s: this message has more parts than its quota window allows", name);
 		else if (open * 1000 > now)
 			say(o, "route %s: out of quota until %s", name, at(open * 1000, t, sizeof(t)));
+		else if (!rcpt_ok)
+			say(o, "route %s: recipient quota used up (%lld/%lld today, %lld/%lld this month) and this number "
+			       "is new to it; new numbers again at %s", name,
+			    (long long)recipients_used(&sl->rcpt, RECIPIENTS_DAY, now / 1000),
+			    (long long)sl->policy.recipients.max[RECIPIENTS_DAY],
+			    (long long)recipients_used(&sl->rcpt, RECIPIENTS_MONTH, now / 1000),
+			    (long long)sl->policy.recipients.max[RECIPIENTS_MONTH],
+			    at_date(recipients_next_open(&sl->policy.recipients, &sl->rcpt, now / 1000) * 1000, t, sizeof(t)));
 		else if (sl->msg_id)
-			say(o, "route %s: busy sending message %lld", name, (long long)sl->msg_id);
+			say(o, "route %s: busy sending message %lld; %s", name, (long long)sl->msg_id, score);
 		else
-			say(o, "route %s: ready", name);
+			say(o, "route %s: ready; %s", name, score);
 	}
 }
 

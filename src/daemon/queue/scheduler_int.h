@@ -8,8 +8,10 @@
 #include "queue/scheduler.h"
 #include "queue/store.h"
 #include "router/breaker.h"
+#include "router/router.h"
 #include "simroute/pdu.h"
 #include "simroute/quota.h"
+#include "simroute/recipients.h"
 
 struct carrier;
 
@@ -28,6 +30,7 @@ struct lane_window {
 struct delayed {
 	int64_t id, due_ms;
 	enum msg_lane lane;
+	bool for_route;        /* waits for a route that can take it (quota, its number), not a back-off */
 	char why[96];          /* for `simroute explain` */
 };
 
@@ -39,11 +42,14 @@ struct slot {
 	double fail_ewma;
 	unsigned concat_ref;
 	struct breaker breaker;
-	struct quota_limits quota;
+	struct scheduler_route_policy policy;   /* quota, recipient limits, prefixes */
 	struct quota_counter used;
+	struct recipients rcpt;    /* distinct numbers this day / month (only windows with a limit) */
+	double latency_ewma;       /* ms from AT+CMGS to +CMGS; 0 not measured yet */
 	bool drained;              /* admin: no new messages (the modem stays up, e.g. for inbound) */
 	/* in flight */
 	int64_t msg_id;            /* 0: idle */
+	char to[STORE_TO_MAX];     /* its destination: counted as a recipient once a part is out */
 	enum msg_lane lane;
 	struct pdu_submit *pdu;
 	int next_part;             /* index of the next part to hand to the modem */
@@ -79,9 +85,12 @@ struct scheduler {
 	int started;
 	/* the cloud carrier, if configured */
 	struct carrier *carrier;
+	struct router_weights weights;
 	struct breaker carrier_breaker;
 	int carrier_max_inflight;
-	int carrier_inflight;
+	int carrier_inflight;      /* all carriers', retired ones included */
+	struct carrier **retired;  /* replaced by SIGHUP, with requests still in flight */
+	size_t nretired;
 	/* told of each complete inbound SMS (the opt-out keywords) */
 	scheduler_inbound_cb *inbound_cb;
 	void *inbound_arg;
@@ -91,6 +100,9 @@ int64_t scheduler_now_ms(void);
 void scheduler_kick(struct scheduler *s);
 /* Hold a message back until due_ms (then it goes to the head of its lane). */
 void scheduler_delay_until(struct scheduler *s, int64_t id, enum msg_lane lane, int64_t due_ms, const char *why);
+/* The same for a message no free route can take now: a route that comes up (or a reload) releases it early. */
+void scheduler_hold_for_route(struct scheduler *s, int64_t id, enum msg_lane lane, int64_t due_ms, const char *why);
+void scheduler_release_held(struct scheduler *s);
 /* Back-off for the attempt'th failure: retry_base doubled per attempt, capped at 60 s. */
 int64_t scheduler_backoff_ms(const struct scheduler *s, int attempts);
 /* Put a message straight back at the head of its lane (try another route now). */
@@ -102,15 +114,25 @@ void scheduler_requeue_front(struct scheduler *s, int64_t id, enum msg_lane lane
 int scheduler_transition(struct scheduler *s, int64_t id, enum msg_state from, enum msg_state to,
 			 const char *error, int requeue_lane);
 
+/* What the router sees of a route for msg (scheduler.c); *fits: quota for all its parts,
+ * *rcpt_ok: its recipient quota lets this destination through, *prefix_ok: restrict_prefixes allows it. */
+void scheduler_route_view(struct slot *sl, const struct store_msg *msg, int64_t now, struct router_route *out,
+			  bool *fits, bool *rcpt_ok, bool *prefix_ok);
+
 /* scheduler_modem.c: the modem side */
 void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_msg *msg);
 void scheduler_slot_reset(struct slot *sl);
 void scheduler_restore_quota(struct scheduler *s, int64_t now_ms);
+/* Recipient sets from the store (all routes, or only `only`), for the current day and month. */
+void scheduler_restore_recipients(struct scheduler *s, struct slot *only, int64_t now_ms);
 
 /* scheduler_carrier.c: the carrier side */
 bool scheduler_carrier_ready(struct scheduler *s, int64_t now_ms);
 /* Has msg waited long enough for a modem that the carrier should take it? */
 bool scheduler_carrier_due(const struct scheduler *s, const struct store_msg *msg, int64_t now_ms);
 void scheduler_claim_carrier(struct scheduler *s, struct store_msg *msg);
+/* Frees retired carriers with nothing in flight (all: every one, cancelling). Never call it from a
+ * carrier's callback: the carrier is still on the stack. */
+void scheduler_carrier_reap(struct scheduler *s, bool all);
 
 #endif

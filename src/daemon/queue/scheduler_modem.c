@@ -84,6 +84,7 @@ void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_ms
 	sl->handed = 0;
 	log_debug("message %lld to %s: %d part(s) via %s", (long long)msg->id, masked, sl->pdu->nparts, route);
 	sl->msg_id = msg->id;
+	snprintf(sl->to, sizeof(sl->to), "%s", msg->to);
 	sl->lane = msg->lane;
 	sl->last_used_ms = now;
 	breaker_on_attempt(&sl->breaker);
@@ -118,7 +119,15 @@ static void ev_sent(void *arg, struct modem *m, void *cookie, int mr)
 	sl->fail_ewma *= 0.9;
 	breaker_on_success(&sl->breaker);
 	quota_add(&sl->used, 1, now / 1000);     /* quotas count segments on the network */
+	/* A recipient counts once its first part is out (as the store rebuilds it: parts with an mr). */
+	if (sl->parts_sent == 0 && recipients_add(&sl->policy.recipients, &sl->rcpt, sl->to, now / 1000) < 0)
+		log_warnx("modem %s: out of memory counting recipients", modem_name(sl->m));
 	sl->parts_sent++;
+	struct modem_info mi;
+	modem_get_info(sl->m, &mi);
+	if (mi.send_latency_ms > 0)   /* EWMA, as fail_ewma: the last ~10 sends count */
+		sl->latency_ewma = sl->latency_ewma > 0 ? sl->latency_ewma * 0.9 + 0.1 * (double)mi.send_latency_ms
+							: (double)mi.send_latency_ms;
 	/* This part's reference and what comes next (the next part handed, or `sent`): one commit, and
 	 * no fsync of its own — part 1 was stored handed, durably, so if this write is lost to a power
 	 * failure the message comes back `uncertain`, never resent; the next fsync'd commit (the next
@@ -218,9 +227,11 @@ static void ev_send_failed(void *arg, struct modem *m, void *cookie, int cms, bo
 
 static void ev_state_changed(void *arg, struct modem *m, enum modem_state from, enum modem_state to)
 {
-	(void)from;
 	(void)m;
-	if (to == MODEM_READY)
+	/* A SIM coming up (not merely done with a send) may take what waits for a route. */
+	if (to == MODEM_READY && from != MODEM_BUSY)
+		scheduler_release_held(arg);
+	else if (to == MODEM_READY)
 		scheduler_kick(arg);
 }
 
@@ -233,8 +244,10 @@ static void ev_sim_changed(void *arg, struct modem *m, const char *old_iccid, co
 	if (!sl)
 		return;
 	sl->fail_ewma = 0;
+	sl->latency_ewma = 0;
 	breaker_init(&sl->breaker, sl->breaker.threshold, sl->breaker.base_ms, sl->breaker.max_ms);
 	memset(&sl->used, 0, sizeof(sl->used));
+	recipients_reset(&sl->rcpt);
 }
 
 static const struct modem_events events = {
@@ -281,4 +294,50 @@ void scheduler_restore_quota(struct scheduler *s, int64_t now_ms)
 		struct usage_ctx u = { s, (enum quota_window)w, start };
 		store_route_usage(s->st, start * 1000, usage_cb, &u);
 	}
+}
+
+struct rcpt_ctx {
+	struct scheduler *s;
+	struct slot *only;
+	int64_t now_s, day_start_ms;
+};
+
+static int recipients_cb(void *arg, const char *route, const char *number, int64_t last_ms)
+{
+	struct rcpt_ctx *c = arg;
+	for (size_t i = 0; i < c->s->nslots; i++) {
+		struct slot *sl = c->s->slots[i];
+		if ((c->only && sl != c->only) || strcmp(modem_name(sl->m), route) != 0)
+			continue;
+		/* the month's numbers all count for the month; the day's only those sent today */
+		struct recipients_limits l = { .max = { [RECIPIENTS_MONTH] = sl->policy.recipients.max[RECIPIENTS_MONTH] } };
+		if (last_ms >= c->day_start_ms)
+			l.max[RECIPIENTS_DAY] = sl->policy.recipients.max[RECIPIENTS_DAY];
+		if (recipients_add(&l, &sl->rcpt, number, c->now_s) < 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Recipient sets come back from the parts the store saw go out since the month began (a day is
+ * always inside its month), so a restart or a reload forgets nobody. */
+void scheduler_restore_recipients(struct scheduler *s, struct slot *only, int64_t now_ms)
+{
+	int64_t day_start, month_start, end;
+	bool any = false;
+	quota_window_bounds(QUOTA_DAY, now_ms / 1000, &day_start, &end);
+	quota_window_bounds(QUOTA_MONTH, now_ms / 1000, &month_start, &end);
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct slot *sl = s->slots[i];
+		if (only && sl != only)
+			continue;
+		recipients_reset(&sl->rcpt);
+		any |= sl->policy.recipients.max[RECIPIENTS_DAY] > 0 || sl->policy.recipients.max[RECIPIENTS_MONTH] > 0;
+	}
+	if (!any)
+		return;
+	struct rcpt_ctx c = { s, only, now_ms / 1000, day_start * 1000 };
+	int64_t since = month_start < day_start ? month_start : day_start;
+	if (store_route_recipients(s->st, since * 1000, recipients_cb, &c) < 0)
+		log_warnx("scheduler: cannot read recipients from the store: recipient quotas start from zero");
 }

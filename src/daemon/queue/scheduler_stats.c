@@ -13,7 +13,7 @@ void scheduler_route_stats(struct scheduler *s, size_t i, struct scheduler_route
 	/* Windows that ended since the last send still hold their old counts until rolled. */
 	quota_roll(&sl->used, now_ms / 1000);
 	for (int w = 0; w < QUOTA_WINDOWS; w++) {
-		out->quota_limit[w] = sl->quota.segments[w];
+		out->quota_limit[w] = sl->policy.quota.segments[w];
 		out->quota_used[w] = sl->used.used[w];
 	}
 	out->failure_rate = sl->fail_ewma;

@@ -1,6 +1,7 @@
 /* store: backend dispatch and the checks every backend shares (arguments, legal moves, logging). */
 #include "queue/store.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +356,11 @@ int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, vo
 	return st->be->route_usage(st->data, since_ms, cb, arg);
 }
 
+int store_route_recipients(struct store *st, int64_t since_ms, store_recipient_cb *cb, void *arg)
+{
+	return st->be->route_recipients(st->data, since_ms, cb, arg);
+}
+
 int store_batch_begin(struct store *st, bool durable)
 {
 	return st->be->batch ? st->be->batch(st->data, durable ? 1 : 2) : 0;
@@ -460,6 +466,30 @@ int store_part_status(struct store *st, const char *route, int mr, int64_t since
 		return -1;
 	}
 	return st->be->part_status(st->data, route, mr, since_ms, status, now_ms, id, seq);
+}
+
+/* ---- carrier message ids ---- */
+
+static bool carrier_id_ok(const char *carrier, const char *carrier_id)
+{
+	return carrier && *carrier && carrier_id && *carrier_id && strlen(carrier_id) < STORE_CARRIER_ID_MAX &&
+	       strlen(carrier) < STORE_ROUTE_MAX;
+}
+
+int store_carrier_id_add(struct store *st, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms)
+{
+	if (!carrier_id_ok(carrier, carrier_id) || id <= 0) {
+		log_warnx("store: carrier_id_add: bad arguments");
+		return -1;
+	}
+	return st->be->carrier_id_add(st->data, carrier, carrier_id, id, now_ms);
+}
+
+int store_carrier_id_find(struct store *st, const char *carrier, const char *carrier_id, int64_t *id)
+{
+	if (!carrier_id_ok(carrier, carrier_id))
+		return 1;   /* a callback naming nothing we could have stored */
+	return st->be->carrier_id_find(st->data, carrier, carrier_id, id);
 }
 
 /* ---- webhook outbox ---- */

@@ -167,6 +167,13 @@ int store_expire(struct store *st, int64_t now_ms);
 typedef int store_usage_cb(void *arg, const char *route, int64_t segments);
 int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, void *arg);
 
+/* The distinct destinations each route got a part onto the network for (parts with a message
+ * reference) since since_ms, with the latest such part's time: distinct-recipient quotas are rebuilt
+ * from this at start-up and on reload. cb(route, number, last_ms) once per (route, number), in no
+ * particular order; a non-zero return stops the walk. Returns the pairs visited or -1. */
+typedef int store_recipient_cb(void *arg, const char *route, const char *number, int64_t last_ms);
+int store_route_recipients(struct store *st, int64_t since_ms, store_recipient_cb *cb, void *arg);
+
 /* One recorded state change of a message, oldest first: its timeline (created_ms is the start).
  * route/error are NULL when the transition did not set them; valid only during the callback. */
 struct store_event {
@@ -323,6 +330,17 @@ int store_key_list(struct store *st, store_key_cb *cb, void *arg);
 /* Mark a live key revoked at now_ms: 0, 1 no live key with that id, -1 error. */
 int store_key_revoke(struct store *st, const char *id, int64_t now_ms);
 
+/*
+ * Carrier message ids (tracker issue 7): the id a cloud carrier gave a message it accepted, so the
+ * carrier's delivery callback (POST /v1/carrier/<name>/status) finds the message. (carrier, carrier_id)
+ * names one message; adding it again points it at the given message.
+ */
+#define STORE_CARRIER_ID_MAX 129
+/* 0 or -1 (bad arguments: empty, or carrier_id of STORE_CARRIER_ID_MAX bytes or more). */
+int store_carrier_id_add(struct store *st, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms);
+/* 0 found (*id set), 1 not found, -1 error. */
+int store_carrier_id_find(struct store *st, const char *carrier, const char *carrier_id, int64_t *id);
+
 /* Called after a state change is written (store_transition, and store_expire per message), and after
  * an inbound message is complete (store_inbound_add): the webhook outbox writes its row here, so
  * every path that changes a state produces its event. Inside a batch the hook's writes join it. */
@@ -338,7 +356,8 @@ void store_set_hooks(struct store *st, const struct store_hooks *hooks, void *ar
  * body_before_ms > 0: texts of such messages changed before it, of inbound SMS received before it
  * (and their parts), and bodies of finished webhook rows created before it are erased; the rows stay
  * for statistics and read back with purged set. rows_before_ms > 0: such messages (with parts and
- * timeline), inbound SMS and delivered or given-up webhook rows older than it are deleted.
+ * timeline and carrier ids), inbound SMS and delivered or given-up webhook rows older than it are
+ * deleted.
  * At most max_rows rows change per call, in one transaction, so a caller bounds the time it takes;
  * returns how many changed (== max_rows: call again), or -1.
  */

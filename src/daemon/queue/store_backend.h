@@ -45,6 +45,7 @@ struct store_backend {
 	/* begin: 1 durable batch, 2 batch without fsync, 0 end. NULL: operations stand alone. */
 	int (*batch)(void *be, int begin);
 	int (*route_usage)(void *be, int64_t since_ms, store_usage_cb *cb, void *arg);
+	int (*route_recipients)(void *be, int64_t since_ms, store_recipient_cb *cb, void *arg);
 	/* inbound SMS and delivery reports (store_inbound.c checks the arguments) */
 	int (*inbound_add)(void *be, const struct store_inbound_part *p, int64_t *inbound_id);
 	/* *ids: malloc'd array of the messages it made (NULL when none), freed by the caller */
@@ -70,6 +71,9 @@ struct store_backend {
 	int (*key_add)(void *be, const struct store_api_key *k);
 	int (*key_list)(void *be, store_key_cb *cb, void *arg);
 	int (*key_revoke)(void *be, const char *id, int64_t now_ms);
+	/* carrier message ids */
+	int (*carrier_id_add)(void *be, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms);
+	int (*carrier_id_find)(void *be, const char *carrier, const char *carrier_id, int64_t *id);
 	/* retention and space (store_purge checks the arguments); vacuum NULL: nothing to give back */
 	int (*purge)(void *be, int64_t body_before_ms, int64_t rows_before_ms, size_t max_rows);
 	int (*vacuum)(void *be, int pages);

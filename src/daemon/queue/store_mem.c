@@ -52,6 +52,13 @@ struct mem {
 	struct store_mem_wh *wh;         /* webhook outbox (store_mem_webhook.c) */
 	struct store_mem_admin *adm;     /* audit log and opt-out list (store_mem_admin.c) */
 	struct store_mem_keys *keys;     /* API keys (store_mem_keys.c) */
+	struct mem_carrier_id *cids;     /* carrier message ids, newest first */
+};
+
+struct mem_carrier_id {
+	struct mem_carrier_id *next;
+	char carrier[STORE_ROUTE_MAX], carrier_id[STORE_CARRIER_ID_MAX];
+	int64_t id;
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -98,6 +105,11 @@ static void mem_close(void *be)
 	store_mem_wh_free(s->wh);
 	store_mem_admin_free(s->adm);
 	store_mem_keys_free(s->keys);
+	while (s->cids) {
+		struct mem_carrier_id *c = s->cids;
+		s->cids = c->next;
+		free(c);
+	}
 	free(s);
 }
 
@@ -485,6 +497,44 @@ static int mem_route_usage(void *be, int64_t since_ms, store_usage_cb *cb, void 
 	return rc;
 }
 
+/* A message's parts share its destination, so one (route, number) pair per message and route, merged
+ * across messages; a linear merge is fine for the test backend. */
+static int mem_route_recipients(void *be, int64_t since_ms, store_recipient_cb *cb, void *arg)
+{
+	struct mem *s = be;
+	struct pair { const char *route, *to; int64_t last; } *u = NULL;
+	size_t nu = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct store_msg *m = &s->msgs[i].m;
+		for (int k = 0; k < m->nparts; k++) {
+			const struct mem_part *p = &s->msgs[i].parts[k];
+			size_t j;
+			if (p->mr < 0 || p->sent_ms < since_ms)
+				continue;
+			for (j = 0; j < nu && (strcmp(u[j].route, p->route) != 0 || strcmp(u[j].to, m->to) != 0); j++)
+				;
+			if (j == nu) {
+				struct pair *g = realloc(u, (nu + 1) * sizeof(*u));
+				if (!g) {
+					free(u);
+					return -1;
+				}
+				u = g;
+				u[nu++] = (struct pair){ p->route, m->to, p->sent_ms };
+			}
+			if (p->sent_ms > u[j].last)
+				u[j].last = p->sent_ms;
+		}
+	}
+	for (size_t j = 0; j < nu; j++, rc++)
+		if (cb(arg, u[j].route, u[j].to, u[j].last))
+			break;
+	free(u);
+	return rc;
+}
+
 /* ---- inbound SMS and delivery reports (as store_sqlite_inbound.c) ---- */
 
 static bool in_same_set(const struct mem_in_part *q, const char *route, const char *from, unsigned ref,
@@ -693,6 +743,20 @@ static void mem_in_parts_drop(struct mem *s, int64_t id)
 	s->nin_parts = kept;
 }
 
+/* A deleted message's carrier ids go with it, as the sqlite cascade does. */
+static void mem_cids_drop(struct mem *s, int64_t id)
+{
+	for (struct mem_carrier_id **pc = &s->cids; *pc;) {
+		struct mem_carrier_id *c = *pc;
+		if (c->id != id) {
+			pc = &c->next;
+			continue;
+		}
+		*pc = c->next;
+		free(c);
+	}
+}
+
 static int mem_purge(void *be, int64_t body_before_ms, int64_t rows_before_ms, size_t max_rows)
 {
 	struct mem *s = be;
@@ -702,6 +766,7 @@ static int mem_purge(void *be, int64_t body_before_ms, int64_t rows_before_ms, s
 		struct mem_msg *mm = &s->msgs[i];
 		if (mm->gone || !store_retention_state(mm->m.state) || mm->m.updated_ms >= rows_before_ms)
 			continue;
+		mem_cids_drop(s, mm->m.id);
 		mem_msg_free(mm);
 		memset(mm, 0, sizeof(*mm));
 		mm->gone = true;
@@ -801,6 +866,37 @@ static int mem_key_revoke(void *be, const char *id, int64_t now_ms)
 	return store_mem_keys_revoke(&((struct mem *)be)->keys, id, now_ms);
 }
 
+static int mem_carrier_id_add(void *be, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms)
+{
+	struct mem *s = be;
+	struct mem_carrier_id *c;
+
+	(void)now_ms;
+	for (c = s->cids; c; c = c->next)
+		if (strcmp(c->carrier, carrier) == 0 && strcmp(c->carrier_id, carrier_id) == 0)
+			break;
+	if (!c) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return -1;
+		store_copy_field(c->carrier, sizeof(c->carrier), carrier);
+		store_copy_field(c->carrier_id, sizeof(c->carrier_id), carrier_id);
+		c->next = s->cids;
+		s->cids = c;
+	}
+	c->id = id;
+	return 0;
+}
+
+static int mem_carrier_id_find(void *be, const char *carrier, const char *carrier_id, int64_t *id)
+{
+	for (struct mem_carrier_id *c = ((struct mem *)be)->cids; c; c = c->next)
+		if (strcmp(c->carrier, carrier) == 0 && strcmp(c->carrier_id, carrier_id) == 0) {
+			*id = c->id;
+			return 0;
+		}
+	return 1;
+}
+
 const struct store_backend store_backend_mem = {
 	.audit_add = mem_audit_add,
 	.audit_list = mem_audit_list,
@@ -811,6 +907,8 @@ const struct store_backend store_backend_mem = {
 	.key_add = mem_key_add,
 	.key_list = mem_key_list,
 	.key_revoke = mem_key_revoke,
+	.carrier_id_add = mem_carrier_id_add,
+	.carrier_id_find = mem_carrier_id_find,
 	.webhook_add = mem_webhook_add,
 	.webhook_due = mem_webhook_due,
 	.webhook_result = mem_webhook_result,
@@ -824,6 +922,7 @@ const struct store_backend store_backend_mem = {
 	.part_status = mem_part_status,
 	.expire = mem_expire,
 	.route_usage = mem_route_usage,
+	.route_recipients = mem_route_recipients,
 	.name = "mem",
 	.open = mem_open,
 	.close = mem_close,

@@ -476,6 +476,33 @@ freed:
 	return -1;
 }
 
+/* Runs at start-up and on reload only: a scan of the window's parts, as sq_route_usage. */
+static int sq_route_recipients(void *be, int64_t since_ms, store_recipient_cb *cb, void *arg)
+{
+	struct sq *s = be;
+	sqlite3_stmt *st;
+	int n = 0, rc;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT p.route, m.\"to\", MAX(p.sent_ms) FROM parts p JOIN messages m ON m.id = p.message_id"
+			       " WHERE p.mr >= 0 AND p.sent_ms >= ?1 GROUP BY p.route, m.\"to\"",
+			       -1, &st, NULL) != SQLITE_OK) {
+		store_sq_warn(s, "route recipients");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if (cb(arg, store_sq_col_text(st, 0), store_sq_col_text(st, 1), sqlite3_column_int64(st, 2)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sq_warn(s, "route recipients");
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
 static int sq_route_usage(void *be, int64_t since_ms, store_usage_cb *cb, void *arg)
 {
 	struct sq *s = be;
@@ -682,6 +709,8 @@ const struct store_backend store_backend_sqlite = {
 	.key_add = store_sq_key_add,
 	.key_list = store_sq_key_list,
 	.key_revoke = store_sq_key_revoke,
+	.carrier_id_add = store_sq_carrier_id_add,
+	.carrier_id_find = store_sq_carrier_id_find,
 	.webhook_add = store_sq_webhook_add,
 	.webhook_due = store_sq_webhook_due,
 	.webhook_result = store_sq_webhook_result,
@@ -696,6 +725,7 @@ const struct store_backend store_backend_sqlite = {
 	.batch = sq_batch,
 	.expire = sq_expire,
 	.route_usage = sq_route_usage,
+	.route_recipients = sq_route_recipients,
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,

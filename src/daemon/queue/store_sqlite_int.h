@@ -99,5 +99,8 @@ int store_sq_optout_list(void *be, const struct store_optout_filter *f, store_op
 int store_sq_key_add(void *be, const struct store_api_key *k);
 int store_sq_key_list(void *be, store_key_cb *cb, void *arg);
 int store_sq_key_revoke(void *be, const char *id, int64_t now_ms);
+/* store_sqlite_carrier.c: carrier message ids. */
+int store_sq_carrier_id_add(void *be, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms);
+int store_sq_carrier_id_find(void *be, const char *carrier, const char *carrier_id, int64_t *id);
 
 #endif
