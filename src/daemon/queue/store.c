@@ -283,6 +283,20 @@ int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, vo
 	return st->be->route_usage(st->data, since_ms, cb, arg);
 }
 
+int store_outcomes(struct store *st, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+		   int64_t *last_id)
+{
+	*last_id = after_id;
+	return st->be->outcomes(st->data, after_id < 0 ? 0 : after_id, since_ms, cb, arg, last_id);
+}
+
+int store_oldest_queued(struct store *st, int64_t out_ms[LANE_COUNT])
+{
+	for (int l = 0; l < LANE_COUNT; l++)
+		out_ms[l] = 0;
+	return st->be->oldest_queued(st->data, out_ms);
+}
+
 int store_batch_begin(struct store *st, bool durable)
 {
 	return st->be->batch ? st->be->batch(st->data, durable ? 1 : 2) : 0;

@@ -59,6 +59,10 @@ struct store_backend {
 	int (*webhook_result)(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
 	int (*webhook_replay)(void *be, int64_t id, int64_t now_ms);
 	int (*webhook_list)(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+	/* statistics for the dashboard and /metrics (store.h) */
+	int (*outcomes)(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+			int64_t *last_id);
+	int (*oldest_queued)(void *be, int64_t out_ms[LANE_COUNT]);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -21,6 +21,7 @@ struct mem_in_part {
 };
 
 struct mem_event {
+	int64_t id;                 /* global, increasing: store_outcomes reads what came after an id */
 	struct store_event ev;      /* route/error point into the owned copies below (or NULL) */
 	char *route, *error;
 };
@@ -49,6 +50,7 @@ struct mem {
 	struct store_inbound *inbound;   /* id = index + 1 */
 	size_t ninbound;
 	struct store_mem_wh *wh;         /* webhook outbox (store_mem_webhook.c) */
+	int64_t last_event;              /* id of the newest event */
 };
 
 static void *mem_open(const char *path, char *err, size_t errlen)
@@ -189,7 +191,7 @@ nomem:
 	return -1;
 }
 
-static int mem_log_event(struct mem_msg *mm, enum msg_state from, enum msg_state to,
+static int mem_log_event(struct mem *s, struct mem_msg *mm, enum msg_state from, enum msg_state to,
 			 const char *route, const char *error, int64_t now_ms)
 {
 	struct mem_event *p = realloc(mm->events, (mm->nevents + 1) * sizeof(*p));
@@ -204,6 +206,7 @@ static int mem_log_event(struct mem_msg *mm, enum msg_state from, enum msg_state
 		free(e->route);
 		return -1;
 	}
+	e->id = ++s->last_event;
 	e->ev.at_ms = now_ms;
 	e->ev.from = from;
 	e->ev.to = to;
@@ -221,7 +224,7 @@ static int mem_transition(void *be, int64_t id, enum msg_state from, enum msg_st
 	if (mm == NULL || mm->m.state != from)
 		return 1;
 	/* the event first: it is the only step that can fail, so a failure changes nothing */
-	if (mem_log_event(mm, from, to, route, error, now_ms) == -1) {
+	if (mem_log_event(s, mm, from, to, route, error, now_ms) == -1) {
 		log_warnx("store: transition: out of memory");
 		return -1;
 	}
@@ -439,6 +442,44 @@ static int mem_expire(void *be, int64_t now_ms, int64_t **ids)
 		p[n++] = m->id;
 	}
 	return n;
+}
+
+/* A walk over every event: the mem backend serves tests, where the store is small. */
+static int mem_outcomes(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+			int64_t *last_id)
+{
+	struct mem *s = be;
+	int n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct mem_msg *mm = &s->msgs[i];
+		for (size_t k = 0; k < mm->nevents; k++) {
+			const struct mem_event *e = &mm->events[k];
+			if (e->id <= after_id || e->ev.at_ms < since_ms ||
+			    (e->ev.to != MSG_SENT && e->ev.to != MSG_FAILED))
+				continue;
+			/* the route of the attempt: set by the move into sending, so found on the message */
+			struct store_outcome o = { .at_ms = e->ev.at_ms, .sent = e->ev.to == MSG_SENT,
+						   .route = e->route && *e->route ? e->route : mm->m.route,
+						   .lane = mm->m.lane, .created_ms = mm->m.created_ms };
+			cb(arg, &o);
+			n++;
+		}
+	}
+	if (s->last_event > after_id)
+		*last_id = s->last_event;
+	return n;
+}
+
+static int mem_oldest_queued(void *be, int64_t out_ms[LANE_COUNT])
+{
+	struct mem *s = be;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct store_msg *m = &s->msgs[i].m;
+		if (m->state == MSG_QUEUED && out_ms[m->lane] == 0)
+			out_ms[m->lane] = m->created_ms;   /* id order is accept order */
+	}
+	return 0;
 }
 
 static int mem_route_usage(void *be, int64_t since_ms, store_usage_cb *cb, void *arg)
@@ -695,6 +736,8 @@ const struct store_backend store_backend_mem = {
 	.part_status = mem_part_status,
 	.expire = mem_expire,
 	.route_usage = mem_route_usage,
+	.outcomes = mem_outcomes,
+	.oldest_queued = mem_oldest_queued,
 	.name = "mem",
 	.open = mem_open,
 	.close = mem_close,

@@ -70,6 +70,11 @@ int store_sq_parts(void *be, int64_t id, store_part_cb *cb, void *arg);
 int store_sq_part_status(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
 			 int64_t *id, int *seq);
 
+/* store_sqlite_stats.c: statistics for the dashboard and /metrics. */
+int store_sq_outcomes(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+		      int64_t *last_id);
+int store_sq_oldest_queued(void *be, int64_t out_ms[LANE_COUNT]);
+
 /* store_sqlite_webhook.c: the webhook outbox. */
 int store_sq_webhook_add(void *be, const struct store_webhook_new *w, int64_t *id);
 int store_sq_webhook_due(void *be, int64_t now_ms, struct store_webhook *rows, size_t max);
