@@ -24,6 +24,9 @@ CLI_SRC    := $(wildcard src/cli/*.c)
 SIM_SRC    := $(wildcard src/gsmsim/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+# The dashboard's files, built into simrouted as C arrays (see $(UI_GEN)).
+UI_SRC     := $(sort $(wildcard src/ui/*.html src/ui/*.css src/ui/*.js src/ui/*.svg))
+UI_GEN      = $(BUILD)/gen/ui_assets.c
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
@@ -49,8 +52,24 @@ $(BUILD)/obj/%.o: %.c
 
 $(LIB_A): $(call obj,$(BUILD),$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
-$(DAEMON_A): $(call obj,$(BUILD),$(DAEMON_SRC))
+$(DAEMON_A): $(call obj,$(BUILD),$(DAEMON_SRC) $(UI_GEN))
 	@rm -f $@; ar rcs $@ $^
+# The dashboard as C arrays: od and awk are in every Debian base system (xxd comes with vim, so is not).
+$(UI_GEN): $(UI_SRC) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q){ echo '/* generated from src/ui/ by the Makefile: do not edit */'; \
+	  echo '#include "api/ui_assets.h"'; \
+	  i=0; for f in $(UI_SRC); do \
+	    echo "static const unsigned char f$$i[] = {"; \
+	    od -An -v -tx1 "$$f" | awk '{ s = ""; for (k = 1; k <= NF; k++) s = s "0x" $$k ","; print s }'; \
+	    echo "};"; i=$$((i + 1)); \
+	  done; \
+	  echo 'const struct ui_asset ui_assets[] = {'; \
+	  i=0; for f in $(UI_SRC); do echo "	{ \"$${f##*/}\", f$$i, sizeof(f$$i) },"; i=$$((i + 1)); done; \
+	  echo '};'; \
+	  echo "const size_t ui_nassets = $$i;"; } > $@.tmp && mv $@.tmp $@
+
 # gsmsim without its main(), so unit tests can reach its AT interpreter.
 $(SIM_A): $(call obj,$(BUILD),$(filter-out src/gsmsim/main.c,$(SIM_SRC)))
 	@rm -f $@; ar rcs $@ $^

@@ -34,6 +34,7 @@ struct api {
 	struct api_bucket *buckets;   /* one per cfg->api_keys[] */
 	size_t nbuckets;
 	struct event *housekeeping;
+	struct api_stats *stats;      /* GET /v1/stats (api_stats.c); NULL: out of memory, answers 503 */
 };
 
 struct api_req {
@@ -43,7 +44,15 @@ struct api_req {
 	bool trusted;             /* came over the Unix socket */
 	unsigned scopes;
 	const char *owner;        /* the API key's name, or "unix": scopes idempotency keys */
+	bool redact;              /* ?view=dashboard without admin scope: numbers are masked */
 };
+
+/* When r->redact: o[field] (a phone number) masked as the logs do ("+44770090****"), or every digit
+ * of o[field] starred (an OTP's text). No-op otherwise, or when the field is not a string. */
+void api_redact_number(const struct api_req *r, json_t *o, const char *field);
+void api_redact_digits(const struct api_req *r, json_t *o, const char *field);
+/* When r->redact: the query of a URL (callback tokens live there) cut to "?…". */
+void api_redact_url(const struct api_req *r, json_t *o, const char *field);
 
 /* Sends `body` (stolen: decref'd) with `status`. */
 void api_reply(struct evhttp_request *req, int status, json_t *body);
@@ -81,6 +90,13 @@ void api_metrics(struct api_req *r);
 void api_inbound_list(struct api_req *r);
 void api_webhooks_list(struct api_req *r);
 void api_webhooks_replay(struct api_req *r, const char *id);
+void api_stats_get(struct api_req *r);
+void api_ui_get(struct api_req *r);
+
+/* api_stats.c: the per-minute ring behind GET /v1/stats. */
+struct api_stats;
+struct api_stats *api_stats_new(void);
+void api_stats_free(struct api_stats *s);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
 struct store;
 json_t *api_message_parts(struct store *st, int64_t id);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/queue.h>
 #include <sys/un.h>
 #include <time.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include "config.h"
 #include "queue/store.h"
 #include "simroute/log.h"
+#include "simroute/phone.h"
 
 /* How often housekeeping runs (idempotency purge). */
 #define HOUSEKEEPING_S 300
@@ -181,7 +183,7 @@ static int rate_limited(struct api *api, int key)
 }
 
 enum route_id {
-	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
+	R_UI, R_STATS, R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
 	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY
 };
 
@@ -218,7 +220,70 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/healthz", 1, 0, R_HEALTHZ, NULL },
 	{ EVHTTP_REQ_GET, "/readyz", 1, SCOPE_READ, R_READYZ, NULL },
 	{ EVHTTP_REQ_GET, "/metrics", 1, SCOPE_READ, R_METRICS, NULL },
+	{ EVHTTP_REQ_GET, "/v1/stats", 1, SCOPE_READ, R_STATS, NULL },
+	/* the dashboard's static files are public (they hold no data); its API calls need a key */
+	{ EVHTTP_REQ_GET, "/ui", 1, 0, R_UI, NULL },
+	{ EVHTTP_REQ_GET, "/ui/", 1, 0, R_UI, NULL },
+	{ EVHTTP_REQ_GET, "/ui/", 0, 0, R_UI, NULL },
 };
+
+/* ?view=dashboard (any route): 1 asked, 0 not, -1 another value (a 400 was sent). */
+static int dashboard_view(struct evhttp_request *req, const struct evhttp_uri *uri)
+{
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL, *v;
+	struct evkeyvalq q;
+	int rc = 0;
+
+	if (!query || !strstr(query, "view"))
+		return 0;
+	TAILQ_INIT(&q);
+	if (evhttp_parse_query_str(query, &q) < 0) {
+		api_error(req, 400, "invalid_query", NULL, "malformed query string");
+		return -1;
+	}
+	if ((v = evhttp_find_header(&q, "view")) != NULL) {
+		rc = strcmp(v, "dashboard") == 0 ? 1 : -1;
+		if (rc < 0)
+			api_error(req, 400, "invalid_field", "view", "view: the only view is \"dashboard\"");
+	}
+	evhttp_clear_headers(&q);
+	return rc;
+}
+
+void api_redact_number(const struct api_req *r, json_t *o, const char *field)
+{
+	const char *v = json_string_value(json_object_get(o, field));
+	char masked[64];
+	if (!r->redact || !v)
+		return;
+	phone_mask(v, masked, sizeof(masked));
+	json_object_set_new(o, field, json_string(masked));
+}
+
+void api_redact_url(const struct api_req *r, json_t *o, const char *field)
+{
+	const char *v = json_string_value(json_object_get(o, field)), *q;
+	if (!r->redact || !v || !(q = strpbrk(v, "?#")))
+		return;
+	json_object_set_new(o, field, json_sprintf("%.*s?…", (int)(q - v), v));
+}
+
+void api_redact_digits(const struct api_req *r, json_t *o, const char *field)
+{
+	const char *v = json_string_value(json_object_get(o, field));
+	if (!r->redact || !v)
+		return;
+	char *t = strdup(v);
+	if (!t) {
+		json_object_set_new(o, field, json_string(""));
+		return;
+	}
+	for (char *p = t; *p; p++)
+		if (*p >= '0' && *p <= '9')
+			*p = '*';
+	json_object_set_new(o, field, json_string(t));
+	free(t);
+}
 
 static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 {
@@ -281,7 +346,15 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		} else {
 			r.scopes = SCOPE_SEND | SCOPE_READ | SCOPE_ADMIN;
 		}
+		/* The dashboard asks with view=dashboard: numbers are then masked unless the caller may
+		 * administer — decided here, so no page can ask its way around it. */
+		int view = dashboard_view(req, uri);
+		if (view < 0)
+			return;
+		r.redact = view && !(r.scopes & SCOPE_ADMIN);
 		switch (rt->id) {
+		case R_UI: api_ui_get(&r); return;
+		case R_STATS: api_stats_get(&r); return;
 		case R_MESSAGES_POST: api_messages_post(&r); return;
 		case R_MESSAGES_LIST: api_messages_list(&r); return;
 		case R_MESSAGE: api_messages_get(&r, rest); return;
@@ -421,6 +494,7 @@ struct api *api_new(struct event_base *base, const struct api_deps *deps, char *
 	api->buckets = calloc(deps->cfg->napi_keys + 1, sizeof(*api->buckets));
 	api->nbuckets = api->buckets ? deps->cfg->napi_keys : 0;
 	api->housekeeping = event_new(base, -1, EV_PERSIST, housekeeping_cb, api);
+	api->stats = api_stats_new();
 	if (!api->buckets || !api->housekeeping || event_add(api->housekeeping, &every) < 0) {
 		snprintf(err, errlen, "out of memory");
 		api_free(api);
@@ -465,5 +539,6 @@ void api_free(struct api *api)
 		free(f);
 	}
 	free(api->buckets);
+	api_stats_free(api->stats);
 	free(api);
 }

@@ -35,6 +35,7 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 	s->carrier_inflight--;
 	switch (res->outcome) {
 	case CARRIER_ACCEPTED:
+		s->carrier_sent++;
 		breaker_on_success(&s->carrier_breaker);
 		scheduler_transition(s, job->id, MSG_SENDING, MSG_SENT, NULL, -1);
 		log_info("message %lld: sent via carrier %s (id %s)", (long long)job->id, carrier_name(s->carrier),
@@ -42,13 +43,16 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 		break;
 	case CARRIER_PERMANENT:
 		/* The carrier refused this message; its words say why (bad number, no credit, ...). */
+		s->carrier_failed++;
 		scheduler_transition(s, job->id, MSG_SENDING, MSG_FAILED, res->error, -1);
 		log_warnx("message %lld: %s: failed", (long long)job->id, res->error);
 		break;
 	case CARRIER_CANCELLED:
 	case CARRIER_TEMPORARY:
-		if (res->outcome == CARRIER_TEMPORARY)
+		if (res->outcome == CARRIER_TEMPORARY) {
+			s->carrier_failed++;
 			breaker_on_failure(&s->carrier_breaker, now);
+		}
 		if (res->outcome == CARRIER_CANCELLED || res->maybe_accepted) {
 			scheduler_transition(s, job->id, MSG_SENDING, MSG_UNCERTAIN, res->error, -1);
 			log_warnx("message %lld: %s; the carrier may have it: uncertain", (long long)job->id, res->error);

@@ -82,6 +82,7 @@ struct scheduler {
 	struct breaker carrier_breaker;
 	int carrier_max_inflight;
 	int carrier_inflight;
+	int64_t carrier_sent, carrier_failed;   /* accepted / refused or failed attempts since start */
 };
 
 int64_t scheduler_now_ms(void);

@@ -12,6 +12,7 @@ struct store {
 	const struct store_backend *be;
 	void *data;
 	struct store_hooks hooks;
+	int64_t write_errors;     /* writes the backend failed (disk full, read-only, I/O): a metric */
 	void *hooks_arg;
 };
 
@@ -136,8 +137,10 @@ int store_enqueue_idem(struct store *st, const struct store_new_msg *msgs, size_
 		if (!idem_ok(&idem[i], n))
 			return -1;
 	}
-	if (st->be->enqueue(st->data, msgs, n, ids, idem, nidem) == -1)
+	if (st->be->enqueue(st->data, msgs, n, ids, idem, nidem) == -1) {
+		st->write_errors++;
 		return -1;
+	}
 	log_debug("store: enqueued %zu message(s), ids %lld..%lld", n, (long long)ids[0],
 		  (long long)ids[n - 1]);
 	return 0;
@@ -205,6 +208,8 @@ int store_transition(struct store *st, int64_t id, enum msg_state from, enum msg
 			  message_state_name(from), message_state_name(to),
 			  route ? " route " : "", route ? route : "",
 			  error ? ": " : "", error ? error : "");
+	else if (rc < 0)
+		st->write_errors++;
 	else if (rc == 1)
 		log_debug("store: message %lld: %s -> %s: not in state %s (stale)", (long long)id,
 			  message_state_name(from), message_state_name(to), message_state_name(from));
@@ -305,9 +310,16 @@ int store_batch_begin(struct store *st, bool durable)
 int store_batch_end(struct store *st)
 {
 	int rc = st->be->batch ? st->be->batch(st->data, 0) : 0;
-	if (rc < 0)
+	if (rc < 0) {
+		st->write_errors++;
 		log_warnx("store: a batch of writes could not be committed: none of them happened");
+	}
 	return rc;
+}
+
+int64_t store_write_errors(const struct store *st)
+{
+	return st->write_errors;
 }
 
 /* ---- inbound SMS and delivery reports ---- */

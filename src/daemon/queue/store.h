@@ -105,6 +105,7 @@ struct store_filter {
 	int state;                /* enum msg_state, or -1 for any */
 	int64_t since_ms;         /* created_ms >= since_ms; 0 for any */
 	const char *to;           /* exact destination, NULL for any */
+	const char *to_suffix;    /* digits the destination ends with, NULL for any (a scan, newest first) */
 	int64_t before_id;        /* id < before_id (the paging cursor); 0 for no bound */
 	size_t limit;             /* at most this many rows (> 0) */
 };
@@ -328,6 +329,10 @@ int store_outcomes(struct store *st, int64_t after_id, int64_t since_ms, store_o
 /* When the oldest queued message of each lane was accepted (0: none queued): the metrics' queue age.
  * Served by the (state, lane, id) index: one seek per lane. 0 or -1. */
 int store_oldest_queued(struct store *st, int64_t out_ms[LANE_COUNT]);
+
+/* Writes that failed in the backend since the store was opened (enqueue, transition, batch commit):
+ * a disk that is full or read-only shows here first (simroute_store_write_errors_total). */
+int64_t store_write_errors(const struct store *st);
 
 /* The backend's name ("sqlite" | "mem"), for logs. */
 const char *store_backend_name(const struct store *st);

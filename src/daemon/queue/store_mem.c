@@ -400,6 +400,12 @@ static int mem_idem_purge(void *be, int64_t before_ms)
 	return n;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return k <= n && strcmp(s + n - k, suffix) == 0;
+}
+
 static int mem_list(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg)
 {
 	struct mem *s = be;
@@ -413,7 +419,8 @@ static int mem_list(void *be, const struct store_filter *f, store_msg_cb *cb, vo
 		const struct store_msg *m = &s->msgs[i - 1].m;
 
 		if ((f->state >= 0 && m->state != (enum msg_state)f->state) ||
-		    (f->since_ms > 0 && m->created_ms < f->since_ms) || (f->to && strcmp(m->to, f->to) != 0))
+		    (f->since_ms > 0 && m->created_ms < f->since_ms) || (f->to && strcmp(m->to, f->to) != 0) ||
+		    (f->to_suffix && !ends_with(m->to, f->to_suffix)))
 			continue;
 		n++;
 		if (cb(arg, m) != 0)
