@@ -61,7 +61,7 @@ pages.overview = function () {
     render: function (d) {
       const st = d.status, stats = d.stats, q = st.queue || {}, by = q.by_state || {};
       const probs = problems(st, stats);
-      const probCard = card(probs.length ? "Problems" : "All well", probs.length ? "problems" : "well",
+      const probCard = card(probs.length ? "Problems" : "All well", probs.length ? "problems wide" : "well wide",
         probs.length ? el("ul", { id: "problems" }, probs.map(function (p) { return el("li", null, p); }))
           : el("p", { id: "problems" }, (st.routes || {}).ready + " of " + (st.routes || {}).total + " modems ready, nothing needs you."));
       const queue = card("Queue", null,

@@ -111,6 +111,8 @@ void api_stats_get(struct api_req *r)
 	TAILQ_FOREACH(kv, &q, next) {
 		char *end;
 		long v;
+		if (strcmp(kv->key, "view") == 0)   /* checked by http.c */
+			continue;
 		if (strcmp(kv->key, "minutes") != 0) {
 			api_error(r->req, 400, "unknown_field", kv->key, "unknown query parameter \"%.64s\"", kv->key);
 			goto out;
