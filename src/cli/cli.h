@@ -25,6 +25,7 @@ int cmd_cancel(struct cli *cli, int argc, char **argv);
 int cmd_explain(struct cli *cli, int argc, char **argv);
 int cmd_inbound(struct cli *cli, int argc, char **argv);
 int cmd_webhooks(struct cli *cli, int argc, char **argv);
+int cmd_ui(struct cli *cli, int argc, char **argv);
 
 /* GET/POST/DELETE path; on success *out holds a 2xx reply with a JSON body. Prints errors itself.
  * Returns EXIT_OK, EXIT_FAILED, EXIT_USAGE (a 400: the request was invalid) or EXIT_UNREACHABLE. */

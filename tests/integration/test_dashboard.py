@@ -1,14 +1,18 @@
 """The web dashboard (/ui/) in a real browser: headless Chromium through WebDriver against a running
 simrouted + gsmsim. Screenshots land in the test's temp dir (printed with -s)."""
 import hashlib
+import http.client
+import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import urllib.request
 
 import pytest
 
-from conftest import GSMSIM, TEST_KEY, wait_for
+from conftest import GSMSIM, SIMROUTE, TEST_KEY, wait_for
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="python3-selenium is needed (make deps)")
 from selenium.webdriver.chrome.service import Service as ChromeService  # noqa: E402
@@ -219,3 +223,52 @@ def test_static_files_headers_and_redaction_is_server_side(bank):
     assert d.api.request("GET", "/v1/stats?minutes=61", tcp=True, headers=read)[0] == 400
     code, doc = d.api.request("GET", "/v1/stats?minutes=10", tcp=True, headers=read)
     assert code == 200 and len(doc["sent"]) == 10 and len(doc["failed"]) == 10
+
+
+def test_simroute_ui_proxy(bank, browser, tmp_path):
+    """`simroute ui` prints a loopback URL with a token; the browser needs no key, others get nothing."""
+    d = bank
+    code, doc = d.api.send("+447700900123", "via the proxy")
+    d.wait_status(doc["id"], ("sent",))
+    proc = subprocess.Popen([SIMROUTE, "-s", d.sock, "ui"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        m = re.match(r"dashboard: (http://127\.0\.0\.1:(\d+)/ui/\?token=([0-9a-f]{32}))$", line.strip())
+        assert m, line
+        url, port, token = m.group(1), int(m.group(2)), m.group(3)
+
+        def get(path, headers=None, method="GET"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request(method, path, headers=headers or {})
+            r = conn.getresponse()
+            body = r.read()
+            conn.close()
+            return r, body
+        # without the token's cookie, with a wrong token, another Host, or a write: refused
+        assert get("/v1/status")[0].status == 403
+        assert get("/ui/?token=" + "0" * 32)[0].status == 403
+        r, _ = get("/ui/?token=" + token)
+        assert r.status == 303 and r.getheader("Location") == "/ui/"
+        cookie = r.getheader("Set-Cookie")
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        jar = {"Cookie": cookie.split(";")[0]}
+        assert get("/v1/status", dict(jar, Host="evil.example:%d" % port))[0].status == 403
+        assert get("/v1/messages", jar, method="POST")[0].status == 405
+        r, body = get("/v1/status", jar)
+        assert r.status == 200 and json.loads(body)["routes"]["total"] == 2
+        r, _ = get("/ui/", jar)
+        assert r.getheader("Content-Security-Policy") and r.getheader("X-Frame-Options") == "DENY"
+
+        # the browser: straight in, no sign-in form, full numbers (the operator's own access)
+        browser.get(url)
+        loaded(browser, "overview")
+        assert not browser.find_element(By.ID, "login").is_displayed()
+        assert not browser.find_element(By.ID, "logout").is_displayed()
+        assert "?token" not in browser.current_url
+        browser.find_element(By.CSS_SELECTOR, "nav a[data-page=messages]").click()
+        loaded(browser, "messages")
+        wait_for(lambda: "+447700900123" in text_of(browser, "#messages"), what="the full number")
+        shot(browser, tmp_path, "proxy-messages")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
