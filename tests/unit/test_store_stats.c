@@ -1,4 +1,5 @@
-/* test_store_stats: store_outcomes (incremental, bounded by time) and store_oldest_queued, on both backends. */
+/* test_store_stats: what the dashboard reads from the store — store_outcomes (incremental, bounded by
+ * time), store_oldest_queued and the listing's to_suffix search — on both backends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,6 +144,34 @@ static void test_oldest_queued(void **state)
 	assert_int_equal(out[LANE_OTP], 2000);
 }
 
+static int count_cb(void *arg, const struct store_msg *m)
+{
+	(void)m;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_list_to_suffix(void **state)
+{
+	struct fx *f = *state;
+	const char *to[] = { "+447700900123", "+447700900456", "+33612340123" };
+	for (size_t i = 0; i < 3; i++) {
+		struct store_new_msg m = { .to = to[i], .text = "hi", .lane = LANE_NORMAL, .nparts = 1, .created_ms = 1000 };
+		int64_t id;
+		assert_int_equal(store_enqueue(f->st, &m, 1, &id), 0);
+	}
+	struct { const char *suffix; int n; } cases[] = {
+		{ "0123", 2 }, { "900123", 1 }, { "456", 1 }, { "33612340123", 1 }, { "99", 0 },
+		{ "1447700900123", 0 },   /* longer than a number it would end: no match, no error */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct store_filter flt = { .state = -1, .to_suffix = cases[i].suffix, .limit = 10 };
+		int n = 0;
+		assert_int_equal(store_list(f->st, &flt, count_cb, &n), cases[i].n);
+		assert_int_equal(n, cases[i].n);
+	}
+}
+
 #define BOTH(fn)                                                                              \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
@@ -152,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_outcomes),
 		BOTH(test_oldest_queued),
+		BOTH(test_list_to_suffix),
 	};
 	log_init("test_store_stats", getenv("TEST_LOG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
