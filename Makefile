@@ -12,9 +12,11 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc/daemon $
 LDLIBS     = $(PKG_LIBS) -lm
 
 # Debian packages `make deps` installs when missing (a fresh Debian 12 has only git and make).
+# chromium + chromium-driver + python3-selenium: the dashboard's browser test; prometheus: promtool.
 DEB_PKGS  := gcc libc6-dev make pkg-config libserialport-dev libevent-dev libsqlite3-dev \
              libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsystemd-dev \
-             python3 python3-pytest curl ca-certificates tzdata tmux mandoc
+             python3 python3-pytest curl ca-certificates tzdata tmux mandoc \
+             chromium chromium-driver python3-selenium prometheus
 # What `make bench` adds (load generator for the HTTP ingest benchmark).
 BENCH_PKGS := wrk
 
