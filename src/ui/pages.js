@@ -240,7 +240,7 @@ pages.webhooks = function () {
       const pending = (d.all.webhooks || []).filter(function (w) { return w.status === "pending"; });
       const heads = ["id", "event", "status", "message", "attempts", "next try", "url", "last error"];
       return el("div", { id: "webhooks" },
-        card("Backlog: " + pending.length + " pending", "wide", table(heads, rows(pending))),
+        card("Pending: " + pending.length + " of the latest " + (d.all.webhooks || []).length + " events", "wide", table(heads, rows(pending))),
         card("Failing or given up", "wide", table(heads, rows(d.failed.webhooks))),
         card("Latest", "wide", table(heads, rows(d.all.webhooks))));
     }
