@@ -176,6 +176,8 @@ install: all
 	install -m 644 conf/systemd/simroute.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/simroute.conf
 	install -d $(DESTDIR)$(PREFIX)/share/doc/simroute
 	install -m 644 README.md docs/*.md docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/simroute/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/simroute/monitoring
+	install -m 644 docs/monitoring/* $(DESTDIR)$(PREFIX)/share/doc/simroute/monitoring/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 docs/man/simrouted.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 docs/man/simroute.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/
