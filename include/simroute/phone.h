@@ -13,4 +13,10 @@ int phone_e164_valid(const char *s);
  * truncates to fit. */
 void phone_mask(const char *num, char *out, size_t outlen);
 
+/* In free text (an error from a carrier, an SMS body), hide the last 4 digits of every run of at least
+ * PHONE_TEXT_MIN_DIGITS digits — a phone number, national or international — in place. Shorter runs
+ * (amounts, times, short codes, error numbers) are left as they are. */
+#define PHONE_TEXT_MIN_DIGITS 7
+void phone_mask_in_text(char *text);
+
 #endif

@@ -41,3 +41,24 @@ phone_mask(const char *num, char *out, size_t outlen)
 	}
 	out[len < outlen - 1 ? len : outlen - 1] = '\0';
 }
+
+void
+phone_mask_in_text(char *text)
+{
+	size_t run = 0;
+
+	if (text == NULL)
+		return;
+	/* at each end of a run of digits, hide the run's last four when it is long enough to be a number */
+	for (size_t i = 0;; i++) {
+		if (text[i] >= '0' && text[i] <= '9') {
+			run++;
+			continue;
+		}
+		if (run >= PHONE_TEXT_MIN_DIGITS)
+			memset(text + i - 4, '*', 4);
+		run = 0;
+		if (text[i] == '\0')
+			break;
+	}
+}

@@ -208,16 +208,19 @@ def test_static_files_headers_and_redaction_is_server_side(bank):
     assert d.api.request("GET", "/ui/../simroute.ini", tcp=True)[0] == 404
     assert d.api.request("GET", "/ui/nope.js", tcp=True)[0] == 404
 
-    code, doc = d.api.send("+447700900123", "hello there", callback_url="http://127.0.0.1:9/hook?token=secret")
+    code, doc = d.api.send("+447700900123", "hello, call 02079460123 at 10:30",
+                           callback_url="http://127.0.0.1:9/hook?token=secret")
     mid = doc["id"]
     read = {"Authorization": "Bearer " + TEST_KEY}
     admin = {"Authorization": "Bearer " + ADMIN_KEY}
     # the existing API is unchanged for a read key without the view
     code, doc = d.api.request("GET", "/v1/messages/%d" % mid, tcp=True, headers=read)
     assert doc["to"] == "+447700900123" and doc["callback_url"].endswith("token=secret")
+    assert doc["text"] == "hello, call 02079460123 at 10:30"
     # the dashboard's view masks, decided by the server from the key's scopes
     code, doc = d.api.request("GET", "/v1/messages/%d?view=dashboard" % mid, tcp=True, headers=read)
     assert code == 200 and doc["to"] == "+44770090****" and "secret" not in doc["callback_url"]
+    assert doc["text"] == "hello, call 0207946**** at 10:30"
     code, doc = d.api.request("GET", "/v1/messages?view=dashboard&to_suffix=0123", tcp=True, headers=read)
     assert [m["to"] for m in doc["messages"]] == ["+44770090****"]
     code, doc = d.api.request("GET", "/v1/messages/%d?view=dashboard" % mid, tcp=True, headers=admin)

@@ -27,6 +27,9 @@ static void test_masks_when_redacting(void **state)
 	api_redact_url(&r, o, "plain");
 	api_redact_number(&r, o, "n");          /* not a string: left alone */
 	api_redact_number(&r, o, "missing");
+	json_object_set_new(o, "error", json_string("HTTP 400: The 'To' number +447700900123 is not valid"));
+	api_redact_text(&r, o, "error");
+	assert_string_equal(field(o, "error"), "HTTP 400: The 'To' number +44770090**** is not valid");
 	assert_string_equal(field(o, "to"), "+44770090****");
 	assert_string_equal(field(o, "from"), "BANK");
 	assert_string_equal(field(o, "text"), "Your code is ***-***");
@@ -45,6 +48,7 @@ static void test_no_op_otherwise(void **state)
 	api_redact_number(&r, o, "to");
 	api_redact_digits(&r, o, "text");
 	api_redact_url(&r, o, "url");
+	api_redact_text(&r, o, "to");
 	assert_string_equal(field(o, "to"), "+447700900123");
 	assert_string_equal(field(o, "text"), "code 1234");
 	assert_string_equal(field(o, "url"), "http://x/?a=1");

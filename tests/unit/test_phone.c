@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "simroute/phone.h"
 
@@ -48,12 +49,35 @@ test_mask(void **state)
 	assert_string_equal(out, "");
 }
 
+static void test_mask_in_text(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "The 'To' number +447700900123 is not valid", "The 'To' number +44770090**** is not valid" },
+		{ "call 07700900123 or 0770 090 0123", "call 0770090**** or 0770 090 0123" },
+		{ "CMS ERROR 500 at 13:45, code 123456", "CMS ERROR 500 at 13:45, code 123456" },
+		{ "1234567", "123****" },
+		{ "123456", "123456" },
+		{ "a+33612345678b9999999", "a+3361234****b999****" },
+		{ "", "" },
+	};
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strcpy(buf, cases[i].in);
+		phone_mask_in_text(buf);
+		assert_string_equal(buf, cases[i].out);
+	}
+	phone_mask_in_text(NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_e164_valid),
 		cmocka_unit_test(test_mask),
+		cmocka_unit_test(test_mask_in_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

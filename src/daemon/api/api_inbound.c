@@ -31,6 +31,7 @@ static int inbound_cb(void *arg, const struct store_inbound *m)
 			      m->text ? m->text : "", "parts", m->parts, "complete", m->complete, "route", m->route,
 			      "received_at", api_time(m->received_ms));
 	api_redact_number(l->r, o, "from");
+	api_redact_text(l->r, o, "text");
 	json_array_append_new(l->list, o);
 	l->last_id = m->id;
 	return 0;

@@ -70,18 +70,28 @@ static json_t *message_doc_for(const struct api_req *r, const struct store_msg *
 	json_t *o = api_message_doc(m);
 	api_redact_number(r, o, "to");
 	api_redact_url(r, o, "callback_url");
+	api_redact_text(r, o, "error");
 	if (m->lane == LANE_OTP)
 		api_redact_digits(r, o, "text");
+	else
+		api_redact_text(r, o, "text");
 	return o;
 }
 
+struct events {
+	const struct api_req *r;
+	json_t *list;
+};
+
 static int event_cb(void *arg, const struct store_event *ev)
 {
+	struct events *e = arg;
 	json_t *o = json_pack("{s:o, s:s, s:s}", "at", api_time(ev->at_ms), "from", message_state_name(ev->from), "to",
 			      message_state_name(ev->to));
 	json_object_set_new(o, "route", ev->route ? json_string(ev->route) : json_null());
 	json_object_set_new(o, "error", ev->error ? json_string(ev->error) : json_null());
-	json_array_append_new(arg, o);
+	api_redact_text(e->r, o, "error");
+	json_array_append_new(e->list, o);
 	return 0;
 }
 
@@ -108,7 +118,8 @@ void api_messages_get(struct api_req *r, const char *idstr)
 		return;
 	json_t *o = message_doc_for(r, &m), *events = json_array();
 	/* the timeline is detail: a store error there still answers with the message itself */
-	if (store_timeline(r->api->deps.st, m.id, event_cb, events) < 0)
+	struct events ev = { .r = r, .list = events };
+	if (store_timeline(r->api->deps.st, m.id, event_cb, &ev) < 0)
 		json_object_set_new(o, "events", json_null());
 	else
 		json_object_set_new(o, "events", json_incref(events));
@@ -120,7 +131,11 @@ void api_messages_get(struct api_req *r, const char *idstr)
 
 static void explain_line(void *arg, const char *text)
 {
-	json_array_append_new(arg, json_string(text));
+	struct events *e = arg;
+	json_t *line = json_pack("{s:s}", "t", text);
+	api_redact_text(e->r, line, "t");
+	json_array_append(e->list, json_object_get(line, "t"));
+	json_decref(line);
 }
 
 /* GET /v1/messages/<id>/explain: the scheduler's view of the message, in words. */
@@ -130,7 +145,8 @@ void api_messages_explain(struct api_req *r, const char *idstr)
 	if (load(r, idstr, &m) < 0)
 		return;
 	json_t *lines = json_array();
-	scheduler_explain(r->api->deps.sched, &m, explain_line, lines);
+	struct events e = { .r = r, .list = lines };
+	scheduler_explain(r->api->deps.sched, &m, explain_line, &e);
 	json_t *o = json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)m.id, "status", message_state_name(m.state),
 			      "priority", message_lane_name(m.lane), "explanation", lines);
 	store_msg_clear(&m);

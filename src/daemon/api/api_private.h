@@ -51,6 +51,9 @@ struct api_req {
  * of o[field] starred (an OTP's text). No-op otherwise, or when the field is not a string. */
 void api_redact_number(const struct api_req *r, json_t *o, const char *field);
 void api_redact_digits(const struct api_req *r, json_t *o, const char *field);
+/* When r->redact: the numbers inside free text (an error from a carrier, an SMS body) masked —
+ * every run of 7 or more digits loses its last 4 (phone_mask_in_text). */
+void api_redact_text(const struct api_req *r, json_t *o, const char *field);
 /* When r->redact: the query of a URL (callback tokens live there) cut to "?…". */
 void api_redact_url(const struct api_req *r, json_t *o, const char *field);
 

@@ -40,6 +40,7 @@ static int webhook_cb(void *arg, const struct store_webhook *w)
 	json_object_set_new(o, "message_id", w->message_id ? json_integer(w->message_id) : json_null());
 	json_object_set_new(o, "last_error", w->last_error[0] ? json_string(w->last_error) : json_null());
 	api_redact_url(l->r, o, "url");
+	api_redact_text(l->r, o, "last_error");
 	json_array_append_new(l->list, o);
 	l->last_id = w->id;
 	return 0;

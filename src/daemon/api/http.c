@@ -268,6 +268,21 @@ void api_redact_url(const struct api_req *r, json_t *o, const char *field)
 	json_object_set_new(o, field, json_sprintf("%.*s?…", (int)(q - v), v));
 }
 
+void api_redact_text(const struct api_req *r, json_t *o, const char *field)
+{
+	const char *v = json_string_value(json_object_get(o, field));
+	if (!r->redact || !v)
+		return;
+	char *t = strdup(v);
+	if (!t) {
+		json_object_set_new(o, field, json_string(""));
+		return;
+	}
+	phone_mask_in_text(t);
+	json_object_set_new(o, field, json_string(t));
+	free(t);
+}
+
 void api_redact_digits(const struct api_req *r, json_t *o, const char *field)
 {
 	const char *v = json_string_value(json_object_get(o, field));
