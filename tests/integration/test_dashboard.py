@@ -237,6 +237,11 @@ def test_static_files_headers_and_redaction_is_server_side(bank):
 def test_simroute_ui_proxy(bank, browser, tmp_path):
     """`simroute ui` prints a loopback URL with a token; the browser needs no key, others get nothing."""
     d = bank
+    # usage errors and a daemon that is not there: the CLI's exit codes, and no URL handed out
+    r = subprocess.run([SIMROUTE, "-s", d.sock, "ui", "stray"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "usage: simroute ui" in r.stderr
+    r = subprocess.run([SIMROUTE, "-s", str(tmp_path / "none.sock"), "ui"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 3 and "dashboard:" not in r.stdout
     code, doc = d.api.send("+447700900123", "via the proxy")
     d.wait_status(doc["id"], ("sent",))
     proc = subprocess.Popen([SIMROUTE, "-s", d.sock, "ui"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
