@@ -67,10 +67,15 @@ function navigate() {
   refreshNow();
 }
 
-async function refresh() {
+/* A page may ask to be refreshed less often (page.every ms): listings that can make the daemon scan. */
+async function refresh(forced) {
   if (app.busy || !app.page) return;
+  const page = app.page, now = Date.now();
+  const every = typeof page.every === "function" ? page.every() : page.every;
+  if (!forced && every && page.lastAt && now - page.lastAt < every) return;
+  page.lastAt = now;
   app.busy = true;
-  const gen = app.generation, page = app.page;
+  const gen = app.generation;
   try {
     const data = await page.load();
     if (gen !== app.generation) return;
@@ -100,7 +105,7 @@ async function refresh() {
 
 function refreshNow() {
   app.busy = false;
-  refresh();
+  refresh(true);
 }
 
 function startPolling() {

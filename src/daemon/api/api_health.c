@@ -107,7 +107,7 @@ void api_metrics(struct api_req *r)
 	struct store_counts c;
 	struct evbuffer *b;
 
-	if (store_counts(d->st, &c) < 0) {
+	if (api_store_counts(r->api, &c) < 0) {
 		api_error(r->req, 503, "store_unavailable", NULL, "the store could not be read");
 		return;
 	}

@@ -99,6 +99,11 @@ void api_ui_get(struct api_req *r);
 /* api_stats.c: the per-minute ring behind GET /v1/stats. */
 struct api_stats;
 struct api_stats *api_stats_new(void);
+/* store_counts() for /v1/status and /metrics, shared while fresh when counting is costly (a large store). */
+struct store_counts;
+int api_store_counts(struct api *api, struct store_counts *out);
+/* How long a count that took cost_ms is reused (0: a cheap count is always made afresh). */
+int64_t api_counts_ttl_ms(int64_t cost_ms);
 void api_stats_free(struct api_stats *s);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
 struct store;

@@ -15,7 +15,17 @@
 #define STATS_REFRESH_MS 2000
 #define HOUR_MS (60LL * 60 * 1000)
 
+/* store_counts() is a scan of the (state, lane, id) index: about 100 ms at a million rows, on the loop.
+ * /v1/status and /metrics, polled by dashboards, `simroute watch` and Prometheus, share one answer while
+ * it is fresh: for at most COUNTS_REUSE times what it cost (so counting takes at most ~2 % of the
+ * loop), never longer than COUNTS_MAX_AGE_MS; a count cheaper than COUNTS_CHEAP_MS is always live. */
+#define COUNTS_CHEAP_MS 10
+#define COUNTS_REUSE 50
+#define COUNTS_MAX_AGE_MS 10000
+
 struct api_stats {
+	struct store_counts counts;
+	int64_t counts_at, counts_ttl;   /* CLOCK_MONOTONIC ms of the last count, and how long it holds */
 	struct minstats ring;
 	int64_t last_event;       /* newest event folded into the ring */
 	int64_t refreshed_ms;     /* CLOCK_MONOTONIC of the last store read, 0 never */
@@ -40,6 +50,31 @@ struct api_stats *api_stats_new(void)
 void api_stats_free(struct api_stats *s)
 {
 	free(s);
+}
+
+int64_t api_counts_ttl_ms(int64_t cost_ms)
+{
+	if (cost_ms < COUNTS_CHEAP_MS)
+		return 0;
+	return cost_ms * COUNTS_REUSE < COUNTS_MAX_AGE_MS ? cost_ms * COUNTS_REUSE : COUNTS_MAX_AGE_MS;
+}
+
+int api_store_counts(struct api *api, struct store_counts *out)
+{
+	struct api_stats *s = api->stats;
+	int64_t t0 = mono_ms();
+	if (s && s->counts_at && t0 - s->counts_at < s->counts_ttl) {
+		*out = s->counts;
+		return 0;
+	}
+	if (store_counts(api->deps.st, out) < 0)
+		return -1;
+	if (s) {
+		s->counts = *out;
+		s->counts_at = mono_ms();
+		s->counts_ttl = api_counts_ttl_ms(s->counts_at - t0);
+	}
+	return 0;
 }
 
 static void fold(void *arg, const struct store_outcome *o)
