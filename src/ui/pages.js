@@ -240,12 +240,14 @@ pages.webhooks = function () {
             el("td", { class: "url" }, w.url), el("td", { class: "err" }, w.last_error || ""));
         });
       };
-      const pending = (d.all.webhooks || []).filter(function (w) { return w.status === "pending"; });
+      const latest = d.all.webhooks || [];
+      const pending = latest.filter(function (w) { return w.status === "pending"; });
+      const delivered = latest.filter(function (w) { return w.status === "delivered"; });
       const heads = ["id", "event", "status", "message", "attempts", "next try", "url", "last error"];
       return el("div", { id: "webhooks" },
-        card("Pending: " + pending.length + " of the latest " + (d.all.webhooks || []).length + " events", "wide", table(heads, rows(pending))),
-        card("Failing or given up", "wide", table(heads, rows(d.failed.webhooks))),
-        card("Latest", "wide", table(heads, rows(d.all.webhooks))));
+        card("Pending: " + pending.length + " of the latest " + latest.length + " events", "wide", table(heads, rows(pending))),
+        card("Failed at least once, or given up", "wide", table(heads, rows(d.failed.webhooks))),
+        card("Delivered (latest)", "wide", table(heads, rows(delivered))));
     }
   };
 };
