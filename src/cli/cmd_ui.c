@@ -2,8 +2,8 @@
  * key: a loopback HTTP proxy (libevent's evhttp) that forwards GET requests to simrouted's Unix socket.
  *
  * Whoever reaches the proxy acts with the operator's access to the socket, so it is guarded: it binds
- * 127.0.0.1 only; the printed URL carries a random token that is traded once for an HttpOnly,
- * SameSite=Strict cookie (so the token leaves the address bar); every request needs that cookie and a
+ * 127.0.0.1 only; the printed URL carries a random token good for one sign-in, traded for a new random
+ * session in an HttpOnly, SameSite=Strict cookie (the URL is then worthless); every request needs that cookie and a
  * Host naming the proxy itself (no DNS rebinding); only GET goes through (the dashboard only reads).
  * Forwarding is a blocking libcurl call per request: this serves one operator's browser, not a crowd. */
 #include <curl/curl.h>
@@ -28,7 +28,8 @@
 
 struct proxy {
 	const char *socket;
-	char token[TOKEN_BYTES * 2 + 1];
+	char token[TOKEN_BYTES * 2 + 1];     /* in the printed URL: good for one sign-in */
+	char session[TOKEN_BYTES * 2 + 1];   /* the cookie it is traded for ("" until then) */
 	int port;
 	CURL *curl;
 	struct event_base *base;
@@ -65,6 +66,17 @@ static bool find_cookie(const char *header, char *out, size_t outlen)
 		p = strchr(p, ';');
 	}
 	return false;
+}
+
+/* 2 * TOKEN_BYTES hex digits from the kernel's CSPRNG into out (size 2 * TOKEN_BYTES + 1); 0 or -1. */
+static int random_hex(char *out, size_t size)
+{
+	unsigned char raw[TOKEN_BYTES];
+	if (size < 2 * TOKEN_BYTES + 1 || getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -1;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
 }
 
 static void reply_text(struct evhttp_request *req, int status, const char *reason, const char *text)
@@ -195,21 +207,29 @@ static void on_request(struct evhttp_request *req, void *arg)
 		reply_text(req, 405, "Method Not Allowed", "the dashboard proxy only reads (GET)");
 		return;
 	}
-	/* the token from the printed URL, traded for the cookie; the redirect drops it from the address bar */
+	/* the token from the printed URL, traded once for the session cookie; the redirect drops it from the
+	 * address bar, and the URL is worthless afterwards (shell history, a screen seen over a shoulder) */
 	if (path && query && strncmp(query, "token=", 6) == 0) {
-		if (!same_secret(query + 6, p->token, strlen(p->token))) {
-			reply_text(req, 403, "Forbidden", "wrong token: use the URL `simroute ui` printed");
+		if (p->session[0] || !same_secret(query + 6, p->token, strlen(p->token))) {
+			reply_text(req, 403, "Forbidden",
+				   p->session[0] ? "this URL was used already: run `simroute ui` again for a new one"
+						 : "wrong token: use the URL `simroute ui` printed");
+			return;
+		}
+		if (random_hex(p->session, sizeof(p->session)) < 0) {
+			reply_text(req, 500, "Internal Server Error", "no randomness for the session");
 			return;
 		}
 		char set[160];
-		snprintf(set, sizeof(set), COOKIE_NAME "=%s; Path=/; HttpOnly; SameSite=Strict", p->token);
+		snprintf(set, sizeof(set), COOKIE_NAME "=%s; Path=/; HttpOnly; SameSite=Strict", p->session);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie", set);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Location", "/ui/");
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Referrer-Policy", "no-referrer");
 		evhttp_send_reply(req, 303, "See Other", NULL);
 		return;
 	}
-	if (!cookie || !find_cookie(cookie, value, sizeof(value)) || !same_secret(value, p->token, strlen(p->token))) {
+	if (!p->session[0] || !cookie || !find_cookie(cookie, value, sizeof(value)) ||
+	    !same_secret(value, p->session, strlen(p->session))) {
 		reply_text(req, 403, "Forbidden", "open the URL `simroute ui` printed (it carries this session's token)");
 		return;
 	}
@@ -227,7 +247,6 @@ int cmd_ui(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "port", required_argument, NULL, 'p' }, { NULL, 0, NULL, 0 } };
 	struct proxy p = { .socket = cli->socket };
-	unsigned char raw[TOKEN_BYTES];
 	long port = 0;
 	int c, rc = EXIT_FAILED;
 	char *end;
@@ -248,12 +267,10 @@ int cmd_ui(struct cli *cli, int argc, char **argv)
 		return rc;
 	client_reply_free(&r);
 	rc = EXIT_FAILED;
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+	if (random_hex(p.token, sizeof(p.token)) < 0) {
 		fprintf(stderr, "simroute: ui: no randomness for the session token\n");
 		return EXIT_FAILED;
 	}
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(p.token + 2 * i, 3, "%02x", raw[i]);
 
 	p.curl = curl_easy_init();
 	p.base = event_base_new();

@@ -258,22 +258,11 @@ def test_simroute_ui_proxy(bank, browser, tmp_path):
             body = r.read()
             conn.close()
             return r, body
-        # without the token's cookie, with a wrong token, another Host, or a write: refused
+        # before sign-in: nothing, and a wrong token is refused
         assert get("/v1/status")[0].status == 403
         assert get("/ui/?token=" + "0" * 32)[0].status == 403
-        r, _ = get("/ui/?token=" + token)
-        assert r.status == 303 and r.getheader("Location") == "/ui/"
-        cookie = r.getheader("Set-Cookie")
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        jar = {"Cookie": cookie.split(";")[0]}
-        assert get("/v1/status", dict(jar, Host="evil.example:%d" % port))[0].status == 403
-        assert get("/v1/messages", jar, method="POST")[0].status == 405
-        r, body = get("/v1/status", jar)
-        assert r.status == 200 and json.loads(body)["routes"]["total"] == 2
-        r, _ = get("/ui/", jar)
-        assert r.getheader("Content-Security-Policy") and r.getheader("X-Frame-Options") == "DENY"
 
-        # the browser: straight in, no sign-in form, full numbers (the operator's own access)
+        # the browser: straight in with the printed URL, no sign-in form, full numbers (the operator's access)
         browser.get(url)
         loaded(browser, "overview")
         assert not browser.find_element(By.ID, "login").is_displayed()
@@ -283,6 +272,20 @@ def test_simroute_ui_proxy(bank, browser, tmp_path):
         loaded(browser, "messages")
         wait_for(lambda: "+447700900123" in text_of(browser, "#messages"), what="the full number")
         shot(browser, tmp_path, "proxy-messages")
+
+        # the URL was good for one sign-in; the session lives in an HttpOnly, SameSite=Strict cookie
+        r, _ = get("/ui/?token=" + token)
+        assert r.status == 403
+        cookie = [c for c in browser.get_cookies() if c["name"] == "simroute_ui"][0]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["value"] != token
+        jar = {"Cookie": "simroute_ui=" + cookie["value"]}
+        assert get("/v1/status", {"Cookie": "simroute_ui=" + token})[0].status == 403
+        assert get("/v1/status", dict(jar, Host="evil.example:%d" % port))[0].status == 403
+        assert get("/v1/messages", jar, method="POST")[0].status == 405
+        r, body = get("/v1/status", jar)
+        assert r.status == 200 and json.loads(body)["routes"]["total"] == 2
+        r, _ = get("/ui/", jar)
+        assert r.getheader("Content-Security-Policy") and r.getheader("X-Frame-Options") == "DENY"
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
