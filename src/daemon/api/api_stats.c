@@ -27,6 +27,7 @@ struct api_stats {
 	struct store_counts counts;
 	int64_t counts_at, counts_ttl;   /* CLOCK_MONOTONIC ms of the last count, and how long it holds */
 	struct minstats ring;
+	struct minstats scratch;  /* a read is folded here first: a store error half-way counts nothing twice */
 	int64_t last_event;       /* newest event folded into the ring */
 	int64_t refreshed_ms;     /* CLOCK_MONOTONIC of the last store read, 0 never */
 	int64_t oldest[LANE_COUNT];
@@ -91,9 +92,11 @@ static int refresh(struct api_stats *s, struct store *st)
 	int64_t now = api_now_ms(), mono = mono_ms(), last;
 	if (s->refreshed_ms && mono - s->refreshed_ms < STATS_REFRESH_MS)
 		return 0;
-	if (store_outcomes(st, s->last_event, now - HOUR_MS, fold, &s->ring, &last) < 0 ||
+	s->scratch = s->ring;
+	if (store_outcomes(st, s->last_event, now - HOUR_MS, fold, &s->scratch, &last) < 0 ||
 	    store_oldest_queued(st, s->oldest) < 0)
 		return -1;
+	s->ring = s->scratch;
 	s->last_event = last;
 	s->refreshed_ms = mono;
 	minstats_advance(&s->ring, now);
