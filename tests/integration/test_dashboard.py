@@ -314,3 +314,23 @@ def test_a_week_of_polling_grows_nothing(bank):
     rounds(1000)
     grown = rss_kib(d.proc.pid) - before
     assert grown < 512, "simrouted grew %d KiB over 7000 dashboard requests" % grown
+
+
+def test_stats_count_sends_and_failures_per_route(bank, sim):
+    """GET /v1/stats from the store: a send and a permanent failure (CMS 1), each on its route."""
+    d = bank
+    code, doc = d.api.send("+447700900123", "goes out", priority="otp")
+    d.wait_status(doc["id"], ("sent",))
+    for i in SIGNALS:
+        ctl(sim, "fault", str(i), "cms", "1")      # TS 24.011 E.2 RP-cause 1: unassigned number, permanent
+    code, doc = d.api.send("+447700900999", "fails")
+    failed = d.wait_status(doc["id"], ("failed",))
+    code, st = d.api.request("GET", "/v1/stats?minutes=5", tcp=True, headers={"Authorization": "Bearer " + TEST_KEY})
+    assert code == 200
+    assert (st["sent_total"], st["failed_total"]) == (1, 1)
+    assert st["sent"][-1] + st["sent"][-2] == 1       # this minute, or the previous one at a boundary
+    routes = {r["route"]: r for r in st["routes"]}
+    assert routes[failed["route"]]["failed_total"] == 1
+    assert sum(r["sent_total"] for r in routes.values()) == 1
+    assert st["otp_latency_ms"]["count"] == 1 and 0 < st["otp_latency_ms"]["p50"] <= st["otp_latency_ms"]["p99"]
+    assert st["oldest_queued_seconds"] == {"otp": None, "normal": None, "bulk": None}
