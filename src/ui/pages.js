@@ -80,7 +80,8 @@ pages.overview = function () {
       const chart = card("Messages per minute, last hour", "wide",
         el("p", { class: "legend" }, el("span", { class: "key sent" }), " sent ", el("b", { id: "sent-total" }, String(stats.sent_total)),
           "   ", el("span", { class: "key failed" }), " failed ", el("b", { id: "failed-total" }, String(stats.failed_total))),
-        barChart(stats.sent, stats.failed));
+        /* drawn at the page's width, so labels keep their size however wide the screen */
+        barChart(stats.sent, stats.failed, { width: Math.max(480, Math.min(1600, document.getElementById("page").clientWidth - 70)) }));
       const modemNames = (st.modems || []).map(function (m) { return m.name; });
       const usage = card("Routes and carrier usage, last hour", null,
         table(["route", "kind", "sent", "failed"], (stats.routes || []).map(function (r) {
