@@ -226,8 +226,8 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/ui/", 0, 0, R_UI, NULL },
 };
 
-/* ?view=dashboard (any route but Kannel's, whose query is its own): 1 asked, 0 not, -1 another
- * value (a 400 was sent). */
+/* ?view=dashboard (on a GET of any route but Kannel's, whose query is its own): 1 asked, 0 not, -1
+ * another value (a 400 was sent). */
 static int dashboard_view(struct evhttp_request *req, const struct evhttp_uri *uri)
 {
 	const char *query = uri ? evhttp_uri_get_query(uri) : NULL, *v;
@@ -312,7 +312,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		}
 		/* The dashboard asks with view=dashboard: numbers are then masked unless the caller may
 		 * administer — decided here, so no page can ask its way around it. */
-		int view = rt->id == R_KANNEL ? 0 : dashboard_view(req, uri);
+		int view = method != EVHTTP_REQ_GET || rt->id == R_KANNEL ? 0 : dashboard_view(req, uri);
 		if (view < 0)
 			return;
 		r.redact = view && !(r.scopes & SCOPE_ADMIN);
