@@ -12,9 +12,11 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc/daemon $
 LDLIBS     = $(PKG_LIBS) -lm
 
 # Debian packages `make deps` installs when missing (a fresh Debian 12 has only git and make).
+# chromium + chromium-driver + python3-selenium: the dashboard's browser test; prometheus: promtool.
 DEB_PKGS  := gcc libc6-dev make pkg-config libserialport-dev libevent-dev libsqlite3-dev \
              libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsystemd-dev \
-             python3 python3-pytest python3-yaml curl ca-certificates tzdata tmux mandoc
+             python3 python3-pytest python3-yaml curl ca-certificates tzdata tmux mandoc \
+             chromium chromium-driver python3-selenium prometheus
 # What `make bench` adds (load generator for the HTTP ingest benchmark).
 BENCH_PKGS := wrk
 
@@ -24,6 +26,9 @@ CLI_SRC    := $(wildcard src/cli/*.c)
 SIM_SRC    := $(wildcard src/gsmsim/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+# The dashboard's files, built into simrouted as C arrays (see $(UI_GEN)).
+UI_SRC     := $(sort $(wildcard src/ui/*.html src/ui/*.css src/ui/*.js src/ui/*.svg))
+UI_GEN      = $(BUILD)/gen/ui_assets.c
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
@@ -49,8 +54,24 @@ $(BUILD)/obj/%.o: %.c
 
 $(LIB_A): $(call obj,$(BUILD),$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
-$(DAEMON_A): $(call obj,$(BUILD),$(DAEMON_SRC))
+$(DAEMON_A): $(call obj,$(BUILD),$(DAEMON_SRC) $(UI_GEN))
 	@rm -f $@; ar rcs $@ $^
+# The dashboard as C arrays: od and awk are in every Debian base system (xxd comes with vim, so is not).
+$(UI_GEN): $(UI_SRC) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q){ echo '/* generated from src/ui/ by the Makefile: do not edit */'; \
+	  echo '#include "api/ui_assets.h"'; \
+	  i=0; for f in $(UI_SRC); do \
+	    echo "static const unsigned char f$$i[] = {"; \
+	    od -An -v -tx1 "$$f" | awk '{ s = ""; for (k = 1; k <= NF; k++) s = s "0x" $$k ","; print s }'; \
+	    echo "};"; i=$$((i + 1)); \
+	  done; \
+	  echo 'const struct ui_asset ui_assets[] = {'; \
+	  i=0; for f in $(UI_SRC); do echo "	{ \"$${f##*/}\", f$$i, sizeof(f$$i) },"; i=$$((i + 1)); done; \
+	  echo '};'; \
+	  echo "const size_t ui_nassets = $$i;"; } > $@.tmp && mv $@.tmp $@
+
 # gsmsim without its main(), so unit tests can reach its AT interpreter.
 $(SIM_A): $(call obj,$(BUILD),$(filter-out src/gsmsim/main.c,$(SIM_SRC)))
 	@rm -f $@; ar rcs $@ $^
@@ -155,6 +176,8 @@ install: all
 	install -m 644 conf/systemd/simroute.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/simroute.conf
 	install -d $(DESTDIR)$(PREFIX)/share/doc/simroute
 	install -m 644 README.md docs/*.md docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/simroute/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/simroute/monitoring
+	install -m 644 docs/monitoring/* $(DESTDIR)$(PREFIX)/share/doc/simroute/monitoring/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 docs/man/simrouted.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 docs/man/simroute.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/

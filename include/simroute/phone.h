@@ -16,7 +16,7 @@ void phone_mask(const char *num, char *out, size_t outlen);
 /* Copy text (e.g. a carrier's error answer or a modem line, quoted in a log) to out with the last
  * 4 digits of every run of 7 or more digits masked: "bad number +15005550001" -> "bad number
  * +1500555****". Shorter runs (HTTP statuses, counts) stay. Always NUL-terminates when outlen > 0;
- * truncates to fit. Returns out. */
+ * truncates to fit. out may be text itself (masked in place). Returns out. */
 char *phone_redact(const char *text, char *out, size_t outlen);
 
 #endif

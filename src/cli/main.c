@@ -38,6 +38,7 @@ static const struct command {
 	{ "explain", "ID", "why a message is where it is: lane, waits, routes, carrier", cmd_explain },
 	{ "cancel", "ID", "cancel a message that is still queued", cmd_cancel },
 	{ "backup", "FILE", "a consistent copy of the daemon's database, made while it runs, into FILE", cmd_backup },
+	{ "ui", "[--port N]", "the web dashboard for this machine's browser: prints a local URL (Ctrl-C stops)", cmd_ui },
 	{ "pdu", "[encode|decode]", "PDU codec: JSON lines on stdin -> JSON lines out", cmd_pdu },
 };
 

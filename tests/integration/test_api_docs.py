@@ -20,7 +20,8 @@ def table_routes():
 
 
 def openapi_paths():
-    """{path: {methods}} from the YAML, without PyYAML: path lines are `  /...:`, methods `    get:`."""
+    """{path: {methods}} from the YAML, without PyYAML: path lines are `  /...:`, methods `    get:`;
+    a path parameter of any name counts as the routing table's {id}."""
     paths, cur, in_paths = {}, None, False
     for line in open(OPENAPI):
         if re.match(r"^\S", line):
@@ -31,7 +32,7 @@ def openapi_paths():
             continue
         m = re.match(r"^  (/\S*):\s*$", line)
         if m:
-            cur = m.group(1)
+            cur = re.sub(r"\{[a-z_]+\}", "{id}", m.group(1))   # /ui/{file} is the prefix route /ui/
             paths[cur] = set()
             continue
         m = re.match(r"^    (\w+):", line)

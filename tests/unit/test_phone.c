@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "simroute/phone.h"
 
@@ -70,6 +71,27 @@ test_redact(void **state)
 	assert_string_equal(phone_redact("x", out, 1), "");
 }
 
+/* The dashboard's masking of free text: the same rule, in place. */
+static void test_redact_in_place(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "The 'To' number +447700900123 is not valid", "The 'To' number +44770090**** is not valid" },
+		{ "call 07700900123 or 0770 090 0123", "call 0770090**** or 0770 090 0123" },
+		{ "CMS ERROR 500 at 13:45, code 123456", "CMS ERROR 500 at 13:45, code 123456" },
+		{ "1234567", "123****" },
+		{ "123456", "123456" },
+		{ "a+33612345678b9999999", "a+3361234****b999****" },
+		{ "", "" },
+	};
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strcpy(buf, cases[i].in);
+		assert_string_equal(phone_redact(buf, buf, sizeof(buf)), cases[i].out);
+	}
+}
+
 int
 main(void)
 {
@@ -77,6 +99,7 @@ main(void)
 		cmocka_unit_test(test_e164_valid),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_redact_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,13 @@
 /* api_health: GET /healthz (liveness), GET /readyz (can accept and send) and GET /metrics (Prometheus). */
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <string.h>
 
 #include "api/api_private.h"
 #include "modem/modem.h"
 #include "queue/scheduler.h"
 #include "queue/store.h"
+#include "simroute/quota.h"
 
 /* The loop answered: that is all liveness means. Open on TCP (no key), see http.c. */
 void api_healthz(struct api_req *r)
@@ -75,13 +77,37 @@ static void per_modem(struct evbuffer *b, const struct api_deps *d, const char *
 	}
 }
 
+/* Quota use and limits per route and window (limits only for windows that have one). */
+static void quotas(struct evbuffer *b, const struct api_deps *d)
+{
+	size_t n = scheduler_nmodems(d->sched);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			family(b, "simroute_route_quota_used", "gauge", "Segments sent in the current quota window.");
+		else
+			family(b, "simroute_route_quota_limit", "gauge", "Quota of the window in segments (absent: no limit).");
+		for (size_t i = 0; i < n; i++) {
+			struct scheduler_route_stats rs;
+			scheduler_route_stats(d->sched, i, &rs);
+			for (int w = 0; w < QUOTA_WINDOWS; w++) {
+				int64_t v = pass == 0 ? rs.quota_used[w] : rs.quota_limit[w];
+				if (pass == 1 && v == 0)
+					continue;
+				evbuffer_add_printf(b, "%s{modem=\"", pass == 0 ? "simroute_route_quota_used" : "simroute_route_quota_limit");
+				label(b, modem_name(scheduler_modem(d->sched, i)));
+				evbuffer_add_printf(b, "\",window=\"%s\"} %lld\n", quota_window_name((enum quota_window)w), (long long)v);
+			}
+		}
+	}
+}
+
 void api_metrics(struct api_req *r)
 {
 	const struct api_deps *d = &r->api->deps;
 	struct store_counts c;
 	struct evbuffer *b;
 
-	if (store_counts(d->st, &c) < 0) {
+	if (api_store_counts(r->api, &c) < 0) {
 		api_error(r->req, 503, "store_unavailable", NULL, "the store could not be read");
 		return;
 	}
@@ -108,6 +134,31 @@ void api_metrics(struct api_req *r)
 	evbuffer_add_printf(b, "simroute_api_connections_refused_total{listener=\"tcp\"} %lld\n", r->api->tcp_l.refused_total);
 	evbuffer_add_printf(b, "simroute_api_connections_refused_total{listener=\"unix\"} %lld\n",
 			    r->api->unix_l.refused_total);
+	quotas(b, d);
+	struct scheduler_carrier_stats cs;
+	if (scheduler_carrier_stats(d->sched, &cs)) {
+		family(b, "simroute_carrier_sent_total", "counter", "Messages the cloud carrier accepted since start.");
+		evbuffer_add_printf(b, "simroute_carrier_sent_total{carrier=\"");
+		label(b, cs.name);
+		evbuffer_add_printf(b, "\"} %lld\n", (long long)cs.sent);
+		family(b, "simroute_carrier_failed_total", "counter", "Carrier attempts refused or failed since start.");
+		evbuffer_add_printf(b, "simroute_carrier_failed_total{carrier=\"");
+		label(b, cs.name);
+		evbuffer_add_printf(b, "\"} %lld\n", (long long)cs.failed);
+		family(b, "simroute_carrier_breaker_open", "gauge", "1 while the carrier's circuit breaker is open.");
+		evbuffer_add_printf(b, "simroute_carrier_breaker_open{carrier=\"");
+		label(b, cs.name);
+		evbuffer_add_printf(b, "\"} %d\n", strcmp(cs.breaker, "open") == 0);
+	}
+	int64_t oldest[LANE_COUNT], now = api_now_ms();
+	if (store_oldest_queued(d->st, oldest) == 0) {
+		family(b, "simroute_oldest_queued_seconds", "gauge", "Age of the oldest queued message by lane (0: none queued).");
+		for (int l = 0; l < LANE_COUNT; l++)
+			evbuffer_add_printf(b, "simroute_oldest_queued_seconds{lane=\"%s\"} %lld\n", message_lane_name((enum msg_lane)l),
+					    oldest[l] && now > oldest[l] ? (long long)((now - oldest[l]) / 1000) : 0LL);
+	}
+	family(b, "simroute_store_write_errors_total", "counter", "Store writes that failed (disk full, read-only, I/O) since start.");
+	evbuffer_add_printf(b, "simroute_store_write_errors_total %lld\n", (long long)store_write_errors(d->st));
 	family(b, "simroute_uptime_seconds", "gauge", "Seconds since simrouted started.");
 	evbuffer_add_printf(b, "simroute_uptime_seconds %lld\n", (long long)((api_now_ms() - d->started_ms) / 1000));
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", "text/plain; version=0.0.4");

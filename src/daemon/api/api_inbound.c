@@ -15,6 +15,7 @@
 #define INBOUND_LIMIT_MAX 500
 
 struct inbound_listing {
+	const struct api_req *r;
 	json_t *list;
 	size_t limit;
 	int64_t last_id;
@@ -27,11 +28,13 @@ static int inbound_cb(void *arg, const struct store_inbound *m)
 	if (json_array_size(l->list) >= l->limit)
 		return 1;   /* the extra row only says there is a next page */
 	/* text null once erased by [store] body_retention_days */
-	json_array_append_new(l->list,
-			      json_pack("{s:I, s:s, s:o, s:i, s:b, s:s, s:o, s:b}", "id", (json_int_t)m->id, "from", m->from,
-					"text", m->purged ? json_null() : json_string(m->text ? m->text : ""), "parts",
-					m->parts, "complete", m->complete, "route", m->route, "received_at",
-					api_time(m->received_ms), "purged", m->purged));
+	json_t *o = json_pack("{s:I, s:s, s:o, s:i, s:b, s:s, s:o, s:b}", "id", (json_int_t)m->id, "from", m->from,
+			      "text", m->purged ? json_null() : json_string(m->text ? m->text : ""), "parts", m->parts,
+			      "complete", m->complete, "route", m->route, "received_at", api_time(m->received_ms),
+			      "purged", m->purged);
+	api_redact_number(l->r, o, "from");
+	api_redact_text(l->r, o, "text");
+	json_array_append_new(l->list, o);
 	l->last_id = m->id;
 	return 0;
 }
@@ -64,7 +67,7 @@ void api_inbound_list(struct api_req *r)
 	/* Concatenated sets that waited longer than [inbound] reassembly_timeout are listed as they are
 	 * (complete: false) from now on; a store error here only delays that. */
 	store_inbound_flush(st, now - (int64_t)r->api->deps.cfg->inbound_reassembly_timeout * 1000, now);
-	struct inbound_listing l = { .list = json_array(), .limit = f.limit };
+	struct inbound_listing l = { .r = r, .list = json_array(), .limit = f.limit };
 	f.limit++;
 	int n = store_inbound_list(st, &f, inbound_cb, &l);
 	api_reply_page(r->req, "inbound", l.list, n, l.limit, l.last_id);

@@ -68,13 +68,34 @@ json_t *api_message_doc(const struct store_msg *m)
 	return o;
 }
 
+/* The dashboard's view for a key without admin scope: the number masked, and an OTP's code too. */
+static json_t *message_doc_for(const struct api_req *r, const struct store_msg *m)
+{
+	json_t *o = api_message_doc(m);
+	api_redact_number(r, o, "to");
+	api_redact_url(r, o, "callback_url");
+	api_redact_text(r, o, "error");
+	if (m->lane == LANE_OTP)
+		api_redact_digits(r, o, "text");
+	else
+		api_redact_text(r, o, "text");
+	return o;
+}
+
+struct events {
+	const struct api_req *r;
+	json_t *list;
+};
+
 static int event_cb(void *arg, const struct store_event *ev)
 {
+	struct events *e = arg;
 	json_t *o = json_pack("{s:o, s:s, s:s}", "at", api_time(ev->at_ms), "from", message_state_name(ev->from), "to",
 			      message_state_name(ev->to));
 	json_object_set_new(o, "route", ev->route ? json_string(ev->route) : json_null());
 	json_object_set_new(o, "error", ev->error ? json_string(ev->error) : json_null());
-	json_array_append_new(arg, o);
+	api_redact_text(e->r, o, "error");
+	json_array_append_new(e->list, o);
 	return 0;
 }
 
@@ -99,9 +120,10 @@ void api_messages_get(struct api_req *r, const char *idstr)
 	struct store_msg m;
 	if (load(r, idstr, &m) < 0)
 		return;
-	json_t *o = api_message_doc(&m), *events = json_array();
+	json_t *o = message_doc_for(r, &m), *events = json_array();
 	/* the timeline is detail: a store error there still answers with the message itself */
-	if (store_timeline(r->api->deps.st, m.id, event_cb, events) < 0)
+	struct events ev = { .r = r, .list = events };
+	if (store_timeline(r->api->deps.st, m.id, event_cb, &ev) < 0)
 		json_object_set_new(o, "events", json_null());
 	else
 		json_object_set_new(o, "events", json_incref(events));
@@ -113,7 +135,11 @@ void api_messages_get(struct api_req *r, const char *idstr)
 
 static void explain_line(void *arg, const char *text)
 {
-	json_array_append_new(arg, json_string(text));
+	struct events *e = arg;
+	json_t *line = json_pack("{s:s}", "t", text);
+	api_redact_text(e->r, line, "t");
+	json_array_append(e->list, json_object_get(line, "t"));
+	json_decref(line);
 }
 
 /* GET /v1/messages/<id>/explain: the scheduler's view of the message, in words. */
@@ -123,7 +149,8 @@ void api_messages_explain(struct api_req *r, const char *idstr)
 	if (load(r, idstr, &m) < 0)
 		return;
 	json_t *lines = json_array();
-	scheduler_explain(r->api->deps.sched, &m, explain_line, lines);
+	struct events e = { .r = r, .list = lines };
+	scheduler_explain(r->api->deps.sched, &m, explain_line, &e);
 	json_t *o = json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)m.id, "status", message_state_name(m.state),
 			      "priority", message_lane_name(m.lane), "explanation", lines);
 	store_msg_clear(&m);
@@ -209,6 +236,7 @@ static int parse_since(const char *s, int64_t *out)
 }
 
 struct listing {
+	const struct api_req *r;
 	json_t *list;
 	int64_t last_id;
 	size_t n, limit;
@@ -220,7 +248,7 @@ static int list_cb(void *arg, const struct store_msg *m)
 	/* one row past the page was asked for: it only says there is a next page */
 	if (l->n == l->limit)
 		return 1;
-	json_array_append_new(l->list, api_message_doc(m));
+	json_array_append_new(l->list, message_doc_for(l->r, m));
 	l->last_id = m->id;
 	l->n++;
 	return 0;
@@ -247,7 +275,7 @@ int api_paging_param(struct api_req *r, const char *k, const char *val, int64_t 
 			api_error(r->req, 400, "invalid_field", "cursor", "cursor: expected a next_cursor from a previous page");
 			return -1;
 		}
-	} else {
+	} else if (strcmp(k, "view") != 0) {   /* view=dashboard: checked by http.c for every route */
 		return 0;
 	}
 	return 1;
@@ -286,12 +314,19 @@ void api_messages_list(struct api_req *r)
 				goto out;
 			}
 			f.to = val;
+		} else if (strcmp(k, "to_suffix") == 0) {
+			size_t n = strlen(val);
+			if (n < 2 || n > 15 || strspn(val, "0123456789") != n) {
+				api_error(r->req, 400, "invalid_field", "to_suffix", "to_suffix: expected 2 to 15 digits");
+				goto out;
+			}
+			f.to_suffix = val;
 		} else {
 			api_error(r->req, 400, "unknown_field", k, "unknown query parameter \"%.64s\"", k);
 			goto out;
 		}
 	}
-	struct listing l = { .list = json_array(), .limit = f.limit };
+	struct listing l = { .r = r, .list = json_array(), .limit = f.limit };
 	f.limit++;
 	int n = store_list(r->api->deps.st, &f, list_cb, &l);
 	api_reply_page(r->req, "messages", l.list, n, l.limit, l.last_id);

@@ -65,6 +65,7 @@ struct api {
 	size_t npending, pending_cap;
 	struct event *adopt;              /* runs once they are wired */
 	struct api_backup *backup;    /* the POST /v1/backup under way, or NULL (one at a time) */
+	struct api_stats *stats;      /* GET /v1/stats (api_stats.c); NULL: out of memory, answers 503 */
 };
 
 struct api_req {
@@ -76,6 +77,7 @@ struct api_req {
 	const char *owner;        /* the API key's name, or "unix": scopes idempotency keys */
 	const char *actor;        /* who, for the audit log: "key:<name>", "uid:<n>" (the socket's peer) or "unix" */
 	char actor_buf[80];
+	bool redact;              /* ?view=dashboard without admin scope: numbers are masked */
 };
 
 /* Records an admin action in the audit log (actor r->actor, now). target and fmt may be NULL. A store
@@ -87,6 +89,16 @@ void api_audit(struct api_req *r, const char *action, const char *target, const 
 int api_conn_init(struct api *api);
 void api_conn_watch(struct api_listener *l, struct api *api, struct evhttp *http, const char *name);
 void api_conn_free(struct api *api);
+
+/* When r->redact: o[field] (a phone number) masked as the logs do ("+44770090****"), or every digit
+ * of o[field] starred (an OTP's text). No-op otherwise, or when the field is not a string. */
+void api_redact_number(const struct api_req *r, json_t *o, const char *field);
+void api_redact_digits(const struct api_req *r, json_t *o, const char *field);
+/* When r->redact: the numbers inside free text (an error from a carrier, an SMS body) masked —
+ * every run of 7 or more digits loses its last 4 (phone_redact). */
+void api_redact_text(const struct api_req *r, json_t *o, const char *field);
+/* When r->redact: the query of a URL (callback tokens live there) cut to "?…". */
+void api_redact_url(const struct api_req *r, json_t *o, const char *field);
 
 /* Sends `body` (stolen: decref'd) with `status`. */
 void api_reply(struct evhttp_request *req, int status, json_t *body);
@@ -150,6 +162,18 @@ int api_carrier_http_verify(const char *secret, const char *timestamp, const cha
 void api_backup_post(struct api_req *r);
 /* api_free: a backup under way is dropped (its temporary file removed), unanswered. */
 void api_backup_abort(struct api *api);
+void api_stats_get(struct api_req *r);
+void api_ui_get(struct api_req *r);
+
+/* api_stats.c: the per-minute ring behind GET /v1/stats. */
+struct api_stats;
+struct api_stats *api_stats_new(void);
+/* store_counts() for /v1/status and /metrics, shared while fresh when counting is costly (a large store). */
+struct store_counts;
+int api_store_counts(struct api *api, struct store_counts *out);
+/* How long a count that took cost_ms is reused (0: a cheap count is always made afresh). */
+int64_t api_counts_ttl_ms(int64_t cost_ms);
+void api_stats_free(struct api_stats *s);
 /* The parts of a message as GET /v1/messages/<id> shows them (JSON null on a store error). */
 struct store;
 json_t *api_message_parts(struct store *st, int64_t id);

@@ -95,7 +95,7 @@ void api_status_get(struct api_req *r)
 	struct stat sb;
 	int ready;
 
-	if (store_counts(d->st, &c) < 0) {
+	if (api_store_counts(r->api, &c) < 0) {
 		api_error(r->req, 503, "store_unavailable", NULL, "the store could not be read");
 		return;
 	}

@@ -14,6 +14,7 @@
 #define WEBHOOKS_LIMIT_MAX 500
 
 struct webhook_listing {
+	const struct api_req *r;
 	json_t *list;
 	size_t limit;
 	int64_t last_id;
@@ -38,6 +39,8 @@ static int webhook_cb(void *arg, const struct store_webhook *w)
 			      w->delivered_ms > 0 ? json_null() : api_time(w->next_ms));
 	json_object_set_new(o, "message_id", w->message_id ? json_integer(w->message_id) : json_null());
 	json_object_set_new(o, "last_error", w->last_error[0] ? json_string(w->last_error) : json_null());
+	api_redact_url(l->r, o, "url");
+	api_redact_text(l->r, o, "last_error");
 	json_array_append_new(l->list, o);
 	l->last_id = w->id;
 	return 0;
@@ -76,7 +79,7 @@ void api_webhooks_list(struct api_req *r)
 			goto out;
 		}
 	}
-	struct webhook_listing l = { .list = json_array(), .limit = f.limit };
+	struct webhook_listing l = { .r = r, .list = json_array(), .limit = f.limit };
 	f.limit++;
 	int n = store_webhook_list(r->api->deps.st, &f, webhook_cb, &l);
 	api_reply_page(r->req, "webhooks", l.list, n, l.limit, l.last_id);

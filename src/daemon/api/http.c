@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/queue.h>
 #include <sys/un.h>
 #include <time.h>
 #include <math.h>
@@ -223,9 +224,9 @@ static const char *peer_actor(struct evhttp_request *req, char *buf, size_t len)
 }
 
 enum route_id {
-	R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS, R_MODEM_ACTION, R_KANNEL,
-	R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY, R_AUDIT, R_OPTOUT_LIST, R_OPTOUT_ADD,
-	R_OPTOUT_DELETE, R_KEYS_POST, R_KEYS_LIST, R_KEY_DELETE, R_CARRIER_STATUS, R_BACKUP
+	R_UI, R_STATS, R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS,
+	R_MODEM_ACTION, R_KANNEL, R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY, R_AUDIT,
+	R_OPTOUT_LIST, R_OPTOUT_ADD, R_OPTOUT_DELETE, R_KEYS_POST, R_KEYS_LIST, R_KEY_DELETE, R_CARRIER_STATUS, R_BACKUP
 };
 
 struct route {
@@ -271,7 +272,35 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/healthz", 1, 0, R_HEALTHZ, NULL },
 	{ EVHTTP_REQ_GET, "/readyz", 1, SCOPE_READ, R_READYZ, NULL },
 	{ EVHTTP_REQ_GET, "/metrics", 1, SCOPE_READ, R_METRICS, NULL },
+	{ EVHTTP_REQ_GET, "/v1/stats", 1, SCOPE_READ, R_STATS, NULL },
+	/* the dashboard's static files are public (they hold no data); its API calls need a key */
+	{ EVHTTP_REQ_GET, "/ui", 1, 0, R_UI, NULL },
+	{ EVHTTP_REQ_GET, "/ui/", 1, 0, R_UI, NULL },
+	{ EVHTTP_REQ_GET, "/ui/", 0, 0, R_UI, NULL },
 };
+
+/* ?view=dashboard (on a GET of any route but Kannel's, whose query is its own): 1 asked, 0 not, -1
+ * another value (a 400 was sent). */
+static int dashboard_view(struct evhttp_request *req, const struct evhttp_uri *uri)
+{
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL, *v;
+	struct evkeyvalq q;
+	int rc = 0;
+
+	if (!query || !strstr(query, "view"))
+		return 0;
+	TAILQ_INIT(&q);
+	/* a query evhttp cannot parse is not a dashboard's: the endpoint answers it as it always did */
+	if (evhttp_parse_query_str(query, &q) < 0)
+		return 0;
+	if ((v = evhttp_find_header(&q, "view")) != NULL) {
+		rc = strcmp(v, "dashboard") == 0 ? 1 : -1;
+		if (rc < 0)
+			api_error(req, 400, "invalid_field", "view", "view: the only view is \"dashboard\"");
+	}
+	evhttp_clear_headers(&q);
+	return rc;
+}
 
 static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 {
@@ -342,7 +371,15 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 			if (trusted)
 				r.actor = peer_actor(req, r.actor_buf, sizeof(r.actor_buf));
 		}
+		/* The dashboard asks with view=dashboard: numbers are then masked unless the caller may
+		 * administer — decided here, so no page can ask its way around it. */
+		int view = method != EVHTTP_REQ_GET || rt->id == R_KANNEL ? 0 : dashboard_view(req, uri);
+		if (view < 0)
+			return;
+		r.redact = view && !(r.scopes & SCOPE_ADMIN);
 		switch (rt->id) {
+		case R_UI: api_ui_get(&r); return;
+		case R_STATS: api_stats_get(&r); return;
 		case R_MESSAGES_POST: api_messages_post(&r); return;
 		case R_MESSAGES_LIST: api_messages_list(&r); return;
 		case R_MESSAGE: api_messages_get(&r, rest); return;
@@ -495,6 +532,7 @@ struct api *api_new(struct event_base *base, const struct api_deps *deps, char *
 	api->buckets = calloc(deps->cfg->napi_keys + 1, sizeof(*api->buckets));
 	api->nbuckets = api->buckets ? deps->cfg->napi_keys : 0;
 	api->housekeeping = event_new(base, -1, EV_PERSIST, housekeeping_cb, api);
+	api->stats = api_stats_new();
 	if (!api->buckets || !api->housekeeping || event_add(api->housekeeping, &every) < 0 || api_conn_init(api) < 0) {
 		snprintf(err, errlen, "out of memory");
 		api_free(api);
@@ -547,5 +585,6 @@ void api_free(struct api *api)
 	}
 	free(api->buckets);
 	free(api->skeys);
+	api_stats_free(api->stats);
 	free(api);
 }

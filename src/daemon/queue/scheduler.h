@@ -111,6 +111,15 @@ struct scheduler_route_stats {
 };
 void scheduler_route_stats(struct scheduler *s, size_t i, struct scheduler_route_stats *out);
 
+/* The cloud carrier's counters since start; false (out zeroed) when none is configured. */
+struct scheduler_carrier_stats {
+	const char *name;
+	int64_t sent, failed;     /* accepted; refused or failed attempts */
+	int inflight;
+	const char *breaker;      /* "closed" | "open" | "half_open" */
+};
+bool scheduler_carrier_stats(struct scheduler *s, struct scheduler_carrier_stats *out);
+
 size_t scheduler_nmodems(const struct scheduler *s);
 struct modem *scheduler_modem(const struct scheduler *s, size_t i);
 

@@ -39,6 +39,7 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 	s->carrier_inflight--;
 	switch (res->outcome) {
 	case CARRIER_ACCEPTED:
+		s->carrier_sent++;
 		if (current)
 			breaker_on_success(&s->carrier_breaker);
 		/* The carrier's id first: its delivery callback may follow at once. A store error loses only
@@ -52,13 +53,17 @@ static void carrier_done(void *arg, const struct carrier_result *res)
 		break;
 	case CARRIER_PERMANENT:
 		/* The carrier refused this message; its words say why (bad number, no credit, ...). */
+		s->carrier_failed++;
 		scheduler_transition(s, job->id, MSG_SENDING, MSG_FAILED, res->error, -1);
 		log_warnx("message %lld: %s: failed", (long long)job->id, phone_redact(res->error, red, sizeof(red)));
 		break;
 	case CARRIER_CANCELLED:
 	case CARRIER_TEMPORARY:
-		if (res->outcome == CARRIER_TEMPORARY && current)
-			breaker_on_failure(&s->carrier_breaker, now);
+		if (res->outcome == CARRIER_TEMPORARY) {
+			s->carrier_failed++;
+			if (current)
+				breaker_on_failure(&s->carrier_breaker, now);
+		}
 		if (res->outcome == CARRIER_CANCELLED || res->maybe_accepted) {
 			scheduler_transition(s, job->id, MSG_SENDING, MSG_UNCERTAIN, res->error, -1);
 			log_warnx("message %lld: %s; the carrier may have it: uncertain", (long long)job->id,

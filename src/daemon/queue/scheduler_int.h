@@ -94,6 +94,7 @@ struct scheduler {
 	/* told of each complete inbound SMS (the opt-out keywords) */
 	scheduler_inbound_cb *inbound_cb;
 	void *inbound_arg;
+	int64_t carrier_sent, carrier_failed;   /* accepted / refused or failed attempts since start */
 };
 
 int64_t scheduler_now_ms(void);

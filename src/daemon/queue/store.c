@@ -13,6 +13,7 @@ struct store {
 	const struct store_backend *be;
 	void *data;
 	struct store_hooks hooks;
+	int64_t write_errors;     /* writes the backend failed (disk full, read-only, I/O): a metric */
 	void *hooks_arg;
 };
 
@@ -209,8 +210,10 @@ int store_enqueue_idem(struct store *st, const struct store_new_msg *msgs, size_
 		if (!idem_ok(&idem[i], n))
 			return -1;
 	}
-	if (st->be->enqueue(st->data, msgs, n, ids, idem, nidem) == -1)
+	if (st->be->enqueue(st->data, msgs, n, ids, idem, nidem) == -1) {
+		st->write_errors++;
 		return -1;
+	}
 	log_debug("store: enqueued %zu message(s), ids %lld..%lld", n, (long long)ids[0],
 		  (long long)ids[n - 1]);
 	return 0;
@@ -278,6 +281,8 @@ int store_transition(struct store *st, int64_t id, enum msg_state from, enum msg
 			  message_state_name(from), message_state_name(to),
 			  route ? " route " : "", route ? route : "",
 			  error ? ": " : "", error ? error : "");
+	else if (rc < 0)
+		st->write_errors++;
 	else if (rc == 1)
 		log_debug("store: message %lld: %s -> %s: not in state %s (stale)", (long long)id,
 			  message_state_name(from), message_state_name(to), message_state_name(from));
@@ -361,6 +366,20 @@ int store_route_recipients(struct store *st, int64_t since_ms, store_recipient_c
 	return st->be->route_recipients(st->data, since_ms, cb, arg);
 }
 
+int store_outcomes(struct store *st, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+		   int64_t *last_id)
+{
+	*last_id = after_id;
+	return st->be->outcomes(st->data, after_id < 0 ? 0 : after_id, since_ms, cb, arg, last_id);
+}
+
+int store_oldest_queued(struct store *st, int64_t out_ms[LANE_COUNT])
+{
+	for (int l = 0; l < LANE_COUNT; l++)
+		out_ms[l] = 0;
+	return st->be->oldest_queued(st->data, out_ms);
+}
+
 int store_batch_begin(struct store *st, bool durable)
 {
 	return st->be->batch ? st->be->batch(st->data, durable ? 1 : 2) : 0;
@@ -369,9 +388,16 @@ int store_batch_begin(struct store *st, bool durable)
 int store_batch_end(struct store *st)
 {
 	int rc = st->be->batch ? st->be->batch(st->data, 0) : 0;
-	if (rc < 0)
+	if (rc < 0) {
+		st->write_errors++;
 		log_warnx("store: a batch of writes could not be committed: none of them happened");
+	}
 	return rc;
+}
+
+int64_t store_write_errors(const struct store *st)
+{
+	return st->write_errors;
 }
 
 /* ---- inbound SMS and delivery reports ---- */

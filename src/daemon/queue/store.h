@@ -106,6 +106,7 @@ struct store_filter {
 	int state;                /* enum msg_state, or -1 for any */
 	int64_t since_ms;         /* created_ms >= since_ms; 0 for any */
 	const char *to;           /* exact destination, NULL for any */
+	const char *to_suffix;    /* digits the destination ends with, NULL for any (a scan, newest first) */
 	int64_t before_id;        /* id < before_id (the paging cursor); 0 for no bound */
 	size_t limit;             /* at most this many rows (> 0) */
 };
@@ -436,6 +437,37 @@ struct store_optout_filter {
 /* Newest first; the row is valid only during the callback; non-zero stops. Count visited, or -1. */
 typedef int store_optout_cb(void *arg, const struct store_optout *o);
 int store_optout_list(struct store *st, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
+
+/*
+ * Send outcomes for the dashboard's statistics (GET /v1/stats): every change of a message into
+ * `sent` or `failed`, read incrementally. Events have increasing ids in the order they are written,
+ * so a caller passes the last id it saw and is given only what came after — each event is read once
+ * however often the statistics are polled. The first call (after_id 0) is bounded by since_ms
+ * instead: the backend walks back from the newest event and stops at the first one older than
+ * since_ms (never a scan of the whole table), so an event written with a wall clock stepped back
+ * may be missed — statistics, not accounting.
+ */
+struct store_outcome {
+	int64_t at_ms;
+	bool sent;                /* false: failed */
+	const char *route;        /* the route of the attempt ("" if none: failed before any) */
+	enum msg_lane lane;
+	int64_t created_ms;       /* when the message was accepted */
+};
+typedef void store_outcome_cb(void *arg, const struct store_outcome *o);
+/* Outcomes with event id > after_id and at_ms >= since_ms, in no promised order (valid only during
+ * the callback). *last_id receives the newest event id in the store (after_id when there is none
+ * newer): pass it as after_id next time. Returns the count, or -1. */
+int store_outcomes(struct store *st, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+		   int64_t *last_id);
+
+/* When the oldest queued message of each lane was accepted (0: none queued): the metrics' queue age.
+ * Served by the (state, lane, id) index: one seek per lane. 0 or -1. */
+int store_oldest_queued(struct store *st, int64_t out_ms[LANE_COUNT]);
+
+/* Writes that failed in the backend since the store was opened (enqueue, transition, batch commit):
+ * a disk that is full or read-only shows here first (simroute_store_write_errors_total). */
+int64_t store_write_errors(const struct store *st);
 
 /* The backend's name ("sqlite" | "mem"), for logs. */
 const char *store_backend_name(const struct store *st);

@@ -82,6 +82,10 @@ struct store_backend {
 	int (*backup_step)(void *bk, int pages, char *err, size_t errlen);
 	void (*backup_progress)(const void *bk, int *done, int *total);
 	void (*backup_free)(void *bk);
+	/* statistics for the dashboard and /metrics (store.h) */
+	int (*outcomes)(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+			int64_t *last_id);
+	int (*oldest_queued)(void *be, int64_t out_ms[LANE_COUNT]);
 };
 
 extern const struct store_backend store_backend_sqlite;

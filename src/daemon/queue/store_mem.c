@@ -21,6 +21,7 @@ struct mem_in_part {
 };
 
 struct mem_event {
+	int64_t id;                 /* global, increasing: store_outcomes reads what came after an id */
 	struct store_event ev;      /* route/error point into the owned copies below (or NULL) */
 	char *route, *error;
 };
@@ -53,6 +54,7 @@ struct mem {
 	struct store_mem_admin *adm;     /* audit log and opt-out list (store_mem_admin.c) */
 	struct store_mem_keys *keys;     /* API keys (store_mem_keys.c) */
 	struct mem_carrier_id *cids;     /* carrier message ids, newest first */
+	int64_t last_event;              /* id of the newest event */
 };
 
 struct mem_carrier_id {
@@ -206,7 +208,7 @@ nomem:
 	return -1;
 }
 
-static int mem_log_event(struct mem_msg *mm, enum msg_state from, enum msg_state to,
+static int mem_log_event(struct mem *s, struct mem_msg *mm, enum msg_state from, enum msg_state to,
 			 const char *route, const char *error, int64_t now_ms)
 {
 	struct mem_event *p = realloc(mm->events, (mm->nevents + 1) * sizeof(*p));
@@ -221,6 +223,7 @@ static int mem_log_event(struct mem_msg *mm, enum msg_state from, enum msg_state
 		free(e->route);
 		return -1;
 	}
+	e->id = ++s->last_event;
 	e->ev.at_ms = now_ms;
 	e->ev.from = from;
 	e->ev.to = to;
@@ -238,7 +241,7 @@ static int mem_transition(void *be, int64_t id, enum msg_state from, enum msg_st
 	if (mm == NULL || mm->m.state != from)
 		return 1;
 	/* the event first: it is the only step that can fail, so a failure changes nothing */
-	if (mem_log_event(mm, from, to, route, error, now_ms) == -1) {
+	if (mem_log_event(s, mm, from, to, route, error, now_ms) == -1) {
 		log_warnx("store: transition: out of memory");
 		return -1;
 	}
@@ -416,6 +419,12 @@ static int mem_idem_purge(void *be, int64_t before_ms)
 	return n;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return k <= n && strcmp(s + n - k, suffix) == 0;
+}
+
 static int mem_list(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg)
 {
 	struct mem *s = be;
@@ -431,7 +440,8 @@ static int mem_list(void *be, const struct store_filter *f, store_msg_cb *cb, vo
 		if (s->msgs[i - 1].gone)
 			continue;
 		if ((f->state >= 0 && m->state != (enum msg_state)f->state) ||
-		    (f->since_ms > 0 && m->created_ms < f->since_ms) || (f->to && strcmp(m->to, f->to) != 0))
+		    (f->since_ms > 0 && m->created_ms < f->since_ms) || (f->to && strcmp(m->to, f->to) != 0) ||
+		    (f->to_suffix && !ends_with(m->to, f->to_suffix)))
 			continue;
 		n++;
 		if (cb(arg, m) != 0)
@@ -460,6 +470,44 @@ static int mem_expire(void *be, int64_t now_ms, int64_t **ids)
 		p[n++] = m->id;
 	}
 	return n;
+}
+
+/* A walk over every event: the mem backend serves tests, where the store is small. */
+static int mem_outcomes(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+			int64_t *last_id)
+{
+	struct mem *s = be;
+	int n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct mem_msg *mm = &s->msgs[i];
+		for (size_t k = 0; k < mm->nevents; k++) {
+			const struct mem_event *e = &mm->events[k];
+			if (e->id <= after_id || e->ev.at_ms < since_ms ||
+			    (e->ev.to != MSG_SENT && e->ev.to != MSG_FAILED))
+				continue;
+			/* the route of the attempt: set by the move into sending, so found on the message */
+			struct store_outcome o = { .at_ms = e->ev.at_ms, .sent = e->ev.to == MSG_SENT,
+						   .route = e->route && *e->route ? e->route : mm->m.route,
+						   .lane = mm->m.lane, .created_ms = mm->m.created_ms };
+			cb(arg, &o);
+			n++;
+		}
+	}
+	if (s->last_event > after_id)
+		*last_id = s->last_event;
+	return n;
+}
+
+static int mem_oldest_queued(void *be, int64_t out_ms[LANE_COUNT])
+{
+	struct mem *s = be;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct store_msg *m = &s->msgs[i].m;
+		if (m->state == MSG_QUEUED && out_ms[m->lane] == 0)
+			out_ms[m->lane] = m->created_ms;   /* id order is accept order */
+	}
+	return 0;
 }
 
 static int mem_route_usage(void *be, int64_t since_ms, store_usage_cb *cb, void *arg)
@@ -923,6 +971,8 @@ const struct store_backend store_backend_mem = {
 	.expire = mem_expire,
 	.route_usage = mem_route_usage,
 	.route_recipients = mem_route_recipients,
+	.outcomes = mem_outcomes,
+	.oldest_queued = mem_oldest_queued,
 	.name = "mem",
 	.open = mem_open,
 	.close = mem_close,

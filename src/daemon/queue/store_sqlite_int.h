@@ -80,6 +80,10 @@ void *store_sq_backup_begin(void *be, const char *path, char *err, size_t errlen
 int store_sq_backup_step(void *bk, int pages, char *err, size_t errlen);
 void store_sq_backup_progress(const void *bk, int *done, int *total);
 void store_sq_backup_free(void *bk);
+/* store_sqlite_stats.c: statistics for the dashboard and /metrics. */
+int store_sq_outcomes(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+		      int64_t *last_id);
+int store_sq_oldest_queued(void *be, int64_t out_ms[LANE_COUNT]);
 
 /* store_sqlite_webhook.c: the webhook outbox. */
 int store_sq_webhook_add(void *be, const struct store_webhook_new *w, int64_t *id);
