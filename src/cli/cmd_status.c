@@ -33,6 +33,18 @@ static int print_problems(const struct cli *cli, json_t *st)
 			n++;
 		}
 	}
+	json_t *carrier = json_object_get(st, "carrier");
+	if (json_is_object(carrier) && strcmp(cli_str(carrier, "breaker"), "closed") != 0) {
+		printf("%sPROBLEM%s: carrier %s is failing (breaker %s): messages that need it wait\n", red, off,
+		       cli_str(carrier, "name"), cli_str(carrier, "breaker"));
+		n++;
+	}
+	json_t *wh = json_object_get(st, "webhooks");
+	if (cli_int(wh, "given_up")) {
+		printf("%sATTENTION%s: %lld webhook event(s) given up: see `simroute webhooks --failed`, replay with "
+		       "`simroute webhooks replay ID`\n", red, off, cli_int(wh, "given_up"));
+		n++;
+	}
 	if (cli_int(by_state, "uncertain")) {
 		printf("%sATTENTION%s: %lld message(s) uncertain: a send was cut after the PDU reached a modem; "
 		       "check with the recipient before resending\n", red, off, cli_int(by_state, "uncertain"));
@@ -90,6 +102,20 @@ static void print_status(const struct cli *cli, json_t *st)
 	       cli_int(by, "sent"), cli_int(by, "delivered"), cli_int(by, "failed"), cli_int(by, "expired"),
 	       cli_int(by, "cancelled"), cli_int(by, "uncertain"));
 	printf("routes:  %lld of %lld ready\n", cli_int(routes, "ready"), cli_int(routes, "total"));
+	json_t *carrier = json_object_get(st, "carrier"), *wh = json_object_get(st, "webhooks");
+	if (json_is_object(carrier))
+		printf("carrier: %s, breaker %s, %lld sent, %lld failed, %lld in flight\n", cli_str(carrier, "name"),
+		       cli_str(carrier, "breaker"), cli_int(carrier, "sent"), cli_int(carrier, "failed"),
+		       cli_int(carrier, "inflight"));
+	else
+		printf("carrier: none configured\n");
+	if (json_is_object(wh)) {
+		char t[32];
+		printf("webhooks: %lld pending", cli_int(wh, "pending"));
+		if (*cli_str(wh, "oldest_pending_at"))
+			printf(" (oldest %s)", cli_time(cli_str(wh, "oldest_pending_at"), t, sizeof(t)));
+		printf(", %lld given up\n", cli_int(wh, "given_up"));
+	}
 	if (json_array_size(json_object_get(st, "modems"))) {
 		printf("\n");
 		print_modem_table(cli, json_object_get(st, "modems"));

@@ -259,6 +259,18 @@ def test_modems_health_and_metrics(sim, daemon_factory):
     assert int(values["simroute_uptime_seconds"]) >= 0
     for fam in ["simroute_messages", "simroute_queue_depth", "simroute_modem_sent_total", "simroute_uptime_seconds"]:
         assert "# TYPE %s " % fam in text
+    # per route: failures by class, the send latency histogram (cumulative buckets), the webhook backlog
+    assert "# TYPE simroute_route_send_latency_seconds histogram" in text
+    sent_on = "m0" if values['simroute_modem_sent_total{modem="m0"}'] == "1" else "m1"
+    assert values['simroute_route_send_latency_seconds_count{modem="%s"}' % sent_on] == "1"
+    assert values['simroute_route_send_latency_seconds_bucket{modem="%s",le="+Inf"}' % sent_on] == "1"
+    assert float(values['simroute_route_send_latency_seconds_sum{modem="%s"}' % sent_on]) > 0
+    buckets = [int(v) for k, v in values.items() if k.startswith('simroute_route_send_latency_seconds_bucket{modem="m0"')]
+    assert buckets == sorted(buckets)
+    for cls in ("retry_same", "try_another", "cool_down", "permanent", "uncertain"):
+        assert values['simroute_route_failed_total{modem="m0",class="%s"}' % cls] == "0"
+    assert values['simroute_webhook_backlog{state="pending"}'] == "0"
+    assert values["simroute_webhook_oldest_pending_seconds"] == "0"
     # /metrics and /readyz need the read scope on TCP; /healthz is open
     assert d.api.request("GET", "/metrics", tcp=True)[0] == 401
     assert d.api.request("GET", "/readyz", tcp=True)[0] == 401

@@ -58,6 +58,10 @@ def test_status_names_problems_first(daemon_factory):
     assert out.returncode == 0
     assert out.stdout.splitlines()[0].startswith("PROBLEM: no modems configured")
     assert "1 queued" in out.stdout
+    assert "carrier: none configured" in out.stdout and "webhooks: 0 pending, 0 given up" in out.stdout
+    doc = json.loads(run(d, "--json", "status").stdout)
+    assert doc["carrier"] is None
+    assert doc["webhooks"] == {"pending": 0, "given_up": 0, "oldest_pending_at": None}
 
 
 def test_watch_redraws_until_interrupted(sim, daemon_factory):

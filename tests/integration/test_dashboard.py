@@ -334,3 +334,9 @@ def test_stats_count_sends_and_failures_per_route(bank, sim):
     assert sum(r["sent_total"] for r in routes.values()) == 1
     assert st["otp_latency_ms"]["count"] == 1 and 0 < st["otp_latency_ms"]["p50"] <= st["otp_latency_ms"]["p99"]
     assert st["oldest_queued_seconds"] == {"otp": None, "normal": None, "bulk": None}
+    # /metrics counts the refusal on its route by class
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    conn.request("GET", "/metrics", headers={"Authorization": "Bearer " + TEST_KEY})
+    text = conn.getresponse().read().decode()
+    conn.close()
+    assert 'simroute_route_failed_total{modem="%s",class="permanent"} 1' % failed["route"] in text, text

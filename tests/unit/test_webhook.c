@@ -164,14 +164,22 @@ static void test_outbox_give_up_replay_list(void **state)
 	struct listing l = { 0 };
 	struct store_webhook_filter flt = { .limit = 8 };
 
+	struct store_webhook_backlog wb;
+	assert_int_equal(store_webhook_backlog(f->st, &wb), 0);
+	assert_true(wb.pending == 0 && wb.given_up == 0 && wb.oldest_pending_ms == 0);
 	int64_t a1 = add(f->st, 7, "message.sent", 1000);
 	int64_t a2 = add(f->st, 7, "message.delivered", 1001);
 	int64_t b1 = add(f->st, 8, "message.sent", 1002);
+	assert_int_equal(store_webhook_backlog(f->st, &wb), 0);
+	assert_true(wb.pending == 3 && wb.given_up == 0 && wb.oldest_pending_ms == 1000);
 	/* a1 given up: a2 may go */
 	assert_int_equal(store_webhook_result(f->st, a1, 0, 0, "HTTP 500"), 0);
 	assert_int_equal(due(f->st, 2000, ids, 16), 2);
 	assert_int_equal(ids[0], a2);
 	assert_int_equal(store_webhook_result(f->st, b1, 1500, 0, ""), 0);
+	/* a1 given up, b1 delivered: a2 is the backlog */
+	assert_int_equal(store_webhook_backlog(f->st, &wb), 0);
+	assert_true(wb.pending == 1 && wb.given_up == 1 && wb.oldest_pending_ms == 1001);
 
 	assert_int_equal(store_webhook_list(f->st, &flt, list_cb, &l), 3);
 	assert_int_equal(l.rows[0].id, b1);

@@ -101,6 +101,60 @@ static void quotas(struct evbuffer *b, const struct api_deps *d)
 	}
 }
 
+/* Failed sends per route by what they meant, and the send latency histogram per route. */
+static void route_sends(struct evbuffer *b, const struct api_deps *d)
+{
+	size_t n = scheduler_nmodems(d->sched);
+	family(b, "simroute_route_failed_total", "counter",
+	       "Failed sends per route by class (the CMS error's class, or uncertain: cut after the PDU).");
+	for (size_t i = 0; i < n; i++) {
+		struct scheduler_route_stats rs;
+		scheduler_route_stats(d->sched, i, &rs);
+		for (int k = 0; k < SCHED_FAIL_KINDS; k++) {
+			evbuffer_add_printf(b, "simroute_route_failed_total{modem=\"");
+			label(b, modem_name(scheduler_modem(d->sched, i)));
+			evbuffer_add_printf(b, "\",class=\"%s\"} %lld\n", scheduler_fail_kind_names[k], (long long)rs.failed[k]);
+		}
+	}
+	family(b, "simroute_route_send_latency_seconds", "histogram", "Time from AT+CMGS to +CMGS per part.");
+	for (size_t i = 0; i < n; i++) {
+		struct scheduler_route_stats rs;
+		long long cum = 0;
+		scheduler_route_stats(d->sched, i, &rs);
+		for (int k = 0; k < SCHED_LATENCY_BUCKETS; k++) {
+			cum += rs.latency_buckets[k];
+			evbuffer_add_printf(b, "simroute_route_send_latency_seconds_bucket{modem=\"");
+			label(b, modem_name(scheduler_modem(d->sched, i)));
+			if (k < SCHED_LATENCY_BUCKETS - 1)
+				evbuffer_add_printf(b, "\",le=\"%g\"} %lld\n", scheduler_latency_bounds_s[k], cum);
+			else
+				evbuffer_add_printf(b, "\",le=\"+Inf\"} %lld\n", cum);
+		}
+		evbuffer_add_printf(b, "simroute_route_send_latency_seconds_sum{modem=\"");
+		label(b, modem_name(scheduler_modem(d->sched, i)));
+		evbuffer_add_printf(b, "\"} %.3f\n", rs.latency_sum_s);
+		evbuffer_add_printf(b, "simroute_route_send_latency_seconds_count{modem=\"");
+		label(b, modem_name(scheduler_modem(d->sched, i)));
+		evbuffer_add_printf(b, "\"} %lld\n", (long long)rs.latency_count);
+	}
+}
+
+/* The webhook outbox: events waiting to be delivered, given up, and the age of the oldest waiting. */
+static void webhook_backlog(struct evbuffer *b, const struct api_deps *d)
+{
+	struct store_webhook_backlog wb;
+	if (store_webhook_backlog(d->st, &wb) < 0)
+		return;
+	family(b, "simroute_webhook_backlog", "gauge", "Webhook events by state: pending (to deliver) or given_up.");
+	evbuffer_add_printf(b, "simroute_webhook_backlog{state=\"pending\"} %lld\n", (long long)wb.pending);
+	evbuffer_add_printf(b, "simroute_webhook_backlog{state=\"given_up\"} %lld\n", (long long)wb.given_up);
+	int64_t now = api_now_ms();
+	family(b, "simroute_webhook_oldest_pending_seconds", "gauge", "Age of the oldest pending webhook event (0: none).");
+	evbuffer_add_printf(b, "simroute_webhook_oldest_pending_seconds %lld\n",
+			    wb.oldest_pending_ms && now > wb.oldest_pending_ms ? (long long)((now - wb.oldest_pending_ms) / 1000)
+									   : 0LL);
+}
+
 void api_metrics(struct api_req *r)
 {
 	const struct api_deps *d = &r->api->deps;
@@ -135,6 +189,8 @@ void api_metrics(struct api_req *r)
 	evbuffer_add_printf(b, "simroute_api_connections_refused_total{listener=\"unix\"} %lld\n",
 			    r->api->unix_l.refused_total);
 	quotas(b, d);
+	route_sends(b, d);
+	webhook_backlog(b, d);
 	struct scheduler_carrier_stats cs;
 	if (scheduler_carrier_stats(d->sched, &cs)) {
 		family(b, "simroute_carrier_sent_total", "counter", "Messages the cloud carrier accepted since start.");

@@ -112,6 +112,18 @@ void api_status_get(struct api_req *r)
 			      "uptime_s", (json_int_t)((api_now_ms() - d->started_ms) / 1000), "store", store, "queue",
 			      "queued", lanes, "by_state", by_state, "routes", "ready", ready, "total",
 			      (int)scheduler_nmodems(d->sched), "modems", modems);
+	/* the cloud carrier (null: none configured) and the webhook outbox */
+	struct scheduler_carrier_stats cs;
+	json_object_set_new(o, "carrier",
+			    scheduler_carrier_stats(d->sched, &cs)
+				    ? json_pack("{s:s, s:s, s:I, s:I, s:i}", "name", cs.name, "breaker", cs.breaker, "sent",
+						(json_int_t)cs.sent, "failed", (json_int_t)cs.failed, "inflight", cs.inflight)
+				    : json_null());
+	struct store_webhook_backlog wb;
+	if (store_webhook_backlog(d->st, &wb) == 0)
+		json_object_set_new(o, "webhooks",
+				    json_pack("{s:I, s:I, s:o}", "pending", (json_int_t)wb.pending, "given_up",
+					      (json_int_t)wb.given_up, "oldest_pending_at", api_time(wb.oldest_pending_ms)));
 	api_reply(r->req, 200, o);
 }
 

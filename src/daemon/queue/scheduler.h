@@ -101,6 +101,11 @@ bool scheduler_modem_drained(const struct scheduler *s, size_t i);
 
 /* A route's health and quota use (scheduler_stats.c). Windows as in simroute/quota.h; a limit of 0
  * means unlimited. */
+/* The kinds of failed send: the CMS class of the refusal (simroute/cms.h order), then "uncertain"
+ * (cut after the PDU reached the modem: never resent). */
+enum { SCHED_FAIL_KINDS = 5, SCHED_LATENCY_BUCKETS = 8 };
+extern const char *const scheduler_fail_kind_names[SCHED_FAIL_KINDS];
+extern const double scheduler_latency_bounds_s[SCHED_LATENCY_BUCKETS - 1];
 struct scheduler_route_stats {
 	int64_t quota_used[4], quota_limit[4];  /* segments per minute, hour, day, month */
 	double failure_rate;      /* EWMA of failed attempts, 0..1 */
@@ -108,6 +113,12 @@ struct scheduler_route_stats {
 	int64_t cooldown_until_ms;  /* breaker open: when a probe may go; else 0 */
 	int64_t last_used_ms;     /* wall clock of its last send, 0 never */
 	int64_t message_id;       /* the message it is sending, 0 idle */
+	/* failed sends since start by what they meant (SCHED_FAIL_*), and the send latency histogram
+	 * (AT+CMGS to +CMGS per part): counts in buckets <= scheduler_latency_bounds_s[b], the last +Inf */
+	int64_t failed[SCHED_FAIL_KINDS];
+	int64_t latency_buckets[SCHED_LATENCY_BUCKETS];
+	double latency_sum_s;
+	int64_t latency_count;
 };
 void scheduler_route_stats(struct scheduler *s, size_t i, struct scheduler_route_stats *out);
 

@@ -46,6 +46,10 @@ struct slot {
 	struct quota_counter used;
 	struct recipients rcpt;    /* distinct numbers this day / month (only windows with a limit) */
 	double latency_ewma;       /* ms from AT+CMGS to +CMGS; 0 not measured yet */
+	int64_t failed[SCHED_FAIL_KINDS];              /* for /metrics (scheduler_stats.c) */
+	int64_t latency_buckets[SCHED_LATENCY_BUCKETS];
+	double latency_sum_s;
+	int64_t latency_count;
 	bool drained;              /* admin: no new messages (the modem stays up, e.g. for inbound) */
 	/* in flight */
 	int64_t msg_id;            /* 0: idle */
@@ -123,6 +127,8 @@ void scheduler_route_view(struct slot *sl, const struct store_msg *msg, int64_t 
 /* scheduler_modem.c: the modem side */
 void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_msg *msg);
 void scheduler_slot_reset(struct slot *sl);
+/* scheduler_stats.c: one part's AT+CMGS -> +CMGS time into the route's histogram. */
+void scheduler_stats_latency(struct slot *sl, int64_t ms);
 void scheduler_restore_quota(struct scheduler *s, int64_t now_ms);
 /* Recipient sets from the store (all routes, or only `only`), for the current day and month. */
 void scheduler_restore_recipients(struct scheduler *s, struct slot *only, int64_t now_ms);

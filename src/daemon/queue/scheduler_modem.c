@@ -125,6 +125,8 @@ static void ev_sent(void *arg, struct modem *m, void *cookie, int mr)
 	sl->parts_sent++;
 	struct modem_info mi;
 	modem_get_info(sl->m, &mi);
+	if (mi.send_latency_ms > 0)
+		scheduler_stats_latency(sl, mi.send_latency_ms);
 	if (mi.send_latency_ms > 0)   /* EWMA, as fail_ewma: the last ~10 sends count */
 		sl->latency_ewma = sl->latency_ewma > 0 ? sl->latency_ewma * 0.9 + 0.1 * (double)mi.send_latency_ms
 							: (double)mi.send_latency_ms;
@@ -216,11 +218,14 @@ static void ev_send_failed(void *arg, struct modem *m, void *cookie, int cms, bo
 	if (reached_modem || parts_sent > 0) {
 		/* It may have gone out: never resend blindly (DESIGN: uncertain). */
 		breaker_on_failure(&sl->breaker, now);
+		sl->failed[SCHED_FAIL_KINDS - 1]++;
 		scheduler_transition(s, id, MSG_SENDING, MSG_UNCERTAIN, err, -1);
 		log_warnx("message %lld: %s; may have been sent: uncertain", (long long)id, err);
 	} else {
 		/* Without a CMS code (plain ERROR, +CME, a port that vanished before the PDU): another SIM. */
-		requeue_by_class(s, sl, id, lane, cms >= 0 ? cms_classify(cms) : CMS_TRY_ANOTHER, err, now);
+		enum cms_class cls = cms >= 0 ? cms_classify(cms) : CMS_TRY_ANOTHER;
+		sl->failed[cls]++;
+		requeue_by_class(s, sl, id, lane, cls, err, now);
 	}
 	scheduler_kick(s);
 }

@@ -570,6 +570,12 @@ int store_webhook_replay(struct store *st, int64_t id, int64_t now_ms)
 	return st->be->webhook_replay(st->data, id, now_ms);
 }
 
+int store_webhook_backlog(struct store *st, struct store_webhook_backlog *out)
+{
+	*out = (struct store_webhook_backlog){ 0 };
+	return st->be->webhook_backlog(st->data, out);
+}
+
 int store_webhook_list(struct store *st, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg)
 {
 	if (f == NULL || cb == NULL || f->limit == 0) {

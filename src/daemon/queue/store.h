@@ -301,6 +301,12 @@ struct store_webhook_filter {
 };
 /* Newest first; the row (body NULL) is valid only during the callback; non-zero stops. Count or -1. */
 typedef int store_webhook_cb(void *arg, const struct store_webhook *w);
+/* The outbox at a glance: rows pending (oldest_pending_ms: the creation of the oldest, 0 none) and
+ * given up. 0 or -1. */
+struct store_webhook_backlog {
+	int64_t pending, given_up, oldest_pending_ms;
+};
+int store_webhook_backlog(struct store *st, struct store_webhook_backlog *out);
 int store_webhook_list(struct store *st, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
 
 /*

@@ -60,6 +60,7 @@ struct store_backend {
 	int (*webhook_result)(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
 	int (*webhook_replay)(void *be, int64_t id, int64_t now_ms);
 	int (*webhook_list)(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+	int (*webhook_backlog)(void *be, struct store_webhook_backlog *out);
 	/* audit log and opt-out list (store_admin.c checks the arguments) */
 	int (*audit_add)(void *be, const struct store_audit_new *a);
 	int (*audit_list)(void *be, const struct store_audit_filter *f, store_audit_cb *cb, void *arg);
@@ -104,6 +105,7 @@ int store_mem_wh_replay(struct store_mem_wh **wh, int64_t id, int64_t now_ms);
 int store_mem_wh_purge(struct store_mem_wh **wh, int64_t body_before_ms, int64_t rows_before_ms, int max);
 int store_mem_wh_list(struct store_mem_wh **wh, const struct store_webhook_filter *f, store_webhook_cb *cb,
 		      void *arg);
+int store_mem_wh_backlog(struct store_mem_wh **wh, struct store_webhook_backlog *out);
 
 /* store_mem_admin.c: the mem backend's audit log and opt-out list (owned through *adm). */
 struct store_mem_admin;

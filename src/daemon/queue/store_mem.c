@@ -871,6 +871,11 @@ static int mem_webhook_replay(void *be, int64_t id, int64_t now_ms)
 {
 	return store_mem_wh_replay(&((struct mem *)be)->wh, id, now_ms);
 }
+static int mem_webhook_backlog(void *be, struct store_webhook_backlog *out)
+{
+	return store_mem_wh_backlog(&((struct mem *)be)->wh, out);
+}
+
 static int mem_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg)
 {
 	return store_mem_wh_list(&((struct mem *)be)->wh, f, cb, arg);
@@ -962,6 +967,7 @@ const struct store_backend store_backend_mem = {
 	.webhook_result = mem_webhook_result,
 	.webhook_replay = mem_webhook_replay,
 	.webhook_list = mem_webhook_list,
+	.webhook_backlog = mem_webhook_backlog,
 	.purge = mem_purge,
 	.inbound_add = mem_inbound_add,
 	.inbound_flush = mem_inbound_flush,

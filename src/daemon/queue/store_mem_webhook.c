@@ -154,6 +154,26 @@ int store_mem_wh_list(struct store_mem_wh **whp, const struct store_webhook_filt
 	return n;
 }
 
+int store_mem_wh_backlog(struct store_mem_wh **whp, struct store_webhook_backlog *out)
+{
+	struct store_mem_wh *wh = *whp;
+
+	*out = (struct store_webhook_backlog){ 0 };
+	for (size_t i = 0; wh && i < wh->n; i++) {
+		const struct store_webhook *r = &wh->rows[i];
+		if (r->id == 0)
+			continue;
+		if (pending(r)) {
+			out->pending++;
+			if (!out->oldest_pending_ms || r->created_ms < out->oldest_pending_ms)
+				out->oldest_pending_ms = r->created_ms;
+		} else if (r->delivered_ms == 0) {
+			out->given_up++;
+		}
+	}
+	return 0;
+}
+
 int store_mem_wh_purge(struct store_mem_wh **whp, int64_t body_before_ms, int64_t rows_before_ms, int max)
 {
 	struct store_mem_wh *wh = *whp;

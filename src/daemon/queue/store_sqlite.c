@@ -716,6 +716,7 @@ const struct store_backend store_backend_sqlite = {
 	.webhook_result = store_sq_webhook_result,
 	.webhook_replay = store_sq_webhook_replay,
 	.webhook_list = store_sq_webhook_list,
+	.webhook_backlog = store_sq_webhook_backlog,
 	.audit_add = store_sq_audit_add,
 	.audit_list = store_sq_audit_list,
 	.optout_add = store_sq_optout_add,

@@ -91,6 +91,7 @@ int store_sq_webhook_due(void *be, int64_t now_ms, struct store_webhook *rows, s
 int store_sq_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
 int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms);
 int store_sq_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+int store_sq_webhook_backlog(void *be, struct store_webhook_backlog *out);
 
 /* store_sqlite_admin.c: the audit log and the opt-out list. */
 int store_sq_audit_add(void *be, const struct store_audit_new *a);

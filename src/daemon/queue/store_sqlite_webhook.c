@@ -148,6 +148,31 @@ int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms)
 	return write1(s, st, "webhook_replay");
 }
 
+int store_sq_webhook_backlog(void *be, struct store_webhook_backlog *out)
+{
+	struct sq *s = be;
+	/* both counts read only their partial indexes (webhooks_due, webhooks_given_up): a few rows */
+	sqlite3_stmt *st = prep(s, "SELECT (SELECT count(*) FROM webhooks INDEXED BY webhooks_due"
+				"         WHERE delivered_ms = 0 AND next_ms > 0),"
+				" (SELECT min(created_ms) FROM webhooks INDEXED BY webhooks_due"
+				"         WHERE delivered_ms = 0 AND next_ms > 0),"
+				" (SELECT count(*) FROM webhooks INDEXED BY webhooks_given_up"
+				"         WHERE delivered_ms = 0 AND next_ms = 0)", "webhook_backlog");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->pending = sqlite3_column_int64(st, 0);
+		out->oldest_pending_ms = sqlite3_column_int64(st, 1);
+		out->given_up = sqlite3_column_int64(st, 2);
+	} else {
+		store_sq_warn(s, "webhook_backlog");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 int store_sq_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg)
 {
 	struct sq *s = be;
