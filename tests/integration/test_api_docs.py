@@ -60,6 +60,8 @@ def test_openapi_document_is_valid_yaml_with_an_operation_per_path():
     with open(os.path.join(ROOT, "docs", "openapi.yaml")) as f:
         doc = yaml.safe_load(f)
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == set(openapi_paths())
-    for path, ops in doc["paths"].items():
-        assert any(m in ops for m in ("get", "post", "delete", "put")), path
+    # the parser above sees the same paths and methods as a YAML library does
+    parsed = {re.sub(r"\{[a-z_]+\}", "{id}", p): {m.upper() for m in ops if m.upper() in METHODS}
+              for p, ops in doc["paths"].items()}
+    assert parsed == openapi_paths()
+    assert all(parsed.values()), "every path has an operation"
