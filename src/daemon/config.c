@@ -46,6 +46,8 @@ static const struct setting settings[] = {
 	{ "api", "socket", CT_STR, 0, SZ(api_socket), "/run/simroute/api.sock", NULL, OFF(api_socket),
 	  "Unix socket; access by file mode and group, no key; empty = off", false },
 	{ "api", "socket_mode", CT_OCTAL, 0, 0777, "0660", NULL, OFF(api_socket_mode), "file mode of the socket", false },
+	{ "api", "socket_group", CT_STR, 0, SZ(api_socket_group), "", NULL, OFF(api_socket_group),
+	  "group of the socket (its members use simroute without a key); empty = the daemon's group", false },
 	{ "api", "max_body", CT_INT, 1024, 64L << 20, "1048576", NULL, OFF(api_max_body),
 	  "largest request body in bytes (413 beyond)", false },
 	{ "api", "max_batch", CT_INT, 1, 100000, "1000", NULL, OFF(api_max_batch),

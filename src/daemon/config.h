@@ -69,6 +69,7 @@ struct config {
 	char api_listen[128];     /* host:port, "" = no TCP listener */
 	char api_socket[CONFIG_PATH_MAX]; /* "" = no Unix socket */
 	int api_socket_mode;      /* octal file mode of the socket */
+	char api_socket_group[64];  /* group of the socket; "" = the daemon's */
 	int api_max_body;         /* bytes */
 	int api_max_batch;        /* messages in one POST /v1/messages */
 	int api_rate_limit;       /* requests/s per API key on TCP; 0 = no limit */

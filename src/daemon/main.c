@@ -278,6 +278,9 @@ static int drop_privileges(struct daemon *d)
 		}
 		if (rc == 0 && d->cfg.api_socket[0])
 			rc = privdrop_chown(&d->pd, d->cfg.api_socket, err, sizeof(err));
+		/* the operators' group, while still root (the user need not be a member) */
+		if (rc == 0 && d->cfg.api_socket[0] && d->cfg.api_socket_group[0])
+			rc = privdrop_chgrp(d->cfg.api_socket, d->cfg.api_socket_group, err, sizeof(err));
 		/* the log file was opened as root: the user must be able to reopen it on SIGHUP */
 		if (rc == 0 && log_file_path())
 			rc = privdrop_chown(&d->pd, log_file_path(), err, sizeof(err));
@@ -290,6 +293,10 @@ static int drop_privileges(struct daemon *d)
 			log_errorx("[daemon] user = %s: %s; not serving as root", d->pd.user, err);
 			return -1;
 		}
+	} else if (d->cfg.api_socket[0] && d->cfg.api_socket_group[0] &&
+		   privdrop_chgrp(d->cfg.api_socket, d->cfg.api_socket_group, err, sizeof(err)) < 0) {
+		log_errorx("[api] socket_group: %s", err);
+		return -1;
 	}
 	privdrop_describe(who, sizeof(who));
 	log_info("running as %s", who);

@@ -54,6 +54,22 @@ int privdrop_chown(const struct privdrop *pd, const char *path, char *err, size_
 	return 0;
 }
 
+int privdrop_chgrp(const char *path, const char *group, char *err, size_t errlen)
+{
+	struct group *gr;
+
+	errno = 0;
+	if (!(gr = getgrnam(group))) {
+		snprintf(err, errlen, "group %s: %s", group, errno ? strerror(errno) : "no such group");
+		return -1;
+	}
+	if (lchown(path, (uid_t)-1, gr->gr_gid) < 0) {
+		snprintf(err, errlen, "chgrp %s %s: %s", group, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int privdrop_drop(const struct privdrop *pd, char *err, size_t errlen)
 {
 	if (!pd->active)

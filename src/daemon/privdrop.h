@@ -19,6 +19,9 @@ struct privdrop {
 int privdrop_prepare(struct privdrop *pd, const char *user, char *err, size_t errlen);
 /* Gives path to the user (when active); a missing path is not an error. Returns -1 with err. */
 int privdrop_chown(const struct privdrop *pd, const char *path, char *err, size_t errlen);
+/* Give path to group (a name from /etc/group), keeping its owner: [api] socket_group. 0, or -1 with err
+ * (no such group; not root and not a member). */
+int privdrop_chgrp(const char *path, const char *group, char *err, size_t errlen);
 /* initgroups + setgid + setuid, then checks that root cannot be regained. Returns -1 with err. */
 int privdrop_drop(const struct privdrop *pd, char *err, size_t errlen);
 /* "uid 65534 (nobody), gid 65534, groups 20,65534" of the running process. */

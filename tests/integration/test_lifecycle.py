@@ -1,5 +1,6 @@
 """Appliance lifecycle: sd_notify and the watchdog, privilege drop, SIGTERM drain and double SIGTERM,
 SIGHUP reload, journald log format, the installed systemd unit and man pages."""
+import grp
 import hashlib
 import os
 import shutil
@@ -12,6 +13,10 @@ import time
 import pytest
 
 from conftest import ROOT, TEST_KEY, Daemon, Gsmsim, Proc, SIMROUTED, wait_for
+
+
+# A group every Debian system has, standing in for the operators' group of [api] socket_group.
+OPERATORS = "nogroup"
 
 
 class EnvDaemon(Daemon):
@@ -87,6 +92,7 @@ def test_privilege_drop_to_nobody_keeps_store_writable():
     d.stop()
     with open(d.ini) as f:
         ini = f.read().replace("[daemon]\n", "[daemon]\nuser = nobody\n", 1)
+        ini = ini.replace("[api]\n", "[api]\nsocket_group = %s\n" % OPERATORS, 1)
     with open(d.ini, "w") as f:
         f.write(ini)
     try:
@@ -97,6 +103,10 @@ def test_privilege_drop_to_nobody_keeps_store_writable():
         gids = status["Gid"].split()
         assert "0" not in uids and "0" not in gids, (uids, gids)
         assert "running as uid %s (nobody)" % uids[0] in d.proc.output()
+        # the socket belongs to the daemon's user and to the operators' group ([api] socket_group)
+        st = os.stat(d.sock)
+        assert st.st_uid == int(uids[0]) and st.st_gid == grp.getgrnam(OPERATORS).gr_gid
+        assert oct(st.st_mode & 0o777) == "0o660"
         ids = []
         for i in range(3):
             code, doc = d.api.send("+44770090%04d" % i, "after the drop %d" % i)
@@ -114,6 +124,15 @@ def test_privilege_drop_to_nobody_keeps_store_writable():
         if d.proc and d.proc.alive():
             d.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_socket_group_unknown_refuses_to_start(tmp_path):
+    ini = tmp_path / "bad.ini"
+    ini.write_text("[daemon]\nstate_dir = %s/state\n[api]\nlisten =\nsocket = %s/api.sock\n"
+                   "socket_group = no-such-group-simroute\n" % (tmp_path, tmp_path))
+    out = subprocess.run([SIMROUTED, "-c", str(ini)], capture_output=True, text=True, timeout=20)
+    assert out.returncode == 1
+    assert "socket_group" in out.stderr and "no-such-group-simroute" in out.stderr
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop needs root")
