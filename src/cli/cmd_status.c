@@ -211,6 +211,21 @@ static void print_recipients(json_t *rc)
 	printf("\n");
 }
 
+/* recent errors, newest first: "  11-23 10:32:05  m1: +CMS ERROR 38: network out of order (x3)" */
+static void print_recent_errors(json_t *errs)
+{
+	size_t i;
+	json_t *e;
+	char t[32];
+	printf("%-12s %s\n", "errors", json_array_size(errs) ? "(newest first)" : "none since start");
+	json_array_foreach(errs, i, e) {
+		char n[24] = "";
+		if (cli_int(e, "count") > 1)
+			snprintf(n, sizeof(n), " (x%lld)", cli_int(e, "count"));
+		printf("  %s  %.*s%s\n", cli_time(cli_str(e, "at"), t, sizeof(t)), 62 - (int)strlen(n), cli_str(e, "error"), n);
+	}
+}
+
 int cmd_modem(struct cli *cli, int argc, char **argv)
 {
 	struct client_reply r;
@@ -267,12 +282,15 @@ int cmd_modem(struct cli *cli, int argc, char **argv)
 				printf("%-12s -\n", key);
 			else if (json_is_boolean(v))
 				printf("%-12s %s\n", key, json_is_true(v) ? "yes" : "no");
+			else if (strcmp(key, "recent_errors") == 0)
+				continue;   /* last, below */
 			else if (json_is_array(v))
 				print_list(key, v);
 			else if (strcmp(key, "recipients") == 0)
 				print_recipients(v);
 		}
 		print_route(found);
+		print_recent_errors(json_object_get(found, "recent_errors"));
 	}
 	client_reply_free(&r);
 	return EXIT_OK;

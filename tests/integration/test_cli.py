@@ -194,3 +194,27 @@ def test_pdu_national_language_tables():
     # Tamil single shift only: ESC 1C is TAMIL DIGIT ZERO (A.2.11), then 'A' from the default table
     assert docs[3]["text"] == "\u0be6A" and docs[3]["single_shift"] == "ta" and docs[3]["locking_shift"] is None
     assert "unknown language" in docs[4]["error"]
+
+
+def test_modem_shows_recent_errors_newest_first(sim, daemon_factory):
+    d = daemon_factory([sim.port(0)])
+    wait_for(lambda: d.api.status()["routes"]["ready"] == 1, timeout=20, what="modem ready")
+    assert json.loads(run(d, "--json", "modem", "m0").stdout)["recent_errors"] == []
+
+    def send_after_refusal(code_, text):
+        # the network refuses the next send once (try_another); the only SIM then sends it again
+        subprocess.run([GSMSIM, "ctl", sim.dir, "fault", "0", "cms", code_], check=True, capture_output=True,
+                       timeout=10)
+        code, doc = d.api.send("+447700900123", text)
+        assert code == 202
+        d.wait_status(doc["id"], ("sent",), timeout=30)
+    send_after_refusal("500", "second time lucky")
+    send_after_refusal("69", "second time lucky again")
+    send_after_refusal("69", "and again")
+    errs = json.loads(run(d, "--json", "modem", "m0").stdout)["recent_errors"]
+    assert [e["error"].split(":")[0] for e in errs] == ["+CMS ERROR 69", "+CMS ERROR 500"], errs
+    assert [e["count"] for e in errs] == [2, 1]          # a repeat counts up, it does not push out
+    assert all(e["at"].endswith("Z") for e in errs)
+    out = run(d, "modem", "m0").stdout
+    assert "errors       (newest first)" in out and "+CMS ERROR 69" in out and "(x2)" in out, out
+    assert all(len(l) <= 80 for l in out.splitlines())

@@ -69,6 +69,13 @@ static json_t *modems_doc(const struct api_deps *d, int *ready)
 				      "failed", (json_int_t)mi.failed);
 		json_object_set_new(o, "last_error", mi.last_error[0] ? json_string(mi.last_error) : json_null());
 		json_object_set_new(o, "drained", json_boolean(scheduler_modem_drained(d->sched, i)));
+		struct modem_error errs[MODEM_RECENT_ERRORS];
+		size_t nerr = modem_recent_errors(m, errs, MODEM_RECENT_ERRORS);
+		json_t *recent = json_array();
+		for (size_t k = 0; k < nerr; k++)
+			json_array_append_new(recent, json_pack("{s:o, s:i, s:s}", "at", api_time(errs[k].at_ms), "count",
+								errs[k].count, "error", errs[k].text));
+		json_object_set_new(o, "recent_errors", recent);
 		/* TS 27.007 8.5: rssi 0 is -113 dBm or less, 2 dB steps, 31 is -51 dBm or more; 99 unknown. */
 		json_object_set_new(o, "signal_dbm",
 				    mi.rssi >= 0 && mi.rssi <= 31 ? json_integer(-113 + 2 * mi.rssi) : json_null());

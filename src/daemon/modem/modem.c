@@ -123,7 +123,33 @@ void modem_copy_str(char *dst, size_t n, const char *src)
 
 void modem_set_error(struct modem *m, const char *why)
 {
+	struct timespec ts;
+	struct modem_error *e = m->nrecent ? &m->recent[m->recent_head] : NULL;
+
 	modem_copy_str(m->info.last_error, sizeof(m->info.last_error), why);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (!e || strcmp(e->text, m->info.last_error) != 0) {
+		if (m->nrecent)
+			m->recent_head = (m->recent_head + 1) % MODEM_RECENT_ERRORS;
+		if (m->nrecent < MODEM_RECENT_ERRORS)
+			m->nrecent++;
+		e = &m->recent[m->recent_head];
+		memcpy(e->text, m->info.last_error, sizeof(e->text));
+		e->count = 0;
+	}
+	e->count++;
+	e->at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+_Static_assert(sizeof(((struct modem_error *)0)->text) == sizeof(((struct modem_info *)0)->last_error),
+	       "an error is kept whole");
+
+size_t modem_recent_errors(const struct modem *m, struct modem_error *out, size_t max)
+{
+	size_t n = 0;
+	for (; n < m->nrecent && n < max; n++)
+		out[n] = m->recent[(m->recent_head + MODEM_RECENT_ERRORS - n) % MODEM_RECENT_ERRORS];
+	return n;
 }
 
 void modem_park(struct modem *m, bool imei_mismatch, const char *why)
@@ -196,7 +222,13 @@ static void modem_send_fail(struct modem *m, int cms, bool reached, const char *
 	m->send_active = false;
 	m->cookie = NULL;
 	m->info.failed++;
-	modem_set_error(m, why);
+	if (cms >= 0) {
+		char err[sizeof(m->info.last_error)];
+		snprintf(err, sizeof(err), "+CMS ERROR %d: %s", cms, why);
+		modem_set_error(m, err);
+	} else {
+		modem_set_error(m, why);
+	}
 	if (m->ev.send_failed)
 		m->ev.send_failed(m->arg, m, cookie, cms, reached, why);
 }

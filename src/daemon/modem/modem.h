@@ -3,6 +3,7 @@
 #define SIMROUTED_MODEM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
@@ -72,6 +73,17 @@ struct modem_info {
 	int64_t send_latency_ms;  /* the last successful send: AT+CMGS issued to +CMGS answered; 0 none yet */
 	char last_error[128];
 };
+
+/* The last errors of a modem, newest first (`simroute modem NAME`): a repeated error counts up in
+ * its entry instead of pushing the others out. */
+#define MODEM_RECENT_ERRORS 5
+struct modem_error {
+	int64_t at_ms;            /* wall clock of its latest occurrence */
+	int count;                /* occurrences in a row */
+	char text[128];
+};
+/* Copies up to max entries into out, newest first; returns how many. */
+size_t modem_recent_errors(const struct modem *m, struct modem_error *out, size_t max);
 
 /* Copies cfg's strings and *ev. Returns NULL on a bad config (pin not 4-8 digits, unknown dialect, no port
  * and no imei). */

@@ -183,7 +183,9 @@ static void modem_sim_reply(struct modem *m, const struct at_reply *r)
 			at_value(why, sizeof(why), l);
 			log_warnx("modem %s: SIM wants %s; %s", m->name, why,
 				  m->pin ? "the configured pin was refused" : "no pin configured");
-			snprintf(m->info.last_error, sizeof(m->info.last_error), "SIM wants %s", why);
+			char err[sizeof(why) + 16];
+			snprintf(err, sizeof(err), "SIM wants %s", why);
+			modem_set_error(m, err);
 			m->lock_warned = true;
 		}
 		modem_arm(m, MODEM_SIM_LOCKED_MS);

@@ -73,6 +73,8 @@ struct modem {
 	struct inbox *inbox;               /* inbox.c: SIM reads and deletes waiting for the channel */
 
 	struct modem_info info;
+	struct modem_error recent[MODEM_RECENT_ERRORS];   /* ring; recent_head: the newest */
+	size_t recent_head, nrecent;
 	int depth;                         /* inside an entry point; see modem_leave() */
 	bool dead;                         /* modem_free() called; freed when depth drops to 0 */
 };
