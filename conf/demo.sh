@@ -71,6 +71,11 @@ cat <<MSG
   tail -f $RUN/sim/sent.jsonl        # what the modems sent
   tail -f $RUN/simrouted.log         # the daemon's log
 
+== Watch it:
+  $CLI watch                          # live view in this terminal
+  $CLI ui                             # prints a URL for the web dashboard (no key needed)
+  or open http://127.0.0.1:$PORT/ui/ and sign in with the key demo-key-change-me
+
 Press Ctrl-C to stop the demo.
 MSG
 wait "$DAEMON_PID"
