@@ -221,6 +221,12 @@ void api_keys_create(struct api_req *r)
 		return;
 	if (parse_create(r, root, &name, &scopes, &mask) < 0)
 		goto out;
+	if (r->masked && !mask) {
+		/* else a masked admin key could make itself an unmasked one */
+		api_error(r->req, 403, "masked_numbers", "mask_numbers",
+			  "this API key has mask_numbers: the keys it creates need \"mask_numbers\": true");
+		goto out;
+	}
 	if (config_key(r->api, name) || find_skey(r->api, NULL, name)) {
 		api_error(r->req, 409, "name_taken", "name", "an API key named \"%s\" exists (%s)", name,
 			  config_key(r->api, name) ? "in the config" : "in the store, perhaps revoked");
