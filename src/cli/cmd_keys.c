@@ -1,4 +1,4 @@
-/* cmd_keys: `simroute keys create NAME [--scope S,...]`, `keys list` and `keys revoke ID`. */
+/* cmd_keys: `simroute keys create NAME [--scope S,...] [--mask-numbers]`, `keys list` and `keys revoke ID`. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,14 +27,19 @@ static void print_scopes(json_t *scopes)
 
 static int create(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "scope", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = { { "scope", required_argument, NULL, 's' },
+					      { "mask-numbers", no_argument, NULL, 'm' }, { NULL, 0, NULL, 0 } };
 	json_t *scopes = json_array();
 	struct client_reply r;
-	int c, rc = EXIT_OK;
+	int c, rc = EXIT_OK, mask = 0;
 
 	optind = 0;   /* glibc: a full re-init, so options may follow NAME (main's "+" ordering is dropped) */
-	while (rc == EXIT_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		rc = c == 's' ? add_scopes(scopes, optarg) : EXIT_USAGE;
+	while (rc == EXIT_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'm')
+			mask = 1;
+		else
+			rc = c == 's' ? add_scopes(scopes, optarg) : EXIT_USAGE;
+	}
 	if (rc != EXIT_OK || optind != argc - 1) {
 		json_decref(scopes);
 		return EXIT_USAGE;
@@ -42,6 +47,8 @@ static int create(struct cli *cli, int argc, char **argv)
 	if (json_array_size(scopes) == 0)
 		add_scopes(scopes, "send,read");
 	json_t *body = json_pack("{s:s, s:o}", "name", argv[optind], "scopes", scopes);
+	if (mask)   /* sent only when asked: the daemon's default is no */
+		json_object_set_new(body, "mask_numbers", json_true());
 	rc = cli_call(cli, "POST", "/v1/keys", body, &r);
 	json_decref(body);
 	if (rc != EXIT_OK)
@@ -51,7 +58,8 @@ static int create(struct cli *cli, int argc, char **argv)
 	} else {
 		printf("API key \"%s\" created: id %s, scopes ", cli_str(r.body, "name"), cli_str(r.body, "id"));
 		print_scopes(json_object_get(r.body, "scopes"));
-		printf("\n%s\n", cli_str(r.body, "key"));
+		printf("%s\n%s\n", json_is_true(json_object_get(r.body, "mask_numbers")) ? ", numbers masked" : "",
+		       cli_str(r.body, "key"));
 		printf("This key will not be shown again: store it now (simrouted keeps only its hash).\n");
 	}
 	client_reply_free(&r);
@@ -73,7 +81,8 @@ static int list(struct cli *cli)
 		client_reply_free(&r);
 		return EXIT_OK;
 	}
-	printf("%-12s %-24s %-7s %-16s %-14s %s\n", "ID", "NAME", "SOURCE", "SCOPES", "CREATED", "STATUS");
+	printf("%-12s %-24s %-7s %-16s %-14s %-7s %s\n", "ID", "NAME", "SOURCE", "SCOPES", "CREATED", "STATUS",
+	       "NUMBERS");
 	json_array_foreach(json_object_get(r.body, "keys"), i, k) {
 		const char *revoked = cli_str(k, "revoked_at"), *created = cli_str(k, "created_at");
 		char scopes[64] = "";
@@ -82,9 +91,9 @@ static int list(struct cli *cli)
 		json_array_foreach(json_object_get(k, "scopes"), j, s)
 			snprintf(scopes + strlen(scopes), sizeof(scopes) - strlen(scopes), "%s%s", j ? "," : "",
 				 json_string_value(s));
-		printf("%-12s %-24s %-7s %-16s %-14s %s\n", *cli_str(k, "id") ? cli_str(k, "id") : "-",
+		printf("%-12s %-24s %-7s %-16s %-14s %-7s %s\n", *cli_str(k, "id") ? cli_str(k, "id") : "-",
 		       cli_str(k, "name"), cli_str(k, "source"), scopes, *created ? cli_time(created, t, sizeof(t)) : "-",
-		       *revoked ? "revoked" : "live");
+		       *revoked ? "revoked" : "live", json_is_true(json_object_get(k, "mask_numbers")) ? "masked" : "full");
 	}
 	client_reply_free(&r);
 	return EXIT_OK;

@@ -32,7 +32,7 @@ static const struct command {
 	{ "optout", "list [--since T] [--limit N] | add NUMBER [--note TEXT] | remove NUMBER",
 	  "the opt-out (STOP) list: numbers that get no messages", cmd_optout },
 	{ "audit", "[--since T] [--limit N]", "the audit log: who did what, newest first", cmd_audit },
-	{ "keys", "create NAME [--scope send,read,admin] | list | revoke ID",
+	{ "keys", "create NAME [--scope send,read,admin] [--mask-numbers] | list | revoke ID",
 	  "API keys for the TCP listener: create (shown once), list, revoke", cmd_keys },
 	{ "show", "ID", "one message: status, route, timeline", cmd_show },
 	{ "explain", "ID", "why a message is where it is: lane, waits, routes, carrier", cmd_explain },

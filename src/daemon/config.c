@@ -509,6 +509,11 @@ static int handle_key_key(struct parse *p, const char *name, const char *key, co
 	} else if (strcmp(key, "scopes") == 0) {
 		if (parse_scopes(val, &k->scopes) < 0)
 			return fail(p, "scopes: invalid value \"%s\" (send, read, admin)", val);
+	} else if (strcmp(key, "mask_numbers") == 0) {
+		int b = parse_bool(val);
+		if (b < 0)
+			return fail(p, "mask_numbers: invalid value \"%s\" (yes | no)", val);
+		k->mask_numbers = b;
 	} else {
 		return fail(p, "unknown key \"%s\" in [api_key:%s]", key, name);
 	}
@@ -1115,7 +1120,8 @@ int config_apply_reload(struct config *cur, struct config *next)
 		if (!old) {
 			log_info("reload: [api_key:%s] added", k->name);
 			keys_changed = 1;
-		} else if (memcmp(old->sha256, k->sha256, 32) != 0 || old->scopes != k->scopes) {
+		} else if (memcmp(old->sha256, k->sha256, 32) != 0 || old->scopes != k->scopes ||
+			   old->mask_numbers != k->mask_numbers) {
 			log_info("reload: [api_key:%s] changed", k->name);
 			keys_changed = 1;
 		} else if (old != &cur->api_keys[i]) {
@@ -1165,5 +1171,6 @@ void config_dump(const struct config *cfg, FILE *out)
 		fprintf(out, "\n[carrier:%s]\ntype = %s\nurl = %s\n", cfg->carriers[i].name, cfg->carriers[i].type,
 			cfg->carriers[i].url);   /* secrets are not printed */
 	for (size_t i = 0; i < cfg->napi_keys; i++)
-		fprintf(out, "\n[api_key:%s]\nhash = sha256:<set>\n", cfg->api_keys[i].name);
+		fprintf(out, "\n[api_key:%s]\nhash = sha256:<set>\n%s", cfg->api_keys[i].name,
+			cfg->api_keys[i].mask_numbers ? "mask_numbers = yes\n" : "");
 }

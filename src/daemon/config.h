@@ -55,6 +55,7 @@ struct config_api_key {
 	char name[CONFIG_NAME_MAX];
 	unsigned char sha256[32];
 	unsigned scopes;          /* enum config_scope bits */
+	bool mask_numbers;        /* every answer to this key masks phone numbers (api_redact.c) */
 	int line;
 };
 

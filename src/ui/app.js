@@ -16,7 +16,7 @@ const app = {
 class AuthError extends Error {}
 
 /* GET an API path as the dashboard: view=dashboard makes the server mask numbers unless the key
- * may administer. Over `simroute ui` no key is needed (the proxy reaches the Unix socket). */
+ * may administer (a key with mask_numbers is masked whatever it asks). Over `simroute ui` no key is needed (the proxy reaches the Unix socket). */
 async function api(path) {
   const headers = { Accept: "application/json" };
   if (app.key) headers.Authorization = "Bearer " + app.key;
@@ -27,7 +27,8 @@ async function api(path) {
   try { body = await res.json(); } catch (e) { body = null; }
   if (!res.ok) {
     const msg = body && body.error ? body.error.message : "HTTP " + res.status;
-    throw new Error(res.status === 403 ? "this key lacks the read scope: " + msg : msg);
+    const scope = res.status === 403 && body && body.error && body.error.code === "forbidden";
+    throw new Error(scope ? "this key lacks the read scope: " + msg : msg);
   }
   return body;
 }

@@ -95,6 +95,7 @@ static void test_good_file(void **state)
 	assert_int_equal(cfg.api_keys[0].sha256[0], 0x9f);
 	assert_int_equal(cfg.api_keys[0].sha256[31], 0x08);
 	assert_int_equal(cfg.api_keys[0].scopes, SCOPE_SEND | SCOPE_READ);
+	assert_false(cfg.api_keys[0].mask_numbers);   /* the default: existing keys see numbers as before */
 	config_free(&cfg);
 }
 
@@ -254,6 +255,7 @@ static const struct {
 	  "scopes = send,fly\n",
 	  ":3: scopes: invalid value \"send,fly\"" },
 	{ "[api_key:crm]\nscopes = send\n", ":1: [api_key:crm] needs hash and scopes" },
+	{ "[api_key:crm]\nmask_numbers = maybe\n", ":2: mask_numbers: invalid value \"maybe\" (yes | no)" },
 	{ "state_dir = /x\n", ":1: key \"state_dir\" outside any section" },
 	{ "[daemon\nstate_dir = /x\n", ":1: syntax error" },
 	{ "[api]\nlisten = localhost\n", "[api] listen: expected host:port" },
@@ -406,6 +408,42 @@ static void test_shipped_configs_parse(void **state)
 	}
 }
 
+/* [api_key:*] mask_numbers: yes/no (and the other spellings of a boolean), default no; a change of
+ * it alone is a changed key at SIGHUP. */
+static void test_key_mask_numbers(void **state)
+{
+	static const char fmt[] = "[api_key:dash]\nhash = sha256:%s\nscopes = read\n%s"
+				  "[api_key:crm]\nhash = sha256:%s\nscopes = send,read\n";
+	const char *h1 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	const char *h2 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+	static const struct { const char *line; bool want; } cases[] = {
+		{ "mask_numbers = yes\n", true }, { "mask_numbers = true\n", true }, { "mask_numbers = on\n", true },
+		{ "mask_numbers = 1\n", true }, { "mask_numbers = no\n", false }, { "mask_numbers = off\n", false },
+		{ "", false },
+	};
+	char text[1024], err[256] = "";
+	struct config cur, next;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), fmt, h1, cases[i].line, h2);
+		assert_int_equal(load(text, &cur, err, sizeof(err)), 0);
+		assert_int_equal(cur.napi_keys, 2);
+		assert_int_equal(cur.api_keys[0].mask_numbers, cases[i].want);
+		assert_int_equal(cur.api_keys[0].scopes, SCOPE_READ);
+		assert_false(cur.api_keys[1].mask_numbers);
+		config_free(&cur);
+	}
+	snprintf(text, sizeof(text), fmt, h1, "", h2);
+	assert_int_equal(load(text, &cur, err, sizeof(err)), 0);
+	snprintf(text, sizeof(text), fmt, h1, "mask_numbers = yes\n", h2);
+	assert_int_equal(load(text, &next, err, sizeof(err)), 0);
+	assert_int_equal(config_apply_reload(&cur, &next), 1);
+	assert_true(cur.api_keys[0].mask_numbers);
+	config_free(&next);
+	config_free(&cur);
+}
+
 /* SIGHUP: reloadable rows and the key set move to the running config; the rest stays until restart. */
 static void test_apply_reload(void **state)
 {
@@ -529,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_shipped_configs_parse),
 		cmocka_unit_test(test_apply_reload),
+		cmocka_unit_test(test_key_mask_numbers),
 		cmocka_unit_test(test_router_keys),
 		cmocka_unit_test(test_reload_router_policy),
 		cmocka_unit_test(test_carrier_keys),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "queue/store.h"
@@ -185,6 +186,67 @@ static void test_survives_reopen(void **state)
 	assert_int_equal(store_key_add(f->st, &a), 1);
 }
 
+/* mask_numbers comes back as stored, on both backends; an unmasked key stays unmasked. */
+static void test_mask_numbers(void **state)
+{
+	struct fx *f = *state;
+	struct store_api_key a = key("k_0000000a", "dash", HASH_A, "read", 1000);
+	struct store_api_key b = key("k_0000000b", "crm", HASH_B, "send,read", 2000);
+	struct seen s = { 0 };
+
+	a.mask_numbers = true;
+	assert_int_equal(store_key_add(f->st, &a), 0);
+	assert_int_equal(store_key_add(f->st, &b), 0);
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 2);
+	assert_string_equal(s.rows[0].name, "dash");
+	assert_true(s.rows[0].mask_numbers);
+	assert_string_equal(s.rows[1].name, "crm");
+	assert_false(s.rows[1].mask_numbers);
+	/* revoking keeps the flag (a revoked key is still listed as it was) */
+	assert_int_equal(store_key_revoke(f->st, "k_0000000a", 3000), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 2);
+	assert_true(s.rows[0].mask_numbers);
+	assert_int_equal(s.rows[0].revoked_ms, 3000);
+}
+
+/* sqlite: the flag survives a reopen, and a key stored before schema step 13 reads as unmasked. */
+static void test_mask_numbers_reopen_and_migrate(void **state)
+{
+	struct fx *f = *state;
+	struct store_api_key a = key("k_0000000a", "dash", HASH_A, "read", 1000);
+	struct seen s = { 0 };
+	char err[256], *msg = NULL;
+	sqlite3 *db;
+
+	a.mask_numbers = true;
+	assert_int_equal(store_key_add(f->st, &a), 0);
+	store_close(f->st);
+	f->st = store_open("sqlite", f->path, err, sizeof(err));
+	assert_non_null(f->st);
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 1);
+	assert_true(s.rows[0].mask_numbers);
+	store_close(f->st);
+
+	/* back to step 12: the column gone, one key written as release 12 would have */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, "ALTER TABLE api_keys DROP COLUMN mask_numbers; PRAGMA user_version = 12;"
+			 "INSERT INTO api_keys (id, name, hash, scopes, created_ms, created_by) VALUES"
+			 " ('k_0000000b', 'crm', '" HASH_B "', 'send,read', 2000, 'unix');",
+			 NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("sqlite: %s", msg ? msg : "?");
+	sqlite3_close(db);
+	f->st = store_open("sqlite", f->path, err, sizeof(err));
+	if (f->st == NULL)
+		fail_msg("open: %s", err);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_key_list(f->st, seen_cb, &s), 2);
+	assert_string_equal(s.rows[0].name, "dash");
+	assert_false(s.rows[0].mask_numbers);   /* the column was dropped: the step's default */
+	assert_string_equal(s.rows[1].name, "crm");
+	assert_false(s.rows[1].mask_numbers);
+}
+
 #define BOTH(fn)                                                                              \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
@@ -195,7 +257,9 @@ int main(void)
 		BOTH(test_add_list_revoke),
 		BOTH(test_taken),
 		BOTH(test_bad_arguments),
+		BOTH(test_mask_numbers),
 		cmocka_unit_test_prestate_setup_teardown(test_survives_reopen, setup, teardown, &fx_sqlite),
+		cmocka_unit_test_prestate_setup_teardown(test_mask_numbers_reopen_and_migrate, setup, teardown, &fx_sqlite),
 	};
 
 	log_init("test_store_keys", getenv("TEST_LOG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);

@@ -10,6 +10,7 @@
 #include "api/api_private.h"
 #include "queue/store.h"
 #include "simroute/log.h"
+#include "simroute/phone.h"
 
 #define AUDIT_LIMIT_DEFAULT 50
 #define AUDIT_LIMIT_MAX 500
@@ -33,6 +34,7 @@ void api_audit(struct api_req *r, const char *action, const char *target, const 
 }
 
 struct audit_listing {
+	const struct api_req *r;
 	json_t *list;
 	size_t limit;
 	int64_t last_id;
@@ -49,6 +51,10 @@ static int audit_cb(void *arg, const struct store_audit *a)
 	json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:o, s:o}", "id", (json_int_t)a->id, "at", api_time(a->at_ms),
 			      "actor", a->actor, "action", a->action, "target", str_or_null(a->target), "detail",
 			      str_or_null(a->detail));
+	/* a target is a number for the opt-out actions; ids and modem names stay as they are */
+	if (a->target && phone_e164_valid(a->target))
+		api_redact_number(l->r, o, "target");
+	api_redact_text(l->r, o, "detail");
 	json_array_append_new(l->list, o);
 	l->last_id = a->id;
 	return 0;
@@ -76,7 +82,7 @@ void api_audit_list(struct api_req *r)
 			goto out;
 		}
 	}
-	struct audit_listing l = { .list = json_array(), .limit = f.limit };
+	struct audit_listing l = { .r = r, .list = json_array(), .limit = f.limit };
 	f.limit++;
 	int n = store_audit_list(r->api->deps.st, &f, audit_cb, &l);
 	api_reply_page(r->req, "audit", l.list, n, l.limit, l.last_id);

@@ -120,6 +120,12 @@ void api_backup_post(struct api_req *r)
 	char err[256];
 	int fd;
 
+	if (r->masked) {
+		/* the copy holds every number in full: no masking can apply to it */
+		api_error(r->req, 403, "masked_numbers", NULL,
+			  "this API key has mask_numbers: a backup holds every number in full");
+		return;
+	}
 	if (api->backup) {
 		api_error(r->req, 409, "backup_in_progress", NULL, "a backup is already being made; try again when it is done");
 		return;

@@ -21,8 +21,9 @@
 static void audit_key_event(struct api_req *r, const char *action, const struct api_skey *k)
 {
 	log_info("api: %s %s (%s) by %s", action, k->id, k->name, r->actor ? r->actor : r->owner);
-	api_audit(r, action, k->id, "name %s, scopes %s%s%s", k->name, k->scopes & SCOPE_SEND ? "send " : "",
-		  k->scopes & SCOPE_READ ? "read " : "", k->scopes & SCOPE_ADMIN ? "admin" : "");
+	api_audit(r, action, k->id, "name %s, scopes %s%s%s%s", k->name, k->scopes & SCOPE_SEND ? "send " : "",
+		  k->scopes & SCOPE_READ ? "read " : "", k->scopes & SCOPE_ADMIN ? "admin" : "",
+		  k->mask_numbers ? ", mask_numbers" : "");
 }
 
 static json_t *scopes_json(unsigned scopes)
@@ -69,6 +70,7 @@ static int remember(struct api *api, const struct store_api_key *k)
 	snprintf(s.name, sizeof(s.name), "%s", k->name);
 	snprintf(s.created_by, sizeof(s.created_by), "%s", k->created_by);
 	snprintf(s.owner, sizeof(s.owner), "key:%s", k->id);
+	s.mask_numbers = k->mask_numbers;
 	s.created_ms = k->created_ms;
 	s.revoked_ms = k->revoked_ms;
 	api->skeys[api->nskeys++] = s;
@@ -121,9 +123,9 @@ struct api_skey *api_keys_match(struct api *api, const unsigned char digest[32])
 
 static json_t *skey_doc(const struct api_skey *k)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "id", k->id, "name", k->name, "source", "store",
-			      "scopes", scopes_json(k->scopes), "created_at", api_time(k->created_ms), "created_by",
-			      k->created_by, "revoked_at", api_time(k->revoked_ms));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:s, s:o}", "id", k->id, "name", k->name, "source",
+			      "store", "scopes", scopes_json(k->scopes), "mask_numbers", k->mask_numbers, "created_at",
+			      api_time(k->created_ms), "created_by", k->created_by, "revoked_at", api_time(k->revoked_ms));
 	return o;
 }
 
@@ -152,8 +154,9 @@ static json_t *read_object(struct api_req *r)
 	return root;
 }
 
-/* {"name", "scopes": [...]}: 0 with *name and *scopes, or -1 (a 400 was sent). */
-static int parse_create(struct api_req *r, json_t *root, const char **name, unsigned *scopes)
+/* {"name", "scopes": [...], "mask_numbers": bool}: 0 with *name, *scopes and *mask, or -1 (a 400 was
+ * sent). */
+static int parse_create(struct api_req *r, json_t *root, const char **name, unsigned *scopes, bool *mask)
 {
 	const char *k;
 	json_t *v, *s;
@@ -161,6 +164,7 @@ static int parse_create(struct api_req *r, json_t *root, const char **name, unsi
 
 	*name = NULL;
 	*scopes = 0;
+	*mask = false;
 	json_object_foreach(root, k, v) {
 		if (strcmp(k, "name") == 0) {
 			if (!json_is_string(v) || !apikey_valid_name(json_string_value(v))) {
@@ -184,6 +188,12 @@ static int parse_create(struct api_req *r, json_t *root, const char **name, unsi
 				}
 				*scopes |= bit;
 			}
+		} else if (strcmp(k, "mask_numbers") == 0) {
+			if (!json_is_boolean(v)) {
+				api_error(r->req, 400, "invalid_field", "mask_numbers", "mask_numbers: expected true or false");
+				return -1;
+			}
+			*mask = json_is_true(v);
 		} else {
 			api_error(r->req, 400, "unknown_field", k, "unknown field \"%.64s\"", k);
 			return -1;
@@ -203,13 +213,20 @@ void api_keys_create(struct api_req *r)
 	char key[APIKEY_MAX], id[APIKEY_ID_MAX];
 	const char *name;
 	unsigned scopes;
+	bool mask;
 	int rc = 1;
 	json_t *root = read_object(r);
 
 	if (!root)
 		return;
-	if (parse_create(r, root, &name, &scopes) < 0)
+	if (parse_create(r, root, &name, &scopes, &mask) < 0)
 		goto out;
+	if (r->masked && !mask) {
+		/* else a masked admin key could make itself an unmasked one */
+		api_error(r->req, 403, "masked_numbers", "mask_numbers",
+			  "this API key has mask_numbers: the keys it creates need \"mask_numbers\": true");
+		goto out;
+	}
 	if (config_key(r->api, name) || find_skey(r->api, NULL, name)) {
 		api_error(r->req, 409, "name_taken", "name", "an API key named \"%s\" exists (%s)", name,
 			  config_key(r->api, name) ? "in the config" : "in the store, perhaps revoked");
@@ -217,6 +234,7 @@ void api_keys_create(struct api_req *r)
 	}
 	snprintf(row.name, sizeof(row.name), "%s", name);
 	apikey_scopes_format(scopes, row.scopes);
+	row.mask_numbers = mask;
 	snprintf(row.created_by, sizeof(row.created_by), "%s", r->owner);
 	for (int t = 0; t < ID_TRIES && rc == 1; t++) {
 		if (apikey_generate(key, id) < 0) {
@@ -239,8 +257,9 @@ void api_keys_create(struct api_req *r)
 		goto out;
 	}
 	audit_key_event(r, "key.create", &r->api->skeys[r->api->nskeys - 1]);
-	api_reply(r->req, 201, json_pack("{s:s, s:s, s:o, s:s, s:o}", "id", row.id, "name", row.name, "scopes",
-					 scopes_json(scopes), "key", key, "created_at", api_time(row.created_ms)));
+	api_reply(r->req, 201, json_pack("{s:s, s:s, s:o, s:b, s:s, s:o}", "id", row.id, "name", row.name, "scopes",
+					 scopes_json(scopes), "mask_numbers", mask, "key", key, "created_at",
+					 api_time(row.created_ms)));
 out:
 	memset(key, 0, sizeof(key));
 	json_decref(root);
@@ -252,8 +271,9 @@ void api_keys_list(struct api_req *r)
 	json_t *list = json_array();
 
 	for (size_t i = 0; i < cfg->napi_keys; i++)
-		json_array_append_new(list, json_pack("{s:n, s:s, s:s, s:o}", "id", "name", cfg->api_keys[i].name,
-						      "source", "config", "scopes", scopes_json(cfg->api_keys[i].scopes)));
+		json_array_append_new(list, json_pack("{s:n, s:s, s:s, s:o, s:b}", "id", "name", cfg->api_keys[i].name,
+						      "source", "config", "scopes", scopes_json(cfg->api_keys[i].scopes),
+						      "mask_numbers", cfg->api_keys[i].mask_numbers));
 	for (size_t i = 0; i < r->api->nskeys; i++)
 		json_array_append_new(list, skey_doc(&r->api->skeys[i]));
 	api_reply(r->req, 200, json_pack("{s:o}", "keys", list));

@@ -68,11 +68,12 @@ json_t *api_message_doc(const struct store_msg *m)
 	return o;
 }
 
-/* The dashboard's view for a key without admin scope: the number masked, and an OTP's code too. */
+/* A masked request's view (r->redact): the number masked, numbers in the texts too, and an OTP's code. */
 static json_t *message_doc_for(const struct api_req *r, const struct store_msg *m)
 {
 	json_t *o = api_message_doc(m);
 	api_redact_number(r, o, "to");
+	api_redact_text(r, o, "reference");   /* the client's string: it may be built from the number */
 	api_redact_url(r, o, "callback_url");
 	api_redact_text(r, o, "error");
 	if (m->lane == LANE_OTP)
@@ -184,7 +185,7 @@ void api_messages_delete(struct api_req *r, const char *idstr)
 	char target[24];
 	snprintf(target, sizeof(target), "%lld", (long long)id);
 	api_audit(r, "message.cancel", target, NULL);
-	json_t *o = api_message_doc(&m);
+	json_t *o = message_doc_for(r, &m);
 	store_msg_clear(&m);
 	api_reply(r->req, 200, o);
 }
@@ -308,6 +309,11 @@ void api_messages_list(struct api_req *r)
 		} else if ((rc = api_paging_param(r, k, val, LIST_LIMIT_MAX, &f.since_ms, &f.limit, &f.before_id)) != 0) {
 			if (rc < 0)
 				goto out;
+		} else if ((strcmp(k, "to") == 0 || strcmp(k, "to_suffix") == 0) && r->masked) {
+			/* a search by digits tells the masked ones, a few requests each */
+			api_error(r->req, 403, "masked_numbers", k,
+				  "%s: this API key has mask_numbers: it cannot search by a number's digits", k);
+			goto out;
 		} else if (strcmp(k, "to") == 0) {
 			if (!phone_e164_valid(val)) {
 				api_error(r->req, 400, "invalid_field", "to", "to: expected an E.164 number such as \"+447700900123\"");

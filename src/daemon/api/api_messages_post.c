@@ -36,6 +36,7 @@ struct post {
 	struct accepted *acc;
 	struct store_new_msg *msgs;
 	struct api_flight *flight;   /* the Idempotency-Key held while in flight, or NULL */
+	bool redact;                 /* the caller's r->redact: its answer is masked (the reference) */
 };
 
 static void post_free(struct post *p)
@@ -66,8 +67,11 @@ static json_t *answer(const struct post *p, int64_t first_id)
 		json_t *o = json_pack("{s:I, s:s, s:s, s:i, s:s}", "id", (json_int_t)(first_id + (int64_t)i), "status",
 				      "queued", "priority", message_lane_name(a->lane), "parts", a->nparts, "encoding",
 				      pdu_encoding_name(a->enc));
-		if (a->reference)
+		if (a->reference) {
+			struct api_req masked = { .redact = p->redact };
 			json_object_set_new(o, "reference", json_string(a->reference));
+			api_redact_text(&masked, o, "reference");
+		}
 		json_array_append_new(list, o);
 	}
 	if (p->batch)
@@ -349,6 +353,7 @@ void api_messages_post(struct api_req *r)
 	}
 	p->api = r->api;
 	p->req = r->req;
+	p->redact = r->redact;
 	if (!(p->root = read_json(r, data, len)) || parse_body(r, p) < 0)
 		goto done;
 	if (key) {

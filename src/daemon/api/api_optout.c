@@ -44,6 +44,7 @@ int api_optout_refuse(struct api_req *r, const struct store_new_msg *msgs, size_
 }
 
 struct optout_listing {
+	const struct api_req *r;
 	json_t *list;
 	size_t limit;
 	int64_t last_id;
@@ -58,6 +59,8 @@ static int optout_cb(void *arg, const struct store_optout *o)
 	json_t *e = json_pack("{s:s, s:s, s:o, s:o}", "number", o->number, "source", o->source, "note",
 			      o->note && o->note[0] ? json_string(o->note) : json_null(), "created_at",
 			      api_time(o->created_ms));
+	api_redact_number(l->r, e, "number");
+	api_redact_text(l->r, e, "note");
 	json_array_append_new(l->list, e);
 	l->last_id = o->id;
 	return 0;
@@ -85,7 +88,7 @@ void api_optout_list(struct api_req *r)
 			goto out;
 		}
 	}
-	struct optout_listing l = { .list = json_array(), .limit = f.limit };
+	struct optout_listing l = { .r = r, .list = json_array(), .limit = f.limit };
 	f.limit++;
 	int n = store_optout_list(r->api->deps.st, &f, optout_cb, &l);
 	api_reply_page(r->req, "optout", l.list, n, l.limit, l.last_id);
@@ -164,7 +167,9 @@ void api_optout_add(struct api_req *r)
 		api_audit(r, "optout.add", number, note && note[0] ? "source %s: %s" : "source %s%s", source,
 			  note ? note : "");
 	}
-	api_reply(r->req, rc == 0 ? 201 : 200, json_pack("{s:s, s:b}", "number", number, "added", rc == 0));
+	json_t *o = json_pack("{s:s, s:b}", "number", number, "added", rc == 0);
+	api_redact_number(r, o, "number");
+	api_reply(r->req, rc == 0 ? 201 : 200, o);
 out:
 	json_decref(root);
 }
@@ -188,14 +193,16 @@ void api_optout_delete(struct api_req *r, const char *segment)
 		api_error(r->req, 503, "store_unavailable", NULL, "the store could not be written");
 		goto out;
 	}
+	phone_mask(number, masked, sizeof(masked));
 	if (rc == 1) {
-		api_error(r->req, 404, "not_found", "number", "%s is not on the opt-out list", number);
+		api_error(r->req, 404, "not_found", "number", "%s is not on the opt-out list", r->redact ? masked : number);
 		goto out;
 	}
-	phone_mask(number, masked, sizeof(masked));
 	log_info("api: %s removed from the opt-out list by %s", masked, r->actor);
 	api_audit(r, "optout.remove", number, NULL);
-	api_reply(r->req, 200, json_pack("{s:s, s:b}", "number", number, "removed", 1));
+	json_t *o = json_pack("{s:s, s:b}", "number", number, "removed", 1);
+	api_redact_number(r, o, "number");
+	api_reply(r->req, 200, o);
 out:
 	free(number);
 }

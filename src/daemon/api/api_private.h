@@ -32,6 +32,7 @@ struct api_skey {
 	char name[65];
 	unsigned char sha256[32];
 	unsigned scopes;
+	bool mask_numbers;        /* every answer to it is masked (api_redact.c) */
 	int64_t created_ms, revoked_ms;   /* revoked_ms 0: live */
 	char created_by[80];
 	char owner[32];           /* "key:<id>": idempotency scope, apart from any config key's name */
@@ -77,7 +78,10 @@ struct api_req {
 	const char *owner;        /* the API key's name, or "unix": scopes idempotency keys */
 	const char *actor;        /* who, for the audit log: "key:<name>", "uid:<n>" (the socket's peer) or "unix" */
 	char actor_buf[80];
-	bool redact;              /* ?view=dashboard without admin scope: numbers are masked */
+	bool redact;              /* numbers are masked in the answer: the key's mask_numbers, or
+				   * ?view=dashboard without admin scope (a courtesy, not a permission) */
+	bool masked;              /* the key has mask_numbers: a permission, so searches by a number's
+				   * digits are refused too (they would reveal the masked ones) */
 };
 
 /* Records an admin action in the audit log (actor r->actor, now). target and fmt may be NULL. A store

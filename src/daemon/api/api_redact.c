@@ -1,5 +1,6 @@
-/* api_redact: what the dashboard's view (?view=dashboard without admin scope) hides — phone numbers,
- * numbers inside free text, an OTP's digits, URL queries — applied to a reply's JSON fields. */
+/* api_redact: what a masked request (r->redact: a key with mask_numbers, or ?view=dashboard without
+ * admin scope) hides — phone numbers, numbers inside free text, an OTP's digits, URL queries —
+ * applied to a reply's JSON fields. */
 #include <stdlib.h>
 #include <string.h>
 

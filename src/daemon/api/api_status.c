@@ -53,8 +53,9 @@ static void route_fields(const struct api_deps *d, size_t i, json_t *o)
 }
 
 /* Every modem the scheduler drives, as the API shows it; *ready counts those that can send now. */
-static json_t *modems_doc(const struct api_deps *d, int *ready)
+static json_t *modems_doc(const struct api_req *r, int *ready)
 {
+	const struct api_deps *d = &r->api->deps;
 	json_t *modems = json_array();
 	*ready = 0;
 	for (size_t i = 0; i < scheduler_nmodems(d->sched); i++) {
@@ -68,6 +69,7 @@ static json_t *modems_doc(const struct api_deps *d, int *ready)
 				      mi.model, "operator", mi.operator_name, "rssi", mi.rssi, "sent", (json_int_t)mi.sent,
 				      "failed", (json_int_t)mi.failed);
 		json_object_set_new(o, "last_error", mi.last_error[0] ? json_string(mi.last_error) : json_null());
+		api_redact_text(r, o, "last_error");   /* a modem's line may quote a number */
 		json_object_set_new(o, "drained", json_boolean(scheduler_modem_drained(d->sched, i)));
 		struct modem_error errs[MODEM_RECENT_ERRORS];
 		size_t nerr = modem_recent_errors(m, errs, MODEM_RECENT_ERRORS);
@@ -89,7 +91,7 @@ static json_t *modems_doc(const struct api_deps *d, int *ready)
 void api_modems_get(struct api_req *r)
 {
 	int ready;
-	json_t *modems = modems_doc(&r->api->deps, &ready);
+	json_t *modems = modems_doc(r, &ready);
 	api_reply(r->req, 200,
 		  json_pack("{s:o, s:i, s:i}", "modems", modems, "ready", ready, "total",
 			    (int)scheduler_nmodems(r->api->deps.sched)));
@@ -111,7 +113,7 @@ void api_status_get(struct api_req *r)
 		json_object_set_new(by_state, message_state_name((enum msg_state)s), json_integer(c.by_state[s]));
 	for (int l = 0; l < LANE_COUNT; l++)
 		json_object_set_new(lanes, message_lane_name((enum msg_lane)l), json_integer(c.queued_by_lane[l]));
-	json_t *modems = modems_doc(d, &ready);
+	json_t *modems = modems_doc(r, &ready);
 	json_t *store = json_pack("{s:s}", "path", d->store_path ? d->store_path : "");
 	if (d->store_path && stat(d->store_path, &sb) == 0)
 		json_object_set_new(store, "size_bytes", json_integer((json_int_t)sb.st_size));

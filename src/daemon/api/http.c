@@ -22,6 +22,7 @@
 #include "config.h"
 #include "queue/store.h"
 #include "simroute/log.h"
+#include "simroute/phone.h"
 
 /* How often housekeeping runs (idempotency purge). */
 #define HOUSEKEEPING_S 300
@@ -139,6 +140,7 @@ json_t *api_time(int64_t ms)
 /* Who a Bearer key is: a config key or a live store key, with its rate-limit bucket. */
 struct api_auth {
 	unsigned scopes;
+	bool mask_numbers;            /* the key's answers are masked, whatever the request asks */
 	const char *owner;
 	const char *name;             /* the key's name, for the audit log's actor */
 	struct api_bucket *bucket;    /* NULL: none (out of memory at a reload) */
@@ -162,6 +164,7 @@ static int authenticate(struct api *api, struct evhttp_request *req, struct api_
 	struct api_skey *sk = api_keys_match(api, digest);
 	if (found >= 0) {
 		out->scopes = cfg->api_keys[found].scopes;
+		out->mask_numbers = cfg->api_keys[found].mask_numbers;
 		out->owner = cfg->api_keys[found].name;
 		out->name = cfg->api_keys[found].name;
 		out->bucket = (size_t)found < api->nbuckets ? &api->buckets[found] : NULL;
@@ -169,6 +172,7 @@ static int authenticate(struct api *api, struct evhttp_request *req, struct api_
 	}
 	if (sk) {
 		out->scopes = sk->scopes;
+		out->mask_numbers = sk->mask_numbers;
 		out->owner = sk->owner;
 		out->name = sk->name;
 		out->bucket = &sk->bucket;
@@ -347,13 +351,17 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 				return;
 			}
 			r.scopes = who.scopes;
+			r.masked = who.mask_numbers;
 			/* a copy: a store key's record moves when POST /v1/keys adds one */
 			snprintf(owner, sizeof(owner), "%s", who.owner);
 			r.owner = owner;
 			snprintf(r.actor_buf, sizeof(r.actor_buf), "key:%s", who.name);
 			r.actor = r.actor_buf;
 			if (!(r.scopes & rt->scope)) {
-				api_error(req, 403, "forbidden", NULL, "this API key lacks the scope for %s", path);
+				/* the path may hold a number (DELETE /v1/optout/<number>) */
+				char shown[256];
+				api_error(req, 403, "forbidden", NULL, "this API key lacks the scope for %s",
+					  r.masked ? phone_redact(path, shown, sizeof(shown)) : path);
 				return;
 			}
 			int wait = rate_limited(api, who.bucket);
@@ -371,12 +379,13 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 			if (trusted)
 				r.actor = peer_actor(req, r.actor_buf, sizeof(r.actor_buf));
 		}
-		/* The dashboard asks with view=dashboard: numbers are then masked unless the caller may
-		 * administer — decided here, so no page can ask its way around it. */
+		/* A key with mask_numbers has every answer masked, whatever it asks and whatever its scopes.
+		 * Otherwise the dashboard asks with view=dashboard: numbers are then masked unless the caller
+		 * may administer — decided here, so no page can ask its way around it. */
 		int view = method != EVHTTP_REQ_GET || rt->id == R_KANNEL ? 0 : dashboard_view(req, uri);
 		if (view < 0)
 			return;
-		r.redact = view && !(r.scopes & SCOPE_ADMIN);
+		r.redact = r.masked || (view && !(r.scopes & SCOPE_ADMIN));
 		switch (rt->id) {
 		case R_UI: api_ui_get(&r); return;
 		case R_STATS: api_stats_get(&r); return;

@@ -327,6 +327,7 @@ struct store_api_key {
 	int64_t created_ms;
 	char created_by[STORE_KEY_BY_MAX];
 	int64_t revoked_ms;        /* 0: live */
+	bool mask_numbers;         /* every answer to this key masks phone numbers (schema 13) */
 };
 /* 0 stored (durably), 1 the id or the name is taken (revoked keys included), -1 error or bad fields. */
 int store_key_add(struct store *st, const struct store_api_key *k);

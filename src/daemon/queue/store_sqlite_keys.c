@@ -1,4 +1,5 @@
-/* store_sqlite_keys: the sqlite backend's API keys. Schema: migration 8 (store_sqlite_schema.c).
+/* store_sqlite_keys: the sqlite backend's API keys. Schema: migrations 8 and 13
+ * (store_sqlite_schema.c).
  *
  * Statements are prepared per call: keys are created and revoked by an administrator, and listed
  * once at start-up (the API keeps them in memory, so authentication never reads the store). */
@@ -27,6 +28,7 @@ static int write1(struct sq *s, const char *sql, const struct store_api_key *k, 
 		sqlite3_bind_text(st, 4, k->scopes, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 5, k->created_ms);
 		sqlite3_bind_text(st, 6, k->created_by, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, k->mask_numbers ? 1 : 0);
 	} else {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, now_ms);
@@ -55,8 +57,8 @@ static int write1(struct sq *s, const char *sql, const struct store_api_key *k, 
 
 int store_sq_key_add(void *be, const struct store_api_key *k)
 {
-	return write1(be, "INSERT INTO api_keys (id, name, hash, scopes, created_ms, created_by)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", k, NULL, 0, "key_add");
+	return write1(be, "INSERT INTO api_keys (id, name, hash, scopes, created_ms, created_by, mask_numbers)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", k, NULL, 0, "key_add");
 }
 
 int store_sq_key_revoke(void *be, const char *id, int64_t now_ms)
@@ -71,8 +73,8 @@ int store_sq_key_list(void *be, store_key_cb *cb, void *arg)
 	sqlite3_stmt *st = NULL;
 	int rc, n = 0;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT id, name, hash, scopes, created_ms, created_by, revoked_ms"
-			       " FROM api_keys ORDER BY created_ms, id", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db, "SELECT id, name, hash, scopes, created_ms, created_by, revoked_ms,"
+			       " mask_numbers FROM api_keys ORDER BY created_ms, id", -1, &st, NULL) != SQLITE_OK) {
 		store_sq_warn(s, "key_list");
 		return -1;
 	}
@@ -85,6 +87,7 @@ int store_sq_key_list(void *be, store_key_cb *cb, void *arg)
 		k.created_ms = sqlite3_column_int64(st, 4);
 		store_copy_field(k.created_by, sizeof(k.created_by), store_sq_col_text(st, 5));
 		k.revoked_ms = sqlite3_column_int64(st, 6);
+		k.mask_numbers = sqlite3_column_int(st, 7) != 0;
 		n++;
 		if (cb(arg, &k)) {
 			rc = SQLITE_DONE;

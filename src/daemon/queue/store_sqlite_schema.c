@@ -186,5 +186,9 @@ const char *const store_sq_migrations[] = {
 	/* 12: the webhook events given up, for the backlog figures (/v1/status, /metrics) without a scan
 	 * of the whole outbox: few rows, so a small index. */
 	"CREATE INDEX webhooks_given_up ON webhooks(id) WHERE delivered_ms = 0 AND next_ms = 0;",
+
+	/* 13: a store key that masks phone numbers in every answer (tracker issue 13); existing keys keep
+	 * seeing them (0). */
+	"ALTER TABLE api_keys ADD COLUMN mask_numbers INTEGER NOT NULL DEFAULT 0;",
 };
 const int store_sq_schema_version = (int)(sizeof(store_sq_migrations) / sizeof(store_sq_migrations[0]));
