@@ -16,52 +16,8 @@
 #include <unistd.h>
 
 #include "queue/store.h"
+#include "store_fixture.h"
 #include "simroute/log.h"
-
-struct fx {
-	const char *backend;
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static struct fx fx_sqlite = { .backend = "sqlite" };
-static struct fx fx_mem = { .backend = "mem" };
-
-static int rm_tree(const char *dir)
-{
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = *state;
-	char err[256];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/simroute.db", f->dir);
-	f->st = store_open(f->backend, f->path, err, sizeof(err));
-	if (f->st == NULL) {
-		print_error("store_open: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->st);
-	f->st = NULL;
-	rm_tree(f->dir);
-	return 0;
-}
 
 static void reopen(struct fx *f)
 {
@@ -1218,11 +1174,6 @@ static void test_carrier_ids(void **state)
 	assert_int_equal(store_carrier_id_find(f->st, "cloud", long_id, &id), 1);
 	assert_int_equal(store_carrier_id_find(f->st, "cloud", "", &id), 1);
 }
-
-#define BOTH(fn)                                                                              \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
-#define SQLITE(fn) cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite)
 
 int main(void)
 {

@@ -12,45 +12,8 @@
 #include <unistd.h>
 
 #include "queue/store.h"
+#include "store_fixture.h"
 #include "simroute/log.h"
-
-struct fx {
-	const char *backend;
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static struct fx fx_sqlite = { .backend = "sqlite" };
-static struct fx fx_mem = { .backend = "mem" };
-
-static int setup(void **state)
-{
-	struct fx *f = *state;
-	char err[256];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store_adm.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/simroute.db", f->dir);
-	f->st = store_open(f->backend, f->path, err, sizeof(err));
-	if (f->st == NULL) {
-		print_error("store_open: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[160];
-
-	store_close(f->st);
-	f->st = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 /* What a listing saw, flattened: "id actor action target detail|" per audit row. */
 struct seen {
@@ -250,10 +213,6 @@ static void test_sqlite_reopen(void **state)
 	assert_int_equal(store_audit_list(f->st, &fl, audit_cb, &s), 1);
 	assert_string_equal(s.text, "1 7 inbound optout.add +447700900009 keyword STOP|");
 }
-
-#define BOTH(fn)                                                                              \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
 
 int main(void)
 {

@@ -12,45 +12,8 @@
 #include <unistd.h>
 
 #include "queue/store.h"
+#include "store_fixture.h"
 #include "simroute/log.h"
-
-struct fx {
-	const char *backend;
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static struct fx fx_sqlite = { .backend = "sqlite" };
-static struct fx fx_mem = { .backend = "mem" };
-
-static int setup(void **state)
-{
-	struct fx *f = *state;
-	char err[256];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store_in.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/simroute.db", f->dir);
-	f->st = store_open(f->backend, f->path, err, sizeof(err));
-	if (f->st == NULL) {
-		print_error("store_open: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[160];
-
-	store_close(f->st);
-	f->st = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static struct store_inbound_part part(const char *from, const char *text, unsigned ref, unsigned total,
 				      unsigned seq, int64_t at)
@@ -370,10 +333,6 @@ static void test_join(void **state)
 	assert_int_equal(parts, 0);
 	free(t);
 }
-
-#define BOTH(fn)                                                                              \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
 
 int main(void)
 {

@@ -13,45 +13,8 @@
 #include <unistd.h>
 
 #include "queue/store.h"
+#include "store_fixture.h"
 #include "simroute/log.h"
-
-struct fx {
-	const char *backend;
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static struct fx fx_sqlite = { .backend = "sqlite" };
-static struct fx fx_mem = { .backend = "mem" };
-
-static int setup(void **state)
-{
-	struct fx *f = *state;
-	char err[256];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store_keys.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/simroute.db", f->dir);
-	f->st = store_open(f->backend, f->path, err, sizeof(err));
-	if (f->st == NULL) {
-		print_error("store_open: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[160];
-
-	store_close(f->st);
-	f->st = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 #define HASH_A "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 #define HASH_B "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
@@ -246,10 +209,6 @@ static void test_mask_numbers_reopen_and_migrate(void **state)
 	assert_string_equal(s.rows[1].name, "crm");
 	assert_false(s.rows[1].mask_numbers);
 }
-
-#define BOTH(fn)                                                                              \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
 
 int main(void)
 {

@@ -14,45 +14,8 @@
 #include <sys/stat.h>
 
 #include "queue/store.h"
+#include "store_fixture.h"
 #include "simroute/log.h"
-
-struct fx {
-	const char *backend;
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static struct fx fx_sqlite = { .backend = "sqlite" };
-static struct fx fx_mem = { .backend = "mem" };
-
-static int setup(void **state)
-{
-	struct fx *f = *state;
-	char err[256];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_purge.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/simroute.db", f->dir);
-	f->st = store_open(f->backend, f->path, err, sizeof(err));
-	if (f->st == NULL) {
-		print_error("store_open: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[160];
-
-	store_close(f->st);
-	f->st = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	return system(cmd);
-}
 
 /* One message created at 1000 with text, moved along `path` (a 0-terminated list after queued),
  * each step at `at`. Returns its id. */
@@ -385,10 +348,6 @@ static void test_backup_unsupported(void **state)
 	assert_non_null(strstr(err, "cannot be backed up"));
 	assert_int_equal(store_vacuum_step(f->st, 64), 0);
 }
-
-#define BOTH(fn)                                                                               \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
 
 int main(void)
 {

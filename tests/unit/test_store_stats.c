@@ -12,37 +12,8 @@
 #include <unistd.h>
 
 #include "queue/store.h"
+#include "store_fixture.h"
 #include "simroute/log.h"
-
-struct fx {
-	const char *backend;
-	char dir[64], path[128];
-	struct store *st;
-};
-
-static struct fx fx_sqlite = { .backend = "sqlite" };
-static struct fx fx_mem = { .backend = "mem" };
-
-static int setup(void **state)
-{
-	struct fx *f = *state;
-	char err[256];
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store_stats.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/simroute.db", f->dir);
-	f->st = store_open(f->backend, f->path, err, sizeof(err));
-	return f->st ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[160];
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static int64_t add(struct store *st, enum msg_lane lane, int64_t created_ms)
 {
@@ -171,10 +142,6 @@ static void test_list_to_suffix(void **state)
 		assert_int_equal(n, cases[i].n);
 	}
 }
-
-#define BOTH(fn)                                                                              \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
 
 int main(void)
 {

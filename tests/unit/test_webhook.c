@@ -16,6 +16,7 @@
 #include "api/webhook.h"
 #include "queue/outbox.h"
 #include "queue/store.h"
+#include "store_fixture.h"
 #include "simroute/log.h"
 
 /* Computed independently when this test was written:
@@ -42,44 +43,6 @@ static void test_backoff(void **state)
 	assert_int_equal(webhook_backoff_ms(10), 2560000);
 	assert_int_equal(webhook_backoff_ms(11), 3600000);
 	assert_int_equal(webhook_backoff_ms(1000), 3600000);
-}
-
-struct fx {
-	const char *backend;
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static struct fx fx_sqlite = { .backend = "sqlite" };
-static struct fx fx_mem = { .backend = "mem" };
-
-static int setup(void **state)
-{
-	struct fx *f = *state;
-	char err[256];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_webhook.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/simroute.db", f->dir);
-	f->st = store_open(f->backend, f->path, err, sizeof(err));
-	if (f->st == NULL) {
-		print_error("store_open: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[160];
-
-	store_close(f->st);
-	f->st = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 static int64_t add(struct store *st, int64_t msg, const char *event, int64_t at)
@@ -284,10 +247,6 @@ static void test_outbox_hooks(void **state)
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(store_webhook_list(f->st, &flt, list_cb, &l), 3);
 }
-
-#define BOTH(fn)                                                                              \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_sqlite),            \
-	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, &fx_mem)
 
 int main(void)
 {
