@@ -51,8 +51,13 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "simroute: backup: path too long\n");
 		return EXIT_USAGE;
 	}
-	/* 0600: the copy holds every message */
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* 0600: the copy holds every message. A FILE.tmp left by an earlier run is replaced, never
+	 * followed (a symlink planted in a shared directory) nor reused with its old, looser mode. */
+	if (unlink(tmp) < 0 && errno != ENOENT) {
+		fprintf(stderr, "simroute: backup: cannot replace %s: %s\n", tmp, strerror(errno));
+		return EXIT_FAILED;
+	}
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || !(f = fdopen(fd, "w+"))) {
 		fprintf(stderr, "simroute: backup: cannot write %s: %s\n", tmp, strerror(errno));
 		if (fd >= 0)

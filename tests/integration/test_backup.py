@@ -6,6 +6,7 @@ import socket
 import sqlite3
 import subprocess
 import threading
+import time
 
 from conftest import SIMROUTE, TEST_KEY, Daemon, wait_for
 
@@ -134,5 +135,44 @@ def test_one_backup_at_a_time(tmp_path):
         assert check_copy(str(tmp_path / "after.db")) == 30000
         assert d.proc.alive()
         assert [f for f in os.listdir(os.path.join(str(tmp_path), "state")) if "backup" in f] == []
+    finally:
+        d.stop()
+
+
+def test_backups_give_their_connection_back(tmp_path):
+    # a backup holds the connection's close callback for a while; the listener's count must still
+    # come down, or every backup would use up one of [api] max_connections for good
+    d = Daemon(str(tmp_path), extra_ini="[api]\nmax_connections = 3\n")
+    try:
+        for i in range(4):
+            r = backup(d, str(tmp_path / ("b%d.db" % i)))
+            assert r.returncode == 0, r.stderr
+        # a client that hangs up during a backup gives its slot back too
+        for _ in range(3):
+            raw_backup_request(d.sock).close()
+            time.sleep(0.2)
+
+        def idle():
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(d.sock)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            status, body = reply_of(s)
+            return status == 200 and b'simroute_api_connections{listener="unix"} 1\n' in body   # the one asking
+        wait_for(idle, timeout=30, what="the connection count back to the request itself")
+    finally:
+        d.stop()
+
+
+def test_backup_never_follows_a_planted_temporary_file(tmp_path):
+    d = Daemon(str(tmp_path))
+    try:
+        victim = tmp_path / "victim"
+        victim.write_text("keep me")
+        out = tmp_path / "copy.db"
+        os.symlink(str(victim), str(out) + ".tmp")
+        r = backup(d, str(out))
+        assert r.returncode == 0, r.stderr
+        assert victim.read_text() == "keep me"
+        assert out.read_bytes()[:16] == b"SQLite format 3\0" and oct(out.stat().st_mode & 0o777) == "0o600"
     finally:
         d.stop()

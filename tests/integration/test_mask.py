@@ -208,3 +208,23 @@ def test_cli_keys_mask_numbers(world):
     assert rows["screen"].endswith("masked") and rows["other"].endswith("full") and rows["dash"].endswith("masked")
     listing = {k["name"]: k for k in json.loads(cli("--json", "keys", "list").stdout)["keys"]}
     assert listing["screen"]["mask_numbers"] is True and listing["other"]["mask_numbers"] is False
+
+
+def test_masked_key_sees_modem_errors_masked(sim, daemon_factory):
+    # a modem parked for a wrong SIM: its error quotes the ICCIDs, in last_error and in recent_errors
+    want = "8944200000000000001"
+    ini = (key_ini("dash", DASH_KEY, "read", "yes") + key_ini("boss", BOSS_KEY, "admin")
+           + "[modem:w]\nport = %s\niccid = %s\n" % (sim.port(1), want))
+    d = daemon_factory([], extra_ini=ini)
+
+    def parked():
+        m = d.api.request("GET", "/v1/modems")[1]["modems"][0]
+        return m["state"] == "parked" and m["recent_errors"]
+    wait_for(parked, timeout=20, what="the modem parked")
+    text = raw(d, "GET", "/v1/modems", BOSS_KEY)[1]
+    assert want in text                                   # unmasked keys: as before
+    for path in ("/v1/modems", "/v1/status"):
+        text = raw(d, "GET", path, DASH_KEY)[1]
+        assert want not in text and want[:-4] + "****" in text, text
+        doc = json.loads(text)
+        assert all("****" in e["error"] for e in doc["modems"][0]["recent_errors"]), doc

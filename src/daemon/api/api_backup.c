@@ -23,6 +23,7 @@
 struct api_backup {
 	struct api *api;
 	struct evhttp_request *req;
+	struct api_listener *listener;   /* the request's: its connection count (api_conn_closed) */
 	struct store_backup *sb;
 	struct event *ev;
 	char path[4096 + 32];
@@ -32,8 +33,8 @@ struct api_backup {
 /* Forget the backup; the caller answers b->req (if any) afterwards. */
 static void backup_end(struct api_backup *b, bool remove_file)
 {
-	if (b->req)
-		evhttp_connection_set_closecb(evhttp_request_get_connection(b->req), NULL, NULL);
+	if (b->req)   /* the connection is counted again by its listener's close callback */
+		evhttp_connection_set_closecb(evhttp_request_get_connection(b->req), api_conn_closed, b->listener);
 	store_backup_free(b->sb);
 	if (b->ev)
 		event_free(b->ev);
@@ -47,7 +48,7 @@ static void backup_end(struct api_backup *b, bool remove_file)
 static void closed_cb(struct evhttp_connection *conn, void *arg)
 {
 	struct api_backup *b = arg;
-	(void)conn;
+	api_conn_closed(conn, b->listener);
 	log_warnx("api: backup: the client disconnected; backup abandoned");
 	b->req = NULL;
 	backup_end(b, true);
@@ -165,6 +166,7 @@ void api_backup_post(struct api_req *r)
 		return;
 	}
 	b->req = r->req;
+	b->listener = r->trusted ? &api->unix_l : &api->tcp_l;
 	api->backup = b;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(r->req), closed_cb, b);
 	log_info("api: backup requested by %s", r->actor ? r->actor : r->owner);

@@ -52,7 +52,7 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void closed_cb(struct evhttp_connection *evcon, void *arg)
+void api_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct api_listener *l = arg;
 	(void)evcon;
@@ -105,7 +105,7 @@ static void adopt_cb(evutil_socket_t fd, short what, void *arg)
 		} else if (p->refuse) {
 			refuse(p->l, cbarg, bufferevent_getfd(p->bev));
 		} else {
-			evhttp_connection_set_closecb(cbarg, closed_cb, p->l);
+			evhttp_connection_set_closecb(cbarg, api_conn_closed, p->l);
 		}
 		bufferevent_decref(p->bev);
 	}

@@ -93,6 +93,10 @@ void api_audit(struct api_req *r, const char *action, const char *target, const 
 int api_conn_init(struct api *api);
 void api_conn_watch(struct api_listener *l, struct api *api, struct evhttp *http, const char *name);
 void api_conn_free(struct api *api);
+/* The close callback that counts a connection out of listener arg: libevent keeps one close callback
+ * per connection, so whoever sets another for a while (a backup) calls this one and puts it back. */
+struct evhttp_connection;
+void api_conn_closed(struct evhttp_connection *evcon, void *arg);
 
 /* When r->redact: o[field] (a phone number) masked as the logs do ("+44770090****"), or every digit
  * of o[field] starred (an OTP's text). No-op otherwise, or when the field is not a string. */

@@ -74,9 +74,12 @@ static json_t *modems_doc(const struct api_req *r, int *ready)
 		struct modem_error errs[MODEM_RECENT_ERRORS];
 		size_t nerr = modem_recent_errors(m, errs, MODEM_RECENT_ERRORS);
 		json_t *recent = json_array();
-		for (size_t k = 0; k < nerr; k++)
-			json_array_append_new(recent, json_pack("{s:o, s:i, s:s}", "at", api_time(errs[k].at_ms), "count",
-								errs[k].count, "error", errs[k].text));
+		for (size_t k = 0; k < nerr; k++) {
+			json_t *e = json_pack("{s:o, s:i, s:s}", "at", api_time(errs[k].at_ms), "count", errs[k].count,
+					      "error", errs[k].text);
+			api_redact_text(r, e, "error");   /* as last_error: it may quote a number or an ICCID */
+			json_array_append_new(recent, e);
+		}
 		json_object_set_new(o, "recent_errors", recent);
 		/* TS 27.007 8.5: rssi 0 is -113 dBm or less, 2 dB steps, 31 is -51 dBm or more; 99 unknown. */
 		json_object_set_new(o, "signal_dbm",

@@ -523,6 +523,7 @@ int scheduler_remove_modem(struct scheduler *s, struct modem *m)
 		return -1;
 	modem_free(sl->m);
 	scheduler_slot_reset(sl);
+	recipients_free(&sl->rcpt);
 	free(sl);
 	memmove(&s->slots[at], &s->slots[at + 1], (s->nslots - at - 1) * sizeof(*s->slots));
 	s->nslots--;
