@@ -170,6 +170,14 @@ def test_twilio_status_callback(daemon_factory, carrier):
     assert code == 403
     code, _ = post({"MessageSid": "SM-unknown", "MessageStatus": "delivered"})
     assert code == 404
+    # the open route refuses, before any parsing: no or a malformed signature, a body too large
+    body = urllib.parse.urlencode({"MessageSid": sid, "MessageStatus": "delivered"}).encode()
+    code, _ = callback(d, "tw", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert code == 403
+    code, _ = callback(d, "tw", b"a&" * 300000, {"Content-Type": "application/x-www-form-urlencoded",
+                                                "X-Twilio-Signature": "0/KCTR6DLpKmkAf8muzZqo1nDgQ="})
+    assert code == 413
+    assert d.api.request("GET", "/healthz")[0] == 200
     code, ans = post({"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003",
                       "AccountSid": "AC0123", "To": "+447700900401"})
     assert code == 200 and ans["status"] == "undelivered"

@@ -33,6 +33,15 @@ static void test_form(void **state)
 	assert_int_equal(carrier_callback_form_parse("", 0, &f), 0);
 	assert_int_equal(f.n, 0);
 	carrier_callback_form_clear(&f);
+	/* a form of more fields than any status callback has is refused, not sorted and hashed */
+	char many[4 * (CARRIER_CALLBACK_MAX_PAIRS + 1) + 1] = "";
+	for (int i = 0; i < CARRIER_CALLBACK_MAX_PAIRS; i++)
+		strcat(many, "a=1&");
+	assert_int_equal(carrier_callback_form_parse(many, strlen(many), &f), 0);
+	assert_int_equal(f.n, CARRIER_CALLBACK_MAX_PAIRS);
+	carrier_callback_form_clear(&f);
+	strcat(many, "b=2");
+	assert_int_equal(carrier_callback_form_parse(many, strlen(many), &f), -1);
 }
 
 /* Twilio's docs (www.twilio.com/docs/usage/security, "Validating Requests"): auth token 12345, this

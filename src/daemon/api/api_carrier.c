@@ -68,6 +68,11 @@ static int read_twilio(struct api_req *r, const struct config_carrier *cc, const
 			  "cannot be checked", cc->name);
 		return -1;
 	}
+	/* base64 of an HMAC-SHA1: 28 characters; anything else is refused before the body is parsed */
+	if (!got || strlen(got) != 28) {
+		api_error(r->req, 403, "bad_signature", NULL, "X-Twilio-Signature is missing or malformed");
+		return -1;
+	}
 	if (carrier_callback_form_parse(body, len, &f) < 0) {
 		api_error(r->req, 400, "bad_request", NULL, "the body is not application/x-www-form-urlencoded");
 		return -1;
@@ -141,6 +146,10 @@ void api_carrier_status(struct api_req *r, const char *name)
 
 	if (!cc) {
 		api_error(r->req, 404, "not_found", NULL, "no carrier named \"%s\"", name);
+		return;
+	}
+	if (len > CARRIER_CALLBACK_MAX_BODY) {
+		api_error(r->req, 413, "too_large", NULL, "a status callback is at most %d bytes", CARRIER_CALLBACK_MAX_BODY);
 		return;
 	}
 	if (!body) {

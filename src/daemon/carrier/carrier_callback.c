@@ -68,6 +68,8 @@ int carrier_callback_form_parse(const char *body, size_t len, struct carrier_cal
 		const char *stop = amp ? amp : end;
 		const char *eq = memchr(p, '=', (size_t)(stop - p));
 		if (stop > p) {
+			if (f->n == CARRIER_CALLBACK_MAX_PAIRS)
+				goto fail;
 			struct carrier_callback_pair *np = realloc(f->pairs, (f->n + 1) * sizeof(*np));
 			if (!np)
 				goto fail;

@@ -23,6 +23,12 @@ struct carrier_callback_form {
 	struct carrier_callback_pair *pairs;
 	size_t n;
 };
+/* A carrier's status callback is a few hundred bytes: the route is open (no API key, only the
+ * signature, which needs the whole body), so larger ones and many-field forms are refused before
+ * any parsing or hashing. */
+#define CARRIER_CALLBACK_MAX_BODY 16384
+#define CARRIER_CALLBACK_MAX_PAIRS 64
+
 /* 0, or -1 (out of memory, or a bad %-escape). */
 int carrier_callback_form_parse(const char *body, size_t len, struct carrier_callback_form *f);
 /* The first value of key, or NULL. */
