@@ -57,3 +57,19 @@ def test_kannel_with_a_store_key(daemon_factory):
     assert sendsms(d, dict(msg, username="viewer", password=ro["key"]))[0] == 403
     assert d.api.request("DELETE", "/v1/keys/" + k["id"])[0] == 200
     assert sendsms(d, dict(msg, username="legacy", password=k["key"]))[0] == 403
+
+
+def test_kannel_never_cuts_the_receiver_list_and_keeps_the_rate_limit(daemon_factory):
+    d = daemon_factory([], "[api]\nrate_limit = 1\nrate_burst = 2\n")
+    # a list too long to hold is refused whole: cut, its last number could be someone else's
+    to = "+447700900123" + " " * 3172 + "+447700900999888"
+    status, body = sendsms(d, {"username": "test", "password": TEST_KEY, "to": to, "text": "hi"}, method="POST")
+    assert status == 400 and body.startswith("Too many receivers"), body
+    code, doc = d.api.request("GET", "/v1/messages")
+    assert doc["messages"] == []
+    # the key's token bucket holds here as on /v1/messages: burst 2 (the refused list took one), then
+    # "not now" with Retry-After
+    answers = [sendsms(d, {"username": "test", "password": TEST_KEY, "to": "+447700900123", "text": "hi"})
+               for _ in range(3)]
+    assert [a[0] for a in answers] == [202, 503, 503], answers
+    assert answers[1][1].startswith("Temporal failure, try again later.")

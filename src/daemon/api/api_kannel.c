@@ -47,19 +47,26 @@ static void committed(void *arg, int rc, const int64_t *ids, size_t n)
 
 /* username = the [api_key:NAME] or a live store key's name, password = the key itself (compared by
  * SHA-256). */
-static int kannel_auth(struct api *api, const char *user, const char *pass)
+/* username/password -> a key with the send scope (and *bucket, its rate limit), or 0. */
+static int kannel_auth(struct api *api, const char *user, const char *pass, struct api_bucket **bucket)
 {
 	const struct config *cfg = api->deps.cfg;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
+	*bucket = NULL;
 	if (!user || !pass || !*pass)
 		return 0;
 	SHA256((const unsigned char *)pass, strlen(pass), digest);
 	for (size_t i = 0; i < cfg->napi_keys; i++)
 		if (strcmp(cfg->api_keys[i].name, user) == 0 &&
-		    CRYPTO_memcmp(digest, cfg->api_keys[i].sha256, sizeof(digest)) == 0)
+		    CRYPTO_memcmp(digest, cfg->api_keys[i].sha256, sizeof(digest)) == 0) {
+			*bucket = i < api->nbuckets ? &api->buckets[i] : NULL;
 			return (cfg->api_keys[i].scopes & SCOPE_SEND) != 0;
-	const struct api_skey *k = api_keys_match(api, digest);
-	return k && strcmp(k->name, user) == 0 && (k->scopes & SCOPE_SEND) != 0;
+		}
+	struct api_skey *k = api_keys_match(api, digest);
+	if (!k || strcmp(k->name, user) != 0)
+		return 0;
+	*bucket = &k->bucket;
+	return (k->scopes & SCOPE_SEND) != 0;
 }
 
 /* Kannel accepts "+447700900123" and "00447700900123"; simroute stores E.164. */
@@ -102,12 +109,27 @@ void api_kannel_sendsms(struct api_req *r)
 	const char *charset = evhttp_find_header(&q, "charset"), *dlr_mask = evhttp_find_header(&q, "dlr-mask");
 	const char *dlr_url = evhttp_find_header(&q, "dlr-url");
 
-	if (!r->trusted && !kannel_auth(r->api, user, pass)) {
+	struct api_bucket *bucket = NULL;
+	if (!r->trusted && !kannel_auth(r->api, user, pass, &bucket)) {
 		kannel_reply(r->req, 403, "Authorization failed for sendsms");
+		goto out;
+	}
+	int wait = r->trusted ? 0 : api_rate_limited(r->api, bucket);
+	if (wait) {
+		/* the key's rate limit holds here as on /v1/messages; Kannel's answer for "not now" */
+		char secs[16];
+		snprintf(secs, sizeof(secs), "%d", wait);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", secs);
+		kannel_reply(r->req, 503, "Temporal failure, try again later.");
 		goto out;
 	}
 	if (!to || !*to) {
 		kannel_reply(r->req, 400, "Missing receiver number");
+		goto out;
+	}
+	if (strlen(to) >= KANNEL_MAX_TO * STORE_TO_MAX) {
+		/* never cut the list: its last number could become someone else's */
+		kannel_reply(r->req, 400, "Too many receivers");
 		goto out;
 	}
 	if (!text || !*text) {

@@ -108,6 +108,10 @@ void api_redact_text(const struct api_req *r, json_t *o, const char *field);
 /* When r->redact: the query of a URL (callback tokens live there) cut to "?…". */
 void api_redact_url(const struct api_req *r, json_t *o, const char *field);
 
+/* Token bucket of a key (NULL: none): 0 if the request may go on, else the seconds to wait (for
+ * Retry-After). Every route a key can use goes through it, /cgi-bin/sendsms included. */
+int api_rate_limited(struct api *api, struct api_bucket *b);
+
 /* Sends `body` (stolen: decref'd) with `status`. */
 void api_reply(struct evhttp_request *req, int status, json_t *body);
 /* A listing's page: {key: list, "next_cursor": last_id or null}. n is what the store returned for a

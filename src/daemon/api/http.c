@@ -188,8 +188,7 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Token bucket per key: 0 if the request may go on, else the seconds to wait (for Retry-After). */
-static int rate_limited(struct api *api, struct api_bucket *b)
+int api_rate_limited(struct api *api, struct api_bucket *b)
 {
 	const struct config *cfg = api->deps.cfg;
 	int64_t now = mono_us();
@@ -364,7 +363,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 					  r.masked ? phone_redact(path, shown, sizeof(shown)) : path);
 				return;
 			}
-			int wait = rate_limited(api, who.bucket);
+			int wait = api_rate_limited(api, who.bucket);
 			if (wait) {
 				char secs[16];
 				snprintf(secs, sizeof(secs), "%d", wait);
