@@ -384,3 +384,21 @@ def test_router_national_languages_default_and_per_message_override(sim, daemon_
     assert code == 202 and doc["encoding"] == "ucs2" and doc["parts"] == 3, doc
     code, doc = d.api.send("+919812345678", long_text, languages=["ta"])
     assert code == 202 and doc["encoding"] == "ucs2", doc
+
+
+def test_to_suffix_pages_through_bounded_windows(daemon_factory):
+    # A suffix search cannot use an index: each page looks at most 100,000 messages below its cursor
+    # and then hands on a cursor, so no request scans a whole big store on the loop.
+    d = daemon_factory([], "[api]\nmax_batch = 1000\nrate_limit = 0\n")
+    code, doc = d.api.send("+447700904242", "the needle")
+    assert code == 202, doc
+    needle = doc["id"]
+    for b in range(101):
+        batch = [{"to": "+4477009%05d" % (i % 4000), "text": "hay", "priority": "bulk"} for i in range(1000)]
+        code, doc = d.api.request("POST", "/v1/messages", {"messages": batch})
+        assert code == 202, doc
+    code, page = d.api.request("GET", "/v1/messages?to_suffix=4242&limit=10")
+    assert code == 200 and page["messages"] == [] and page["next_cursor"], page   # the newest window: none
+    code, page = d.api.request("GET", "/v1/messages?to_suffix=4242&limit=10&cursor=" + page["next_cursor"])
+    assert code == 200 and [m["id"] for m in page["messages"]] == [needle], page
+    assert page["next_cursor"] is None

@@ -958,6 +958,12 @@ static void test_list(void **state)
 	l.n = 0;
 	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 3);    /* created 1005, 1007, 1009 */
 	assert_int_equal(l.ids[2], ids[5]);
+	/* a bounded scan: only ids from min_id up (to_suffix pages through windows) */
+	flt = (struct store_filter){ .state = -1, .to_suffix = "0001", .min_id = ids[6], .limit = 50 };
+	l.n = 0;
+	assert_int_equal(store_list(f->st, &flt, list_cb, &l), 2);    /* ids[9], ids[7]; ids[5] is below */
+	assert_int_equal(l.ids[0], ids[9]);
+	assert_int_equal(l.ids[1], ids[7]);
 	/* early stop, and bad arguments */
 	flt = (struct store_filter){ .state = -1, .limit = 50 };
 	l = (struct listed){ .stop_at = 2 };

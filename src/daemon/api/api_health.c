@@ -24,7 +24,8 @@ void api_readyz(struct api_req *r)
 	json_t *reasons = json_array();
 	int ready = 0;
 
-	if (store_counts(d->st, &c) < 0)
+	/* the shared count (api_store_counts): probes every few seconds must not each scan a big store */
+	if (api_store_counts(r->api, &c) < 0)
 		json_array_append_new(reasons, json_string("store: a read failed"));
 	for (size_t i = 0; i < scheduler_nmodems(d->sched); i++) {
 		enum modem_state s = modem_state(scheduler_modem(d->sched, i));

@@ -108,6 +108,7 @@ struct store_filter {
 	const char *to;           /* exact destination, NULL for any */
 	const char *to_suffix;    /* digits the destination ends with, NULL for any (a scan, newest first) */
 	int64_t before_id;        /* id < before_id (the paging cursor); 0 for no bound */
+	int64_t min_id;           /* id >= min_id: bounds a scan (to_suffix); 0 for no bound */
 	size_t limit;             /* at most this many rows (> 0) */
 };
 /* The message is valid only during the callback; a non-zero return stops the walk. */

@@ -434,7 +434,7 @@ static int mem_list(void *be, const struct store_filter *f, store_msg_cb *cb, vo
 	if (f->before_id > 0 && (uint64_t)(f->before_id - 1) < top)
 		top = (uint64_t)(f->before_id - 1);
 	/* index, not pointer, and re-checked each step: a callback may enqueue (realloc) */
-	for (uint64_t i = top; i > 0 && n < f->limit && i <= s->n; i--) {
+	for (uint64_t i = top; i > 0 && n < f->limit && i <= s->n && (int64_t)i >= f->min_id; i--) {
 		const struct store_msg *m = &s->msgs[i - 1].m;
 
 		if (s->msgs[i - 1].gone)

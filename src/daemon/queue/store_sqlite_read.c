@@ -130,9 +130,10 @@ int store_sq_list(void *be, const struct store_filter *f, store_msg_cb *cb, void
 	char sql[512];
 	int rc, n = 0;
 
-	snprintf(sql, sizeof(sql), "SELECT " MSG_COLUMNS " FROM messages WHERE id < ?1%s%s%s%s ORDER BY id DESC LIMIT ?5",
+	snprintf(sql, sizeof(sql), "SELECT " MSG_COLUMNS " FROM messages WHERE id < ?1%s%s%s%s%s ORDER BY id DESC LIMIT ?5",
 		 f->state >= 0 ? " AND state = ?2" : "", f->since_ms > 0 ? " AND created_ms >= ?3" : "",
-		 f->to ? " AND \"to\" = ?4" : "", f->to_suffix ? " AND substr(\"to\", -length(?6)) = ?6" : "");
+		 f->to ? " AND \"to\" = ?4" : "", f->to_suffix ? " AND substr(\"to\", -length(?6)) = ?6" : "",
+		 f->min_id > 0 ? " AND id >= ?7" : "");
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		store_sq_warn(s, "list");
 		return -1;
@@ -146,6 +147,8 @@ int store_sq_list(void *be, const struct store_filter *f, store_msg_cb *cb, void
 		sqlite3_bind_text(st, 4, f->to, -1, SQLITE_STATIC);
 	if (f->to_suffix)
 		sqlite3_bind_text(st, 6, f->to_suffix, -1, SQLITE_STATIC);
+	if (f->min_id > 0)
+		sqlite3_bind_int64(st, 7, f->min_id);
 	sqlite3_bind_int64(st, 5, (int64_t)f->limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_msg m;
