@@ -146,6 +146,13 @@ static void configure_routes(struct daemon *d)
 	}
 }
 
+/* The opt-out list at send time, with the accept path's OTP policy ([optout] otp_bypass, reloadable). */
+static bool suppressed(void *arg, const char *to, enum msg_lane lane)
+{
+	struct daemon *d = arg;
+	return !(lane == LANE_OTP && d->cfg.optout_otp_bypass) && optout_contains(d->optout, to);
+}
+
 /* The failover carrier from its [carrier:X] section (the first one; see setup). */
 static struct carrier *make_carrier(struct daemon *d, const struct config_carrier *cc, char *err, size_t errlen)
 {
@@ -355,8 +362,10 @@ static int setup(struct daemon *d)
 							     [LANE_BULK] = d->cfg.bulk_carrier_after * 1000LL } };
 	d->sched = scheduler_new(d->base, d->st, &sc);
 	d->in = d->sched ? ingest_new(d->base, d->st, d->sched) : NULL;
-	if (d->sched)
+	if (d->sched) {
 		scheduler_set_inbound_cb(d->sched, optout_inbound, d->optout);
+		scheduler_set_suppress_cb(d->sched, suppressed, d);
+	}
 	if (!d->in) {
 		log_errorx("out of memory");
 		return -1;

@@ -172,3 +172,22 @@ def test_cli_optout(daemon_factory, tmp_path):
     r = subprocess.run([SIMROUTE, "-s", str(tmp_path / "none.sock"), "optout", "list"], capture_output=True,
                        timeout=30)
     assert r.returncode == 3
+
+
+def test_stop_after_accept_stops_queued_messages(sim, daemon_factory):
+    # messages accepted before the STOP but still queued (here: the only SIM is disabled) fail with the
+    # reason when they reach the head of their lane; an OTP still goes (otp_bypass)
+    d = daemon_factory([sim.port(0)])
+    wait_for(lambda: d.api.status()["routes"]["ready"] == 1, timeout=20, what="modem ready")
+    assert d.api.request("POST", "/v1/modems/m0/disable")[0] == 200
+    code, bulk = d.api.send("+447700900555", "campaign", priority="bulk")
+    assert code == 202
+    code, otp = d.api.send("+447700900555", "Your code is 1234", priority="otp")
+    assert code == 202
+    code, doc = d.api.request("POST", "/v1/optout", {"number": "+447700900555"})
+    assert code == 201, doc
+    assert d.api.request("POST", "/v1/modems/m0/enable")[0] == 200
+    failed = d.wait_status(bulk["id"], ("failed",), timeout=30)
+    assert "opted out" in failed["error"], failed
+    d.wait_status(otp["id"], ("sent",), timeout=30)
+    assert [l["text"] for l in sim.sent()] == ["Your code is 1234"]

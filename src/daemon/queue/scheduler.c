@@ -258,7 +258,21 @@ static int load_head(struct scheduler *s, struct lane_window *w, struct store_ms
 		store_msg_clear(msg);
 		return 1;
 	}
+	/* A STOP received while it waited (a bulk campaign held back by quotas for hours) counts too. */
+	if (s->suppress_cb && s->suppress_cb(s->suppress_arg, msg->to, msg->lane)) {
+		window_pop(w);
+		scheduler_transition(s, id, MSG_QUEUED, MSG_FAILED, "recipient opted out (STOP) after it was accepted", -1);
+		log_info("message %lld: recipient opted out since it was accepted: failed", (long long)id);
+		store_msg_clear(msg);
+		return 1;
+	}
 	return 0;
+}
+
+void scheduler_set_suppress_cb(struct scheduler *s, scheduler_suppress_cb *cb, void *arg)
+{
+	s->suppress_cb = cb;
+	s->suppress_arg = arg;
 }
 
 void scheduler_route_view(struct slot *sl, const struct store_msg *msg, int64_t now, struct router_route *out,

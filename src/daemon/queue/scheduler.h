@@ -84,6 +84,10 @@ void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane);
  * message, or the part stays on the SIM and comes again). from is the originator as stored. */
 typedef void scheduler_inbound_cb(void *arg, int64_t inbound_id, const char *from, int64_t now_ms);
 void scheduler_set_inbound_cb(struct scheduler *s, scheduler_inbound_cb *cb, void *arg);
+/* Asked of each queued message when it reaches the head of its lane: true = its recipient asked not
+ * to be messaged (opt-out) since it was accepted; it then fails with that reason instead of going. */
+typedef bool scheduler_suppress_cb(void *arg, const char *to, enum msg_lane lane);
+void scheduler_set_suppress_cb(struct scheduler *s, scheduler_suppress_cb *cb, void *arg);
 
 /* Stop claiming new messages (shutdown); sends in flight (modems and carrier) go on. Returns how many. */
 int scheduler_stop(struct scheduler *s);

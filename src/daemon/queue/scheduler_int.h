@@ -98,6 +98,8 @@ struct scheduler {
 	/* told of each complete inbound SMS (the opt-out keywords) */
 	scheduler_inbound_cb *inbound_cb;
 	void *inbound_arg;
+	scheduler_suppress_cb *suppress_cb;
+	void *suppress_arg;
 	int64_t carrier_sent, carrier_failed;   /* accepted / refused or failed attempts since start */
 };
 
