@@ -14,9 +14,21 @@ int store_sq_outcomes(void *be, int64_t after_id, int64_t since_ms, store_outcom
 {
 	struct sq *s = be;
 	sqlite3_stmt *st = NULL;
-	int64_t top = after_id, bound = after_id;
+	int64_t top, bound;
 	int rc, n = 0;
 
+	/* events.id is a plain rowid: once retention deleted the newest rows, new ones reuse their ids.
+	 * A newest id below the caller's means that happened: start again from since_ms. */
+	if (after_id > 0) {
+		if (sqlite3_prepare_v2(s->db, "SELECT max(id) FROM events", -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_ROW)
+			goto fail;
+		if (sqlite3_column_int64(st, 0) < after_id)
+			after_id = 0;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	top = bound = after_id;
 	if (sqlite3_prepare_v2(s->db, "SELECT id, at_ms FROM events WHERE id > ?1 ORDER BY id DESC", -1, &st,
 			       NULL) != SQLITE_OK)
 		goto fail;
