@@ -100,9 +100,13 @@ def test_sent_and_delivered_once_in_order_signed(tmp_path):
         assert m["to"] == "+447700900201" and m["status"] == "sent" and m["reference"] == "ref-1"
         assert m["route"] == "m0" and m["parts"] == 1 and m["sent_at"] and m["priority"] == "normal"
         assert not rx.bad
-        code, page = d.api.request("GET", "/v1/webhooks")
-        assert code == 200 and len(page["webhooks"]) == 2
-        assert all(w["status"] == "delivered" and w["attempts"] == 1 for w in page["webhooks"])
+        # the receiver has the event a moment before the daemon has recorded its answer
+        def recorded():
+            code, page = d.api.request("GET", "/v1/webhooks")
+            assert code == 200 and len(page["webhooks"]) == 2
+            return page if all(w["status"] == "delivered" for w in page["webhooks"]) else None
+        page = wait_for(recorded, timeout=10, what="both deliveries recorded")
+        assert all(w["attempts"] == 1 for w in page["webhooks"])
         # replay (admin: the socket) sends the same event again
         wid = page["webhooks"][-1]["id"]
         code, doc = d.api.request("POST", "/v1/webhooks/%d/replay" % wid)
