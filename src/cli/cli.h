@@ -2,6 +2,7 @@
 #ifndef SIMROUTE_CLI_H
 #define SIMROUTE_CLI_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 
@@ -50,6 +51,23 @@ const char *cli_time(const char *iso, char *buf, int len);
  * URL-escaped). EXIT_OK, or EXIT_USAGE for an unknown option, a stray argument or an overlong path. */
 struct option;
 int cli_query_path(const char *base, int argc, char **argv, const struct option *opts, char *path, size_t size);
+
+/* The options of every listing (--since T, --limit N, --cursor C), as cli_query_path takes them. */
+extern const struct option cli_paging_opts[];
+/* A listing command: GET path with the query built from argv, then --json prints the answer as is,
+ * else the header, row() for each element of the answer's `key` array, and how to get the next page. */
+struct cli_listing {
+	const char *path;                     /* "/v1/audit" */
+	const struct option *opts;            /* NULL: cli_paging_opts */
+	const char *key;                      /* "audit" */
+	const char *header;                   /* the table's first line, "\n" included (80 columns) */
+	void (*row)(const struct cli *cli, json_t *item);
+	const char *more;                     /* "simroute audit": the next page is `<more> --cursor C` */
+};
+int cli_listing(struct cli *cli, int argc, char **argv, const struct cli_listing *l);
+/* s in buf on one line: control characters (a newline in an SMS or a note) become spaces, so a table
+ * row stays one row. Returns buf. */
+const char *cli_one_line(const char *s, char *buf, size_t len);
 /* Is the message status final (no more changes expected)? */
 bool cli_status_final(const char *status);
 

@@ -150,6 +150,15 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static void message_row(const struct cli *cli, json_t *m)
+{
+	const char *st = cli_str(m, "status");
+	char t[32];
+	printf("%-8lld %s%-10s%s %-6s %-16.16s %-10.10s %-14s %.10s\n", cli_int(m, "id"), cli_state_color(cli, st), st,
+	       cli_reset(cli), cli_str(m, "priority"), cli_str(m, "to"), cli_str(m, "route"),
+	       cli_time(cli_str(m, "created_at"), t, sizeof(t)), cli_str(m, "error"));
+}
+
 int cmd_messages(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "status", required_argument, NULL, 0x100 },
@@ -158,32 +167,11 @@ int cmd_messages(struct cli *cli, int argc, char **argv)
 					      { "limit", required_argument, NULL, 0x103 },
 					      { "cursor", required_argument, NULL, 0x104 },
 					      { NULL, 0, NULL, 0 } };
-	char path[1024];
-	struct client_reply r;
-	int rc;
-
-	if ((rc = cli_query_path("/v1/messages", argc, argv, opts, path, sizeof(path))) != EXIT_OK)
-		return rc;
-	if ((rc = cli_call(cli, "GET", path, NULL, &r)) != EXIT_OK)
-		return rc;
-	if (cli->json) {
-		cli_print_json(r.body);
-	} else {
-		json_t *list = json_object_get(r.body, "messages"), *m;
-		size_t i;
-		char t[32];
-		printf("%-8s %-10s %-6s %-16s %-10s %-14s %s\n", "ID", "STATUS", "PRIO", "TO", "ROUTE", "CREATED", "ERROR");
-		json_array_foreach(list, i, m) {
-			const char *st = cli_str(m, "status");
-			printf("%-8lld %s%-10s%s %-6s %-16.16s %-10.10s %-14s %.10s\n", cli_int(m, "id"),
-			       cli_state_color(cli, st), st, cli_reset(cli), cli_str(m, "priority"), cli_str(m, "to"),
-			       cli_str(m, "route"), cli_time(cli_str(m, "created_at"), t, sizeof(t)), cli_str(m, "error"));
-		}
-		if (*cli_str(r.body, "next_cursor"))
-			printf("more: simroute messages --cursor %s\n", cli_str(r.body, "next_cursor"));
-	}
-	client_reply_free(&r);
-	return EXIT_OK;
+	static const struct cli_listing l = {
+		.path = "/v1/messages", .opts = opts, .key = "messages", .row = message_row, .more = "simroute messages",
+		.header = "ID       STATUS     PRIO   TO               ROUTE      CREATED        ERROR\n",
+	};
+	return cli_listing(cli, argc, argv, &l);
 }
 
 int cmd_cancel(struct cli *cli, int argc, char **argv)
@@ -225,41 +213,22 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static void inbound_row(const struct cli *cli, json_t *m)
+{
+	char t[32], text[64];
+	(void)cli;
+	cli_one_line(json_is_true(json_object_get(m, "purged")) ? "(text erased by retention)" : cli_str(m, "text"), text,
+		     sizeof(text));
+	printf("%-7lld %-14s %-16.16s %-10.10s %s%s\n", cli_int(m, "id"), cli_time(cli_str(m, "received_at"), t, sizeof(t)),
+	       cli_str(m, "from"), cli_str(m, "route"), text,
+	       json_is_false(json_object_get(m, "complete")) ? " (incomplete)" : "");
+}
+
 int cmd_inbound(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "since", required_argument, NULL, 0x100 },
-					      { "limit", required_argument, NULL, 0x101 },
-					      { "cursor", required_argument, NULL, 0x102 },
-					      { NULL, 0, NULL, 0 } };
-	char path[512], t[32];
-	struct client_reply r;
-	size_t i;
-	json_t *m;
-	int rc;
-
-	if ((rc = cli_query_path("/v1/inbound", argc, argv, opts, path, sizeof(path))) != EXIT_OK)
-		return rc;
-	if ((rc = cli_call(cli, "GET", path, NULL, &r)) != EXIT_OK)
-		return rc;
-	if (cli->json) {
-		cli_print_json(r.body);
-	} else {
-		printf("%-7s %-14s %-16s %-10s %s\n", "ID", "RECEIVED", "FROM", "ROUTE", "TEXT");
-		json_array_foreach(json_object_get(r.body, "inbound"), i, m) {
-			/* the text on one line: a newline in an SMS would break the table */
-			char text[64];
-			snprintf(text, sizeof(text), "%s",
-				 json_is_true(json_object_get(m, "purged")) ? "(text erased by retention)" : cli_str(m, "text"));
-			for (char *c = text; *c; c++)
-				if ((unsigned char)*c < 0x20)
-					*c = ' ';
-			printf("%-7lld %-14s %-16.16s %-10.10s %s%s\n", cli_int(m, "id"),
-			       cli_time(cli_str(m, "received_at"), t, sizeof(t)), cli_str(m, "from"), cli_str(m, "route"),
-			       text, json_is_false(json_object_get(m, "complete")) ? " (incomplete)" : "");
-		}
-		if (*cli_str(r.body, "next_cursor"))
-			printf("more: simroute inbound --cursor %s\n", cli_str(r.body, "next_cursor"));
-	}
-	client_reply_free(&r);
-	return EXIT_OK;
+	static const struct cli_listing l = {
+		.path = "/v1/inbound", .key = "inbound", .row = inbound_row, .more = "simroute inbound",
+		.header = "ID      RECEIVED       FROM             ROUTE      TEXT\n",
+	};
+	return cli_listing(cli, argc, argv, &l);
 }

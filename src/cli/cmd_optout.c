@@ -18,39 +18,21 @@ static int number_path(const char *number, char *path, size_t size)
 	return EXIT_OK;
 }
 
+static void row(const struct cli *cli, json_t *o)
+{
+	char t[32], note[64];
+	(void)cli;
+	printf("%-16.16s %-8.8s %-14s %.38s\n", cli_str(o, "number"), cli_str(o, "source"),
+	       cli_time(cli_str(o, "created_at"), t, sizeof(t)), cli_one_line(cli_str(o, "note"), note, sizeof(note)));
+}
+
 static int list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "since", required_argument, NULL, 0x100 },
-					      { "limit", required_argument, NULL, 0x101 },
-					      { "cursor", required_argument, NULL, 0x102 },
-					      { NULL, 0, NULL, 0 } };
-	char path[512], t[32], note[64];
-	struct client_reply r;
-	size_t i;
-	json_t *o;
-	int rc;
-
-	if ((rc = cli_query_path("/v1/optout", argc, argv, opts, path, sizeof(path))) != EXIT_OK)
-		return rc;
-	if ((rc = cli_call(cli, "GET", path, NULL, &r)) != EXIT_OK)
-		return rc;
-	if (cli->json) {
-		cli_print_json(r.body);
-	} else {
-		printf("%-16s %-8s %-14s %s\n", "NUMBER", "SOURCE", "ADDED", "NOTE");
-		json_array_foreach(json_object_get(r.body, "optout"), i, o) {
-			snprintf(note, sizeof(note), "%s", cli_str(o, "note"));
-			for (char *c = note; *c; c++)
-				if ((unsigned char)*c < 0x20)
-					*c = ' ';
-			printf("%-16.16s %-8.8s %-14s %.38s\n", cli_str(o, "number"), cli_str(o, "source"),
-			       cli_time(cli_str(o, "created_at"), t, sizeof(t)), note);
-		}
-		if (*cli_str(r.body, "next_cursor"))
-			printf("more: simroute optout list --cursor %s\n", cli_str(r.body, "next_cursor"));
-	}
-	client_reply_free(&r);
-	return EXIT_OK;
+	static const struct cli_listing l = {
+		.path = "/v1/optout", .key = "optout", .row = row, .more = "simroute optout list",
+		.header = "NUMBER           SOURCE   ADDED          NOTE\n",
+	};
+	return cli_listing(cli, argc, argv, &l);
 }
 
 static int add(struct cli *cli, int argc, char **argv)

@@ -82,6 +82,45 @@ bool cli_status_final(const char *s)
 	       !strcmp(s, "expired") || !strcmp(s, "cancelled") || !strcmp(s, "uncertain");
 }
 
+const struct option cli_paging_opts[] = { { "since", required_argument, NULL, 0x100 },
+					   { "limit", required_argument, NULL, 0x101 },
+					   { "cursor", required_argument, NULL, 0x102 },
+					   { NULL, 0, NULL, 0 } };
+
+int cli_listing(struct cli *cli, int argc, char **argv, const struct cli_listing *l)
+{
+	char path[1024];
+	struct client_reply r;
+	size_t i;
+	json_t *item;
+	int rc;
+
+	if ((rc = cli_query_path(l->path, argc, argv, l->opts ? l->opts : cli_paging_opts, path, sizeof(path))) != EXIT_OK)
+		return rc;
+	if ((rc = cli_call(cli, "GET", path, NULL, &r)) != EXIT_OK)
+		return rc;
+	if (cli->json) {
+		cli_print_json(r.body);
+	} else {
+		fputs(l->header, stdout);
+		json_array_foreach(json_object_get(r.body, l->key), i, item)
+			l->row(cli, item);
+		if (*cli_str(r.body, "next_cursor"))
+			printf("more: %s --cursor %s\n", l->more, cli_str(r.body, "next_cursor"));
+	}
+	client_reply_free(&r);
+	return EXIT_OK;
+}
+
+const char *cli_one_line(const char *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", s);
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = ' ';
+	return buf;
+}
+
 int cli_query_path(const char *base, int argc, char **argv, const struct option *opts, char *path, size_t size)
 {
 	CURL *esc = curl_easy_init();
