@@ -62,30 +62,12 @@ static int audit_cb(void *arg, const struct store_audit *a)
 
 void api_audit_list(struct api_req *r)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
-	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
 	struct store_audit_filter f = { .limit = AUDIT_LIMIT_DEFAULT };
-	struct evkeyvalq q;
-	struct evkeyval *kv;
 
-	TAILQ_INIT(&q);
-	if (query && evhttp_parse_query_str(query, &q) < 0) {
-		api_error(r->req, 400, "invalid_query", NULL, "malformed query string");
+	if (api_paging_query(r, AUDIT_LIMIT_MAX, &f.since_ms, &f.limit, &f.before_id) < 0)
 		return;
-	}
-	TAILQ_FOREACH(kv, &q, next) {
-		int rc = api_paging_param(r, kv->key, kv->value, AUDIT_LIMIT_MAX, &f.since_ms, &f.limit, &f.before_id);
-		if (rc < 0)
-			goto out;
-		if (rc == 0) {
-			api_error(r->req, 400, "unknown_field", kv->key, "unknown query parameter \"%.64s\"", kv->key);
-			goto out;
-		}
-	}
 	struct audit_listing l = { .r = r, .list = json_array(), .limit = f.limit };
 	f.limit++;
 	int n = store_audit_list(r->api->deps.st, &f, audit_cb, &l);
 	api_reply_page(r->req, "audit", l.list, n, l.limit, l.last_id);
-out:
-	evhttp_clear_headers(&q);
 }

@@ -41,29 +41,12 @@ static int inbound_cb(void *arg, const struct store_inbound *m)
 
 void api_inbound_list(struct api_req *r)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
-	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
 	struct store_inbound_filter f = { .limit = INBOUND_LIMIT_DEFAULT };
 	struct store *st = r->api->deps.st;
-	struct evkeyvalq q;
-	struct evkeyval *kv;
 	int64_t now = api_now_ms();
 
-	TAILQ_INIT(&q);
-	if (query && evhttp_parse_query_str(query, &q) < 0) {
-		api_error(r->req, 400, "invalid_query", NULL, "malformed query string");
+	if (api_paging_query(r, INBOUND_LIMIT_MAX, &f.since_ms, &f.limit, &f.before_id) < 0)
 		return;
-	}
-	TAILQ_FOREACH(kv, &q, next) {
-		const char *k = kv->key, *val = kv->value;
-		int rc = api_paging_param(r, k, val, INBOUND_LIMIT_MAX, &f.since_ms, &f.limit, &f.before_id);
-		if (rc < 0)
-			goto out;
-		if (rc == 0) {
-			api_error(r->req, 400, "unknown_field", k, "unknown query parameter \"%.64s\"", k);
-			goto out;
-		}
-	}
 	/* Concatenated sets that waited longer than [inbound] reassembly_timeout are listed as they are
 	 * (complete: false) from now on; a store error here only delays that. */
 	store_inbound_flush(st, now - (int64_t)r->api->deps.cfg->inbound_reassembly_timeout * 1000, now);
@@ -71,8 +54,6 @@ void api_inbound_list(struct api_req *r)
 	f.limit++;
 	int n = store_inbound_list(st, &f, inbound_cb, &l);
 	api_reply_page(r->req, "inbound", l.list, n, l.limit, l.last_id);
-out:
-	evhttp_clear_headers(&q);
 }
 
 /* ---- per-part delivery status for GET /v1/messages/<id> ---- */

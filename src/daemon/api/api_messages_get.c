@@ -290,6 +290,32 @@ int api_paging_param(struct api_req *r, const char *k, const char *val, int64_t 
 	return 1;
 }
 
+int api_paging_query(struct api_req *r, int64_t limit_max, int64_t *since_ms, size_t *limit, int64_t *before_id)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq q;
+	struct evkeyval *kv;
+	int ret = 0;
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) < 0) {
+		api_error(r->req, 400, "invalid_query", NULL, "malformed query string");
+		return -1;
+	}
+	TAILQ_FOREACH(kv, &q, next) {
+		int rc = api_paging_param(r, kv->key, kv->value, limit_max, since_ms, limit, before_id);
+		if (rc == 0)
+			api_error(r->req, 400, "unknown_field", kv->key, "unknown query parameter \"%.64s\"", kv->key);
+		if (rc <= 0) {
+			ret = -1;
+			break;
+		}
+	}
+	evhttp_clear_headers(&q);
+	return ret;
+}
+
 void api_messages_list(struct api_req *r)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);

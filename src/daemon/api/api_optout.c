@@ -68,32 +68,14 @@ static int optout_cb(void *arg, const struct store_optout *o)
 
 void api_optout_list(struct api_req *r)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
-	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
 	struct store_optout_filter f = { .limit = OPTOUT_LIMIT_DEFAULT };
-	struct evkeyvalq q;
-	struct evkeyval *kv;
 
-	TAILQ_INIT(&q);
-	if (query && evhttp_parse_query_str(query, &q) < 0) {
-		api_error(r->req, 400, "invalid_query", NULL, "malformed query string");
+	if (api_paging_query(r, OPTOUT_LIMIT_MAX, &f.since_ms, &f.limit, &f.before_id) < 0)
 		return;
-	}
-	TAILQ_FOREACH(kv, &q, next) {
-		int rc = api_paging_param(r, kv->key, kv->value, OPTOUT_LIMIT_MAX, &f.since_ms, &f.limit, &f.before_id);
-		if (rc < 0)
-			goto out;
-		if (rc == 0) {
-			api_error(r->req, 400, "unknown_field", kv->key, "unknown query parameter \"%.64s\"", kv->key);
-			goto out;
-		}
-	}
 	struct optout_listing l = { .r = r, .list = json_array(), .limit = f.limit };
 	f.limit++;
 	int n = store_optout_list(r->api->deps.st, &f, optout_cb, &l);
 	api_reply_page(r->req, "optout", l.list, n, l.limit, l.last_id);
-out:
-	evhttp_clear_headers(&q);
 }
 
 /* source: who put the number there, as the client names itself ("cli" for simroute); default "api". */

@@ -193,6 +193,8 @@ json_t *api_message_parts(struct store *st, int64_t id);
  * -1 invalid (a 400 was sent). */
 int api_paging_param(struct api_req *r, const char *k, const char *val, int64_t limit_max, int64_t *since_ms,
 		     size_t *limit, int64_t *before_id);
+/* The query of a listing that takes only the paging parameters: 0, or -1 (a 400 was sent). */
+int api_paging_query(struct api_req *r, int64_t limit_max, int64_t *since_ms, size_t *limit, int64_t *before_id);
 
 /* Idempotency records older than this are forgotten (lookups ignore them; housekeeping purges). */
 #define API_IDEM_KEEP_MS (24LL * 3600 * 1000)
