@@ -313,12 +313,11 @@ static void carrier_sweep(struct scheduler *s, int64_t now)
 	}
 }
 
-static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
+/* One pass: every message some route can take now is claimed; the claims (and the parts confirmed
+ * since the last pass) are committed together by dispatch_cb before any modem sees a part. */
+static void dispatch_pass(struct scheduler *s)
 {
-	struct scheduler *s = arg;
 	struct router_route routes[s->nslots ? s->nslots : 1];
-	(void)fd;
-	(void)what;
 
 	while (s->started) {
 		int64_t now = scheduler_now_ms();
@@ -385,6 +384,7 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			if (msg.allow_carrier && scheduler_carrier_ready(s, now) && s->cfg.carrier_after_ms[msg.lane] > 0) {
 				window_pop(w);
+				scheduler_pass_commit(s);   /* the request may leave at once: our claims first */
 				scheduler_claim_carrier(s, &msg);
 				store_msg_clear(&msg);
 				continue;
@@ -407,9 +407,21 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 			}
 		}
 		store_msg_clear(&msg);
-		carrier_sweep(s, now);
+		if (scheduler_carrier_ready(s, now)) {
+			scheduler_pass_commit(s);
+			carrier_sweep(s, now);
+		}
 		return;
 	}
+}
+
+static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct scheduler *s = arg;
+	(void)fd;
+	(void)what;
+	dispatch_pass(s);
+	scheduler_pass_commit(s);
 }
 
 /* Every second: deadlines pass without any event, so look again; now and then sweep expired messages. */
@@ -679,6 +691,7 @@ void scheduler_free(struct scheduler *s)
 {
 	if (!s)
 		return;
+	scheduler_pass_commit(s);   /* parts confirmed since the last pass */
 	/* The carrier first: its cancelled requests report back into the store through us. */
 	carrier_free(s->carrier);
 	s->carrier = NULL;
@@ -695,6 +708,7 @@ void scheduler_free(struct scheduler *s)
 		free(s->lanes[l].ids);
 	free(s->delayed);
 	free(s->deferred);
+	free(s->done);
 	if (s->kick_ev)
 		event_free(s->kick_ev);
 	if (s->retry_ev)
