@@ -261,18 +261,29 @@ static int load_head(struct scheduler *s, struct lane_window *w, struct store_ms
 	return 0;
 }
 
+bool scheduler_slot_free(struct slot *sl, int64_t now)
+{
+	return modem_state(sl->m) == MODEM_READY && sl->msg_id == 0 && !sl->drained && breaker_allows(&sl->breaker, now);
+}
+
+static bool any_slot_free(struct scheduler *s, int64_t now)
+{
+	for (size_t i = 0; i < s->nslots; i++)
+		if (scheduler_slot_free(s->slots[i], now))
+			return true;
+	return false;
+}
+
 void scheduler_route_view(struct slot *sl, const struct store_msg *msg, int64_t now, struct router_route *out,
 			  bool *fits, bool *rcpt_ok, bool *prefix_ok)
 {
-	struct modem_info mi;
-	modem_get_info(sl->m, &mi);
-	int free_now = mi.state == MODEM_READY && sl->msg_id == 0 && !sl->drained && breaker_allows(&sl->breaker, now);
+	int free_now = scheduler_slot_free(sl, now);
 	*fits = quota_allows(&sl->policy.quota, &sl->used, msg->nparts, now / 1000);
 	*rcpt_ok = recipients_allows(&sl->policy.recipients, &sl->rcpt, msg->to, now / 1000);
 	*out = (struct router_route){
 		.name = modem_name(sl->m),
 		.idle = free_now && *fits,
-		.rssi = mi.rssi,
+		.rssi = modem_rssi(sl->m),
 		.fail_ewma = sl->fail_ewma,
 		.last_used_ms = sl->last_used_ms,
 		.quota_headroom = quota_headroom(&sl->policy.quota, &sl->used, now / 1000),
@@ -329,6 +340,10 @@ static void dispatch_pass(struct scheduler *s)
 		}
 		if (!w)
 			return;
+		/* Every SIM busy (the usual case right after a claim) and no carrier to take anything: nothing
+		 * can leave in this pass, so do not read the head and weigh every route for it. */
+		if (!any_slot_free(s, now) && !scheduler_carrier_ready(s, now))
+			return;
 		struct store_msg msg;
 		if (load_head(s, w, &msg, now))
 			continue;
@@ -342,8 +357,7 @@ static void dispatch_pass(struct scheduler *s)
 			bool fits, rcpt_ok, prefix_ok;
 			scheduler_route_view(sl, &msg, now, &routes[i], &fits, &rcpt_ok, &prefix_ok);
 			/* route_view marks a route idle only if it fits this message; "free" is the SIM alone */
-			int free_now = modem_state(sl->m) == MODEM_READY && sl->msg_id == 0 && !sl->drained &&
-				       breaker_allows(&sl->breaker, now);
+			int free_now = scheduler_slot_free(sl, now);
 			idle += free_now;
 			/* A SIM busy with another message that could take this one will take it next. */
 			takes_later += fits && rcpt_ok && prefix_ok && sl->msg_id != 0;

@@ -136,6 +136,9 @@ void scheduler_requeue_front(struct scheduler *s, int64_t id, enum msg_lane lane
 int scheduler_transition(struct scheduler *s, int64_t id, enum msg_state from, enum msg_state to,
 			 const char *error, int requeue_lane);
 
+/* The SIM could take a message now (READY, idle, not drained, its breaker lets it); size, quota and
+ * destination aside. */
+bool scheduler_slot_free(struct slot *sl, int64_t now);
 /* What the router sees of a route for msg (scheduler.c); *fits: quota for all its parts,
  * *rcpt_ok: its recipient quota lets this destination through, *prefix_ok: restrict_prefixes allows it. */
 void scheduler_route_view(struct slot *sl, const struct store_msg *msg, int64_t now, struct router_route *out,

@@ -199,13 +199,12 @@ static void ev_sent(void *arg, struct modem *m, void *cookie, int mr)
 	if (sl->parts_sent == 0 && recipients_add(&sl->policy.recipients, &sl->rcpt, sl->to, now / 1000) < 0)
 		log_warnx("modem %s: out of memory counting recipients", modem_name(sl->m));
 	sl->parts_sent++;
-	struct modem_info mi;
-	modem_get_info(sl->m, &mi);
-	if (mi.send_latency_ms > 0)
-		scheduler_stats_latency(sl, mi.send_latency_ms);
-	if (mi.send_latency_ms > 0)   /* EWMA, as fail_ewma: the last ~10 sends count */
-		sl->latency_ewma = sl->latency_ewma > 0 ? sl->latency_ewma * 0.9 + 0.1 * (double)mi.send_latency_ms
-							: (double)mi.send_latency_ms;
+	int64_t latency_ms = modem_send_latency_ms(sl->m);
+	if (latency_ms > 0)
+		scheduler_stats_latency(sl, latency_ms);
+	if (latency_ms > 0)   /* EWMA, as fail_ewma: the last ~10 sends count */
+		sl->latency_ewma = sl->latency_ewma > 0 ? sl->latency_ewma * 0.9 + 0.1 * (double)latency_ms
+							: (double)latency_ms;
 	/* This part's reference (and `sent` after the last part) is written by the dispatch pass that this
 	 * kicks, in one transaction with the claims it makes: no commit of its own. */
 	struct done_part d = { .id = sl->msg_id, .now_ms = now, .seq = sl->next_part + 1, .mr = mr,
