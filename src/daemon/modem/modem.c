@@ -883,6 +883,8 @@ const char *modem_open_port(const struct modem *m) { return m->sp ? m->port : NU
 
 const char *modem_name(const struct modem *m) { return m->name; }
 enum modem_state modem_state(const struct modem *m) { return m->state; }
+int modem_rssi(const struct modem *m) { return m->info.rssi; }
+int64_t modem_send_latency_ms(const struct modem *m) { return m->info.send_latency_ms; }
 
 void modem_get_info(const struct modem *m, struct modem_info *out)
 {

@@ -112,6 +112,9 @@ bool modem_wants_port(const struct modem *m);
 const char *modem_open_port(const struct modem *m);
 const char *modem_name(const struct modem *m);
 enum modem_state modem_state(const struct modem *m);
+/* Single fields of modem_get_info, for the dispatch loop (which looks at every modem per message). */
+int modem_rssi(const struct modem *m);
+int64_t modem_send_latency_ms(const struct modem *m);
 void modem_get_info(const struct modem *m, struct modem_info *out);
 
 /* Submit one PDU (from pdu_encode_submit). Only in READY; moves to BUSY until sent/send_failed fires.

@@ -275,18 +275,29 @@ void scheduler_set_suppress_cb(struct scheduler *s, scheduler_suppress_cb *cb, v
 	s->suppress_arg = arg;
 }
 
+bool scheduler_slot_free(struct slot *sl, int64_t now)
+{
+	return modem_state(sl->m) == MODEM_READY && sl->msg_id == 0 && !sl->drained && breaker_allows(&sl->breaker, now);
+}
+
+static bool any_slot_free(struct scheduler *s, int64_t now)
+{
+	for (size_t i = 0; i < s->nslots; i++)
+		if (scheduler_slot_free(s->slots[i], now))
+			return true;
+	return false;
+}
+
 void scheduler_route_view(struct slot *sl, const struct store_msg *msg, int64_t now, struct router_route *out,
 			  bool *fits, bool *rcpt_ok, bool *prefix_ok)
 {
-	struct modem_info mi;
-	modem_get_info(sl->m, &mi);
-	int free_now = mi.state == MODEM_READY && sl->msg_id == 0 && !sl->drained && breaker_allows(&sl->breaker, now);
+	int free_now = scheduler_slot_free(sl, now);
 	*fits = quota_allows(&sl->policy.quota, &sl->used, msg->nparts, now / 1000);
 	*rcpt_ok = recipients_allows(&sl->policy.recipients, &sl->rcpt, msg->to, now / 1000);
 	*out = (struct router_route){
 		.name = modem_name(sl->m),
 		.idle = free_now && *fits,
-		.rssi = mi.rssi,
+		.rssi = modem_rssi(sl->m),
 		.fail_ewma = sl->fail_ewma,
 		.last_used_ms = sl->last_used_ms,
 		.quota_headroom = quota_headroom(&sl->policy.quota, &sl->used, now / 1000),
@@ -327,12 +338,11 @@ static void carrier_sweep(struct scheduler *s, int64_t now)
 	}
 }
 
-static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
+/* One pass: every message some route can take now is claimed; the claims (and the parts confirmed
+ * since the last pass) are committed together by dispatch_cb before any modem sees a part. */
+static void dispatch_pass(struct scheduler *s)
 {
-	struct scheduler *s = arg;
 	struct router_route routes[s->nslots ? s->nslots : 1];
-	(void)fd;
-	(void)what;
 
 	while (s->started) {
 		int64_t now = scheduler_now_ms();
@@ -343,6 +353,10 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 				w = &s->lanes[l];
 		}
 		if (!w)
+			return;
+		/* Every SIM busy (the usual case right after a claim) and no carrier to take anything: nothing
+		 * can leave in this pass, so do not read the head and weigh every route for it. */
+		if (!any_slot_free(s, now) && !scheduler_carrier_ready(s, now))
 			return;
 		struct store_msg msg;
 		if (load_head(s, w, &msg, now))
@@ -357,8 +371,7 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 			bool fits, rcpt_ok, prefix_ok;
 			scheduler_route_view(sl, &msg, now, &routes[i], &fits, &rcpt_ok, &prefix_ok);
 			/* route_view marks a route idle only if it fits this message; "free" is the SIM alone */
-			int free_now = modem_state(sl->m) == MODEM_READY && sl->msg_id == 0 && !sl->drained &&
-				       breaker_allows(&sl->breaker, now);
+			int free_now = scheduler_slot_free(sl, now);
 			idle += free_now;
 			/* A SIM busy with another message that could take this one will take it next. */
 			takes_later += fits && rcpt_ok && prefix_ok && sl->msg_id != 0;
@@ -399,6 +412,7 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			if (msg.allow_carrier && scheduler_carrier_ready(s, now) && s->cfg.carrier_after_ms[msg.lane] > 0) {
 				window_pop(w);
+				scheduler_pass_commit(s);   /* the request may leave at once: our claims first */
 				scheduler_claim_carrier(s, &msg);
 				store_msg_clear(&msg);
 				continue;
@@ -421,9 +435,21 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 			}
 		}
 		store_msg_clear(&msg);
-		carrier_sweep(s, now);
+		if (scheduler_carrier_ready(s, now)) {
+			scheduler_pass_commit(s);
+			carrier_sweep(s, now);
+		}
 		return;
 	}
+}
+
+static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct scheduler *s = arg;
+	(void)fd;
+	(void)what;
+	dispatch_pass(s);
+	scheduler_pass_commit(s);
 }
 
 /* Every second: deadlines pass without any event, so look again; now and then sweep expired messages. */
@@ -694,6 +720,7 @@ void scheduler_free(struct scheduler *s)
 {
 	if (!s)
 		return;
+	scheduler_pass_commit(s);   /* parts confirmed since the last pass */
 	/* The carrier first: its cancelled requests report back into the store through us. */
 	carrier_free(s->carrier);
 	s->carrier = NULL;
@@ -710,6 +737,7 @@ void scheduler_free(struct scheduler *s)
 		free(s->lanes[l].ids);
 	free(s->delayed);
 	free(s->deferred);
+	free(s->done);
 	if (s->kick_ev)
 		event_free(s->kick_ev);
 	if (s->retry_ev)

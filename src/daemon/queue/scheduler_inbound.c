@@ -91,6 +91,7 @@ static int status_report(struct scheduler *s, struct modem *m, const struct pdu_
 	struct store_msg msg;
 	int seq = 0, rc;
 
+	scheduler_pass_commit(s);   /* a part confirmed in this loop turn is written before its report is matched */
 	rc = store_part_status(s->st, route, d->mr, now - SCHEDULER_REPORT_WINDOW_MS, d->status, now, &id, &seq);
 	if (rc < 0)
 		return -1;

@@ -60,6 +60,19 @@ struct slot {
 	int parts_sent;
 	int awaiting;              /* a part is with the modem */
 	int handed;                /* index of the part already stored as handed (mr -1), -1 none */
+	int start;                 /* SLOT_START_*: its next part goes to the modem when the pass commits */
+};
+
+/* A slot waiting for the dispatch pass's commit before its modem may see the next part. */
+enum { SLOT_START_NONE, SLOT_START_CLAIM, SLOT_START_NEXT };
+
+/* A part the modem confirmed (+CMGS), written in the dispatch pass's transaction rather than in one of
+ * its own: the next claims' commit carries it. final: the message's last part (-> `sent`). */
+struct done_part {
+	int64_t id, now_ms;
+	int seq, mr, nparts;
+	bool final;
+	char route[STORE_ROUTE_MAX];
 };
 
 /* A state change the store could not take (disk full, I/O error): retried every tick, so what the
@@ -101,6 +114,10 @@ struct scheduler {
 	scheduler_suppress_cb *suppress_cb;
 	void *suppress_arg;
 	int64_t carrier_sent, carrier_failed;   /* accepted / refused or failed attempts since start */
+	/* the dispatch pass's writes (scheduler_modem.c): one transaction per pass */
+	bool pass_batch;           /* a durable batch is open: claims of this pass */
+	struct done_part *done;    /* confirmed parts not yet written */
+	size_t ndone, done_cap;
 };
 
 int64_t scheduler_now_ms(void);
@@ -121,13 +138,23 @@ void scheduler_requeue_front(struct scheduler *s, int64_t id, enum msg_lane lane
 int scheduler_transition(struct scheduler *s, int64_t id, enum msg_state from, enum msg_state to,
 			 const char *error, int requeue_lane);
 
+/* The SIM could take a message now (READY, idle, not drained, its breaker lets it); size, quota and
+ * destination aside. */
+bool scheduler_slot_free(struct slot *sl, int64_t now);
 /* What the router sees of a route for msg (scheduler.c); *fits: quota for all its parts,
  * *rcpt_ok: its recipient quota lets this destination through, *prefix_ok: restrict_prefixes allows it. */
 void scheduler_route_view(struct slot *sl, const struct store_msg *msg, int64_t now, struct router_route *out,
 			  bool *fits, bool *rcpt_ok, bool *prefix_ok);
 
 /* scheduler_modem.c: the modem side */
+/* Claims join the pass's durable transaction (opened by the first); no part reaches a modem before
+ * scheduler_pass_commit. */
 void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_msg *msg);
+/* Write the confirmed parts into the pass's transaction (a non-fsync'd one when there is no claim),
+ * commit it, then hand the claimed and continuing slots their next part. Called at the end of every
+ * dispatch pass and before anything else that must see the pass's writes stored (a carrier request,
+ * a status report, shutdown). */
+void scheduler_pass_commit(struct scheduler *s);
 void scheduler_slot_reset(struct slot *sl);
 /* scheduler_stats.c: one part's AT+CMGS -> +CMGS time into the route's histogram. */
 void scheduler_stats_latency(struct slot *sl, int64_t ms);

@@ -16,6 +16,7 @@ void scheduler_slot_reset(struct slot *sl)
 	sl->msg_id = 0;
 	sl->next_part = sl->parts_sent = sl->awaiting = 0;
 	sl->handed = -1;
+	sl->start = SLOT_START_NONE;
 }
 
 static const struct modem_events events;
@@ -62,12 +63,12 @@ void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_ms
 		log_warnx("message %lld to %s: cannot encode: %s", (long long)msg->id, masked, pdu_strerror(perr));
 		return;
 	}
-	/* `sending` and "part 1 handed" in one transaction: one fsync before AT+CMGS, not two. */
-	store_batch_begin(s->st, true);
+	/* `sending` and "part 1 handed" in the pass's transaction: one fsync before AT+CMGS for every claim
+	 * of the pass (and the confirmed parts written with them), not one per message. */
+	if (!s->pass_batch && store_batch_begin(s->st, true) == 0)
+		s->pass_batch = true;   /* else each write below is its own durable commit */
 	int rc = store_transition(s->st, msg->id, MSG_QUEUED, MSG_SENDING, route, NULL, now);
 	int handed = rc == 0 ? store_record_part(s->st, msg->id, 1, -1, route, now) : -1;
-	if (store_batch_end(s->st) < 0)
-		rc = -1;
 	if (rc == 0 && handed != 0) {
 		/* `sending` without the handed mark would be requeued by a crash: do not send it now. */
 		scheduler_slot_reset(sl);
@@ -87,8 +88,83 @@ void scheduler_claim_modem(struct scheduler *s, struct slot *sl, struct store_ms
 	snprintf(sl->to, sizeof(sl->to), "%s", msg->to);
 	sl->lane = msg->lane;
 	sl->last_used_ms = now;
+	if (s->pass_batch) {
+		sl->start = SLOT_START_CLAIM;   /* the modem sees it once the pass has committed */
+		return;
+	}
 	breaker_on_attempt(&sl->breaker);
 	slot_continue(sl);
+}
+
+/* A confirmed part's writes: its reference, and `sent` after the last part (inside a batch when there is one). */
+static int done_write(struct scheduler *s, const struct done_part *d)
+{
+	store_record_part(s->st, d->id, d->seq, d->mr, d->route, d->now_ms);
+	return d->final ? store_transition(s->st, d->id, MSG_SENDING, MSG_SENT, NULL, NULL, d->now_ms) : 0;
+}
+
+/* What follows a confirmed last part once its writes were committed (or failed: then retried alone). */
+static void done_after(struct scheduler *s, const struct done_part *d, bool written)
+{
+	if (!d->final)
+		return;
+	if (!written)
+		scheduler_transition(s, d->id, MSG_SENDING, MSG_SENT, NULL, -1);
+	log_info("message %lld: sent via %s (%d part%s, mr %d)", (long long)d->id, d->route, d->nparts,
+		 d->nparts == 1 ? "" : "s", d->mr);
+	if (d->nparts > 1)
+		scheduler_reports_settle(s, d->id, d->route);   /* reports of earlier parts */
+}
+
+void scheduler_pass_commit(struct scheduler *s)
+{
+	bool batch = s->pass_batch;
+	s->pass_batch = false;
+	if (!batch && s->ndone == 0)
+		return;
+	/* No claim in this pass: the confirmed parts need no fsync of their own — part 1 of each message
+	 * was stored handed durably, so if these writes are lost to a power failure the message comes back
+	 * `uncertain`, never resent; the next fsync'd commit makes them durable anyway (WAL commits are
+	 * ordered). */
+	if (!batch && store_batch_begin(s->st, false) == 0)
+		batch = true;
+	size_t ndone = s->ndone;
+	int *rcs = ndone ? malloc(ndone * sizeof(*rcs)) : NULL;
+	for (size_t i = 0; i < ndone; i++) {
+		int rc = done_write(s, &s->done[i]);
+		if (rcs)
+			rcs[i] = rc;
+	}
+	/* A continuing message's next part is stored handed before the modem sees it, as part 1 was. */
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct slot *sl = s->slots[i];
+		if (sl->start == SLOT_START_NEXT && sl->handed != sl->next_part &&
+		    store_record_part(s->st, sl->msg_id, sl->next_part + 1, -1, modem_name(sl->m), scheduler_now_ms()) == 0)
+			sl->handed = sl->next_part;
+	}
+	bool ok = !batch || store_batch_end(s->st) == 0;
+	s->ndone = 0;
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct slot *sl = s->slots[i];
+		int start = sl->start;
+		sl->start = SLOT_START_NONE;
+		if (start == SLOT_START_CLAIM && !ok) {
+			/* The claim did not happen: the message is `queued` in the store; try again after a back-off. */
+			int64_t id = sl->msg_id;
+			enum msg_lane lane = sl->lane;
+			scheduler_slot_reset(sl);
+			scheduler_delay_until(s, id, lane, scheduler_now_ms() + scheduler_backoff_ms(s, 1), "store error");
+		} else if (start != SLOT_START_NONE) {
+			if (start == SLOT_START_CLAIM)
+				breaker_on_attempt(&sl->breaker);   /* a half-open SIM's probe is under way now */
+			if (!ok && start == SLOT_START_NEXT)
+				sl->handed = -1;   /* not stored: slot_continue stores it (or gives up) alone */
+			slot_continue(sl);
+		}
+	}
+	for (size_t i = 0; i < ndone; i++)
+		done_after(s, &s->done[i], ok && (!rcs || rcs[i] >= 0));
+	free(rcs);
 }
 
 static struct slot *slot_of(struct scheduler *s, struct modem *m)
@@ -123,34 +199,39 @@ static void ev_sent(void *arg, struct modem *m, void *cookie, int mr)
 	if (sl->parts_sent == 0 && recipients_add(&sl->policy.recipients, &sl->rcpt, sl->to, now / 1000) < 0)
 		log_warnx("modem %s: out of memory counting recipients", modem_name(sl->m));
 	sl->parts_sent++;
-	struct modem_info mi;
-	modem_get_info(sl->m, &mi);
-	if (mi.send_latency_ms > 0)
-		scheduler_stats_latency(sl, mi.send_latency_ms);
-	if (mi.send_latency_ms > 0)   /* EWMA, as fail_ewma: the last ~10 sends count */
-		sl->latency_ewma = sl->latency_ewma > 0 ? sl->latency_ewma * 0.9 + 0.1 * (double)mi.send_latency_ms
-							: (double)mi.send_latency_ms;
-	/* This part's reference and what comes next (the next part handed, or `sent`): one commit, and
-	 * no fsync of its own — part 1 was stored handed, durably, so if this write is lost to a power
-	 * failure the message comes back `uncertain`, never resent; the next fsync'd commit (the next
-	 * claim, a few ms later) makes it durable anyway, since WAL commits are ordered. */
-	store_batch_begin(s->st, false);
-	store_record_part(s->st, sl->msg_id, sl->next_part + 1, mr, modem_name(sl->m), now);
-	if (++sl->next_part < sl->pdu->nparts) {
-		int handed = store_record_part(s->st, sl->msg_id, sl->next_part + 1, -1, modem_name(sl->m), now);
-		if (store_batch_end(s->st) == 0 && handed == 0)
-			sl->handed = sl->next_part;
-		slot_continue(sl);
-		return;
+	int64_t latency_ms = modem_send_latency_ms(sl->m);
+	if (latency_ms > 0)
+		scheduler_stats_latency(sl, latency_ms);
+	if (latency_ms > 0)   /* EWMA, as fail_ewma: the last ~10 sends count */
+		sl->latency_ewma = sl->latency_ewma > 0 ? sl->latency_ewma * 0.9 + 0.1 * (double)latency_ms
+							: (double)latency_ms;
+	/* This part's reference (and `sent` after the last part) is written by the dispatch pass that this
+	 * kicks, in one transaction with the claims it makes: no commit of its own. */
+	struct done_part d = { .id = sl->msg_id, .now_ms = now, .seq = sl->next_part + 1, .mr = mr,
+			       .nparts = sl->pdu->nparts, .final = sl->next_part + 1 >= sl->pdu->nparts };
+	snprintf(d.route, sizeof(d.route), "%s", modem_name(sl->m));
+	if (s->ndone == s->done_cap) {
+		size_t ncap = s->done_cap ? s->done_cap * 2 : 64;
+		struct done_part *n = realloc(s->done, ncap * sizeof(*n));
+		if (n) {
+			s->done = n;
+			s->done_cap = ncap;
+		}
 	}
-	int rc = store_transition(s->st, sl->msg_id, MSG_SENDING, MSG_SENT, NULL, NULL, now);
-	if (store_batch_end(s->st) < 0 || rc < 0)
-		scheduler_transition(s, sl->msg_id, MSG_SENDING, MSG_SENT, NULL, -1);
-	log_info("message %lld: sent via %s (%d part%s, mr %d)", (long long)sl->msg_id, modem_name(sl->m),
-		 sl->pdu->nparts, sl->pdu->nparts == 1 ? "" : "s", mr);
-	if (sl->pdu->nparts > 1)
-		scheduler_reports_settle(s, sl->msg_id, modem_name(sl->m));   /* reports of earlier parts */
-	scheduler_slot_reset(sl);
+	bool queued = s->ndone < s->done_cap;
+	if (queued)
+		s->done[s->ndone++] = d;
+	else   /* out of memory: written now, alone */
+		done_after(s, &d, done_write(s, &d) >= 0);
+	if (!d.final) {
+		sl->next_part++;
+		sl->start = SLOT_START_NEXT;
+	} else {
+		scheduler_slot_reset(sl);
+	}
+	/* Stopped, no pass will run: write it now. */
+	if (!s->started)
+		scheduler_pass_commit(s);
 	scheduler_kick(s);
 }
 

@@ -85,6 +85,10 @@ static int sq_exec(struct sq *s, enum sq_stmt i, const char *what)
  * COMMIT (one fsync) makes all of them durable together. */
 static int sq_begin(struct sq *s, const char *what)
 {
+	/* The batch was rolled back whole: a savepoint now would start (and commit) a transaction of its
+	 * own, which store_batch_end would then report as not done. */
+	if (s->in_batch && s->batch_broken)
+		return -1;
 	return sq_exec(s, s->in_batch ? SQ_SAVEPOINT : SQ_BEGIN, what);
 }
 
