@@ -402,3 +402,21 @@ def test_explain_shows_route_scores(tmp_path, daemon_factory):
         assert modem_doc(d, "m0")["latency_ms"] >= 1000
     finally:
         sim.stop()
+
+
+def test_kill9_with_a_carrier_request_out_is_uncertain_never_resent(daemon_factory):
+    # The request is out (the carrier holds it 3 s) when the daemon dies: at start-up the message is
+    # `uncertain` — the carrier may have taken it — and no second request is made.
+    c = Carrier("hang")
+    try:
+        d = daemon_factory([], extra_ini="[otp]\nmodem_deadline = 1\n" + c.ini(timeout_ms=10000))
+        _, doc = d.api.send("+447700900702", "code 6", priority="otp")
+        wait_for(lambda: len(c.requests) == 1, timeout=20, what="the carrier request")
+        d.stop(signal.SIGKILL)
+        d.start()
+        msg = d.wait_status(doc["id"], {"uncertain"}, timeout=20)
+        assert msg["status"] == "uncertain"
+        time.sleep(2)
+        assert len(c.requests) == 1, "a request that may have been taken is not repeated"
+    finally:
+        c.stop()

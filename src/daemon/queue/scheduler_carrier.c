@@ -97,7 +97,21 @@ void scheduler_claim_carrier(struct scheduler *s, struct store_msg *msg)
 	if (!job)
 		return;   /* stays queued in the store; found again at the next page-in or restart */
 	*job = (struct carrier_job){ s, s->carrier, msg->id, msg->lane };
+	/* As for a modem: `sending` and "handed" (part 1, no reference) are durable before the request
+	 * leaves, so a crash while it is out makes the message `uncertain` at start-up, never resent —
+	 * the carrier may have taken it. */
+	scheduler_pass_commit(s);   /* the pass's own batch first: no nesting */
+	store_batch_begin(s->st, true);
 	int rc = store_transition(s->st, msg->id, MSG_QUEUED, MSG_SENDING, carrier_name(s->carrier), NULL, now);
+	int handed = rc == 0 ? store_record_part(s->st, msg->id, 1, -1, carrier_name(s->carrier), now) : -1;
+	if (store_batch_end(s->st) < 0)
+		rc = -1;
+	if (rc == 0 && handed != 0) {
+		/* `sending` without the mark would be requeued by a crash: put it back, try later */
+		scheduler_transition(s, msg->id, MSG_SENDING, MSG_QUEUED, "store error before the carrier request",
+				     -1);
+		rc = -1;
+	}
 	if (rc != 0) {
 		free(job);
 		if (rc < 0)   /* a store error must not drop the id from its lane */
