@@ -3,7 +3,7 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libserialport libevent libevent_extra libevent_pthreads sqlite3 inih libcurl jansson libcrypto libsystemd
+PKGS      := libserialport libevent libevent_extra libevent_pthreads sqlite3 inih libcurl jansson libcrypto libsystemd libpq
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
@@ -12,11 +12,12 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc/daemon $
 LDLIBS     = $(PKG_LIBS) -lm
 
 # Debian packages `make deps` installs when missing (a fresh Debian 12 has only git and make).
-# chromium + chromium-driver + python3-selenium: the dashboard's browser test; prometheus: promtool.
+# chromium + chromium-driver + python3-selenium: the dashboard's browser test; prometheus: promtool;
+# libpq-dev: the postgresql store backend; postgresql: the server its tests start (tests/pg_server.sh).
 DEB_PKGS  := gcc libc6-dev make pkg-config libserialport-dev libevent-dev libsqlite3-dev \
-             libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsystemd-dev \
+             libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsystemd-dev libpq-dev \
              python3 python3-pytest python3-yaml curl ca-certificates tzdata tmux mandoc \
-             chromium chromium-driver python3-selenium prometheus
+             chromium chromium-driver python3-selenium prometheus postgresql
 # What `make bench` adds (load generator for the HTTP ingest benchmark).
 BENCH_PKGS := wrk
 

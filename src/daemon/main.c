@@ -272,7 +272,7 @@ static int drop_privileges(struct daemon *d)
 
 	if (d->pd.active) {
 		int rc = privdrop_chown(&d->pd, d->cfg.state_dir, err, sizeof(err));
-		for (size_t i = 0; rc == 0 && i < sizeof(companions) / sizeof(companions[0]); i++) {
+		for (size_t i = 0; rc == 0 && d->store_path[0] && i < sizeof(companions) / sizeof(companions[0]); i++) {
 			snprintf(path, sizeof(path), "%s%s", d->store_path, companions[i]);
 			rc = privdrop_chown(&d->pd, path, err, sizeof(err));
 		}
@@ -315,11 +315,15 @@ static int setup(struct daemon *d)
 		log_warn("state_dir %s", d->cfg.state_dir);
 		return -1;
 	}
-	if (d->cfg.store_path[0])
+	/* postgresql has no file: store_path stays "" (no file size in /v1/status, no file backup) */
+	if (strcmp(d->cfg.store_backend, "postgresql") == 0)
+		d->store_path[0] = '\0';
+	else if (d->cfg.store_path[0])
 		snprintf(d->store_path, sizeof(d->store_path), "%s", d->cfg.store_path);
 	else
 		snprintf(d->store_path, sizeof(d->store_path), "%s/simroute.db", d->cfg.state_dir);
-	d->st = store_open(d->cfg.store_backend, d->store_path, err, sizeof(err));
+	d->st = store_open(d->cfg.store_backend, d->store_path[0] ? d->store_path : d->cfg.store_dsn, err,
+			   sizeof(err));
 	if (!d->st) {
 		log_errorx("store: %s", err);
 		return -1;
@@ -508,7 +512,8 @@ int main(int argc, char **argv)
 		log_close();
 		return 1;
 	}
-	log_info("simrouted ready: %zu modem(s), store %s", d.cfg.nmodems, d.store_path);
+	log_info("simrouted ready: %zu modem(s), store %s", d.cfg.nmodems,
+		 d.store_path[0] ? d.store_path : d.cfg.store_backend);
 	sdnotify_ready(d.sdn);   /* the API listens and the queue is recovered */
 	event_base_dispatch(d.base);
 	log_info("simrouted stopped");
