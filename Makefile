@@ -108,8 +108,15 @@ endef
 deps:
 	$(call install_missing,$(DEB_PKGS))
 
+# The postgresql store cases need a server: the one named by SIMROUTE_TEST_PG_DSN, else a throw-away one
+# from tests/pg_server.sh for this run (their cases are skipped, said here, when it cannot start one).
 unit: $(UNIT_BINS)
-	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+	@pgdir=""; dsn="$${SIMROUTE_TEST_PG_DSN:-}"; \
+	if [ -z "$$dsn" ]; then \
+	  pgdir=$$(mktemp -d /tmp/simroute_pg.XXXXXX); trap 'tests/pg_server.sh stop "$$pgdir"' EXIT INT TERM; \
+	  dsn=$$(tests/pg_server.sh start "$$pgdir") || { dsn=""; echo "unit: no PostgreSQL server: the postgresql store cases are skipped"; }; \
+	fi; \
+	fail=0; for t in $(UNIT_BINS); do echo "== $$t"; SIMROUTE_TEST_PG_DSN="$$dsn" $$t || fail=1; done; exit $$fail
 
 # The same unit tests, rebuilt with AddressSanitizer and UndefinedBehaviorSanitizer.
 unit-asan:

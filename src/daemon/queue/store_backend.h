@@ -91,6 +91,10 @@ struct store_backend {
 
 extern const struct store_backend store_backend_sqlite;
 extern const struct store_backend store_backend_mem;
+extern const struct store_backend store_backend_pg;
+
+/* store.c answers a NULL hook with this (logged, -1): a backend may leave hooks it lacks NULL. */
+int store_unsupported(const struct store_backend *be, const char *hook);
 
 
 /* store_mem_webhook.c: the mem backend's outbox (a list owned through *wh, freed by _free). */
