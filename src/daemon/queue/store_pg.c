@@ -663,4 +663,13 @@ const struct store_backend store_backend_pg = {
 	.route_recipients = store_pg_route_recipients,
 	.carrier_id_add = store_pg_carrier_id_add,
 	.carrier_id_find = store_pg_carrier_id_find,
+	.audit_add = store_pg_audit_add,
+	.audit_list = store_pg_audit_list,
+	.optout_add = store_pg_optout_add,
+	.optout_remove = store_pg_optout_remove,
+	.optout_check = store_pg_optout_check,
+	.optout_list = store_pg_optout_list,
+	.key_add = store_pg_key_add,
+	.key_list = store_pg_key_list,
+	.key_revoke = store_pg_key_revoke,
 };

@@ -78,5 +78,15 @@ int store_pg_route_usage(void *be, int64_t since_ms, store_usage_cb *cb, void *a
 int store_pg_route_recipients(void *be, int64_t since_ms, store_recipient_cb *cb, void *arg);
 int store_pg_carrier_id_add(void *be, const char *carrier, const char *carrier_id, int64_t id, int64_t now_ms);
 int store_pg_carrier_id_find(void *be, const char *carrier, const char *carrier_id, int64_t *id);
+/* store_pg_admin.c: audit log, opt-out list, API keys. */
+int store_pg_audit_add(void *be, const struct store_audit_new *a);
+int store_pg_audit_list(void *be, const struct store_audit_filter *f, store_audit_cb *cb, void *arg);
+int store_pg_optout_add(void *be, const struct store_optout *o);
+int store_pg_optout_remove(void *be, const char *number);
+int store_pg_optout_check(void *be, const char *number);
+int store_pg_optout_list(void *be, const struct store_optout_filter *f, store_optout_cb *cb, void *arg);
+int store_pg_key_add(void *be, const struct store_api_key *k);
+int store_pg_key_list(void *be, store_key_cb *cb, void *arg);
+int store_pg_key_revoke(void *be, const char *id, int64_t now_ms);
 
 #endif
