@@ -640,8 +640,7 @@ fail:
 	return -1;
 }
 
-/* Hooks not yet written for this backend are NULL: store.c answers them with an error (logged once)
- * instead of calling them — docs/scale-out.md lists which. */
+/* vacuum and backup are NULL on purpose: autovacuum, and PostgreSQL's own backup tools. */
 const struct store_backend store_backend_pg = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -672,4 +671,18 @@ const struct store_backend store_backend_pg = {
 	.key_add = store_pg_key_add,
 	.key_list = store_pg_key_list,
 	.key_revoke = store_pg_key_revoke,
+	.webhook_add = store_pg_webhook_add,
+	.webhook_due = store_pg_webhook_due,
+	.webhook_result = store_pg_webhook_result,
+	.webhook_replay = store_pg_webhook_replay,
+	.webhook_list = store_pg_webhook_list,
+	.webhook_backlog = store_pg_webhook_backlog,
+	.inbound_add = store_pg_inbound_add,
+	.inbound_flush = store_pg_inbound_flush,
+	.inbound_list = store_pg_inbound_list,
+	.parts = store_pg_parts,
+	.part_status = store_pg_part_status,
+	.purge = store_pg_purge,
+	.outcomes = store_pg_outcomes,
+	.oldest_queued = store_pg_oldest_queued,
 };

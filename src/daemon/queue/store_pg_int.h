@@ -88,5 +88,24 @@ int store_pg_optout_list(void *be, const struct store_optout_filter *f, store_op
 int store_pg_key_add(void *be, const struct store_api_key *k);
 int store_pg_key_list(void *be, store_key_cb *cb, void *arg);
 int store_pg_key_revoke(void *be, const char *id, int64_t now_ms);
+/* store_pg_webhook.c: the webhook outbox. */
+int store_pg_webhook_add(void *be, const struct store_webhook_new *w, int64_t *id);
+int store_pg_webhook_due(void *be, int64_t now_ms, struct store_webhook *rows, size_t max);
+int store_pg_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t next_ms, const char *error);
+int store_pg_webhook_replay(void *be, int64_t id, int64_t now_ms);
+int store_pg_webhook_list(void *be, const struct store_webhook_filter *f, store_webhook_cb *cb, void *arg);
+int store_pg_webhook_backlog(void *be, struct store_webhook_backlog *out);
+/* store_pg_inbound.c: inbound SMS and delivery reports. */
+int store_pg_inbound_add(void *be, const struct store_inbound_part *p, int64_t *inbound_id);
+int store_pg_inbound_flush(void *be, int64_t before_ms, int64_t **ids);
+int store_pg_inbound_list(void *be, const struct store_inbound_filter *f, store_inbound_cb *cb, void *arg);
+int store_pg_parts(void *be, int64_t id, store_part_cb *cb, void *arg);
+int store_pg_part_status(void *be, const char *route, int mr, int64_t since_ms, int status, int64_t now_ms,
+			 int64_t *id, int *seq);
+/* store_pg_purge.c: retention. store_pg_stats.c: statistics. */
+int store_pg_purge(void *be, int64_t body_before_ms, int64_t rows_before_ms, size_t max_rows);
+int store_pg_outcomes(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
+		      int64_t *last_id);
+int store_pg_oldest_queued(void *be, int64_t out_ms[LANE_COUNT]);
 
 #endif
