@@ -695,3 +695,37 @@ int store_key_revoke(struct store *st, const char *id, int64_t now_ms)
 		return store_unsupported(st->be, "key_revoke");
 	return st->be->key_revoke(st->data, id, now_ms);
 }
+
+bool store_shared(const struct store *st)
+{
+	return st->be->node_begin != NULL;
+}
+
+int store_node_begin(struct store *st, const char *node_id, int64_t lease_ms, int64_t now_ms)
+{
+	size_t n = node_id ? strlen(node_id) : 0;
+
+	if (!st->be->node_begin)
+		return 0;
+	if (n == 0 || n >= STORE_NODE_ID_MAX || strspn(node_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+						       "0123456789_.-") != n || lease_ms < 1000) {
+		log_warnx("store: node_begin: bad node id or lease");
+		return -1;
+	}
+	return st->be->node_begin(st->data, node_id, lease_ms, now_ms);
+}
+
+int store_node_tick(struct store *st, int64_t now_ms, const char *modems, int64_t **requeued)
+{
+	*requeued = NULL;
+	if (!st->be->node_tick)
+		return 0;
+	return st->be->node_tick(st->data, now_ms, modems ? modems : "", requeued);
+}
+
+int store_nodes(struct store *st, store_node_cb *cb, void *arg)
+{
+	if (cb == NULL)
+		return -1;
+	return st->be->nodes ? st->be->nodes(st->data, cb, arg) : 0;
+}

@@ -479,4 +479,31 @@ int64_t store_write_errors(const struct store *st);
 /* The backend's name ("sqlite" | "mem"), for logs. */
 const char *store_backend_name(const struct store *st);
 
+/*
+ * Several nodes on one shared store (the postgresql backend; docs/scale-out.md). Each node claims a
+ * message with the conditional `queued -> sending` and a lease (node id, expiry) written with it;
+ * its moves out of `sending` apply only while it holds the lease. A backend that is not shared
+ * (sqlite, mem) has none of these hooks: store_shared is false and the calls below do nothing.
+ */
+#define STORE_NODE_ID_MAX 64
+bool store_shared(const struct store *st);
+/* Who this node is (1..63 of [A-Za-z0-9_.-]) and how long its claims last without a renewal: call
+ * once, right after store_open. 0, or -1 (bad id, store error). */
+int store_node_begin(struct store *st, const char *node_id, int64_t lease_ms, int64_t now_ms);
+/* Heartbeat: record this node alive with its modems (names, comma separated), renew its leases, and
+ * take back the claims of nodes whose lease expired — `sending` with no part handed goes back to
+ * `queued` (*requeued: malloc'd ids, freed by the caller, NULL when none), with a part handed to
+ * `uncertain` (never resent blindly). Call at least three times per lease. Count requeued, or -1. */
+int store_node_tick(struct store *st, int64_t now_ms, const char *modems, int64_t **requeued);
+/* The nodes that ever ran on this store, for GET /v1/nodes; strings valid during the callback. */
+struct store_node {
+	const char *id;
+	int64_t started_ms, last_heartbeat_ms;
+	const char *modems;       /* names, comma separated */
+	int64_t claimed;          /* messages in `sending` under its lease */
+};
+typedef int store_node_cb(void *arg, const struct store_node *n);
+/* Count visited, or -1; 0 rows on a store that is not shared. */
+int store_nodes(struct store *st, store_node_cb *cb, void *arg);
+
 #endif

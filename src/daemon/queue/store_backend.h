@@ -87,6 +87,10 @@ struct store_backend {
 	int (*outcomes)(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
 			int64_t *last_id);
 	int (*oldest_queued)(void *be, int64_t out_ms[LANE_COUNT]);
+	/* several nodes on one store (store.h); all NULL: not shared */
+	int (*node_begin)(void *be, const char *node_id, int64_t lease_ms, int64_t now_ms);
+	int (*node_tick)(void *be, int64_t now_ms, const char *modems, int64_t **requeued);
+	int (*nodes)(void *be, store_node_cb *cb, void *arg);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -23,16 +23,20 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
 		" reference, languages, delivery_report, allow_carrier, callback_url)"
 		" VALUES ($1, $2, $3, 'queued', $4, $5, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
 	[PG_GET] = "SELECT " PG_MSG_COLUMNS " FROM messages WHERE id = $1",
-	/* $1 id, $2 to, $3 now, $4 route|NULL, $5 error|NULL, $6 from: the WHERE on state makes a stale
-	 * caller (another node, or this one, moved the message first) change nothing */
+	/* $1 id, $2 to, $3 now, $4 route|NULL, $5 error|NULL, $6 from, $7 this node, $8 its lease: the
+	 * WHERE on state makes a stale caller (another node, or this one, moved the message first) change
+	 * nothing; a move out of `sending` needs this node's lease (another node may have taken the
+	 * message back after the lease expired: the move is then stale too). A claim takes the lease. */
 	[PG_TRANSITION] =
 		"UPDATE messages SET state = $2::text, updated_ms = $3::bigint,"
 		" route = COALESCE($4::text, route), last_error = COALESCE($5::text, last_error),"
 		" attempts = attempts + CASE WHEN $2::text = 'sending' THEN 1 ELSE 0 END,"
 		" sent_ms = CASE WHEN $2::text = 'sent' OR ($2::text IN ('delivered', 'undelivered') AND sent_ms = 0)"
 		"           THEN $3::bigint ELSE sent_ms END,"
-		" parts_sent = CASE WHEN $2::text = 'queued' THEN 0 ELSE parts_sent END"
-		" WHERE id = $1 AND state = $6::text",
+		" parts_sent = CASE WHEN $2::text = 'queued' THEN 0 ELSE parts_sent END,"
+		" lease_node = CASE WHEN $2::text = 'sending' THEN $7::text ELSE '' END,"
+		" lease_until_ms = CASE WHEN $2::text = 'sending' THEN $3::bigint + $8::bigint ELSE 0 END"
+		" WHERE id = $1 AND state = $6::text AND ($6::text <> 'sending' OR lease_node = $7::text)",
 	[PG_EVENT] =
 		"INSERT INTO events (message_id, from_state, to_state, route, error, at_ms)"
 		" VALUES ($1, $2, $3, $4, $5, $6)",
@@ -40,7 +44,7 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
 		"SELECT id, expires_ms FROM messages"
 		" WHERE state = 'queued' AND lane = $1 AND id > $2 ORDER BY id LIMIT $3",
 	/* FOR UPDATE: the part and its count are written against the state read here */
-	[PG_PART_MSG] = "SELECT state, nparts, attempts FROM messages WHERE id = $1 FOR UPDATE",
+	[PG_PART_MSG] = "SELECT state, nparts, attempts, lease_node FROM messages WHERE id = $1 FOR UPDATE",
 	[PG_PART_UPSERT] =
 		"INSERT INTO parts (message_id, seq, mr, route, sent_ms, attempt)"
 		" VALUES ($1, $2, $3, $4, $5, $6)"
@@ -368,8 +372,8 @@ fail:
 }
 
 /* As store_sqlite's: `sending` rows go back to `queued` when no part was handed to a modem, else to
- * `uncertain` (never resent blindly). With several nodes this must touch only this node's leases
- * (docs/scale-out.md, "what is missing"). */
+ * `uncertain` (never resent blindly) — only this node's claims (lease_node: its id, "" for a lone
+ * node); another node's are its own business, or the lease sweep's (store_pg_node.c). */
 static int pg_recover(void *be, int64_t now_ms)
 {
 	static const char *const sql =
@@ -377,7 +381,7 @@ static int pg_recover(void *be, int64_t now_ms)
 		" UPDATE messages SET updated_ms = $1,"
 		"  state = CASE WHEN parts_sent = 0 THEN 'queued' ELSE 'uncertain' END, last_error = $2,"
 		"  lease_node = '', lease_until_ms = 0"
-		" WHERE state = 'sending' RETURNING id, state, parts_sent, nparts),"
+		" WHERE state = 'sending' AND lease_node = $3 RETURNING id, state, parts_sent, nparts),"
 		" logged AS (INSERT INTO events (message_id, from_state, to_state, route, error, at_ms)"
 		"  SELECT id, 'sending', state, NULL, $2, $1 FROM moved)"
 		" SELECT id, state, parts_sent, nparts FROM moved ORDER BY id";
@@ -390,6 +394,7 @@ static int pg_recover(void *be, int64_t now_ms)
 		return -1;
 	store_pg_int(&prm, now_ms);
 	store_pg_text(&prm, "restarted while sending");
+	store_pg_text(&prm, p->node);
 	if ((r = store_pg_exec(p, sql, &prm, "recover")) == NULL) {
 		store_pg_rollback(p);
 		return -1;
@@ -564,6 +569,8 @@ static int pg_transition(void *be, int64_t id, enum msg_state from, enum msg_sta
 	store_pg_text(&up, route);
 	store_pg_text(&up, error);
 	store_pg_text(&up, message_state_name(from));
+	store_pg_text(&up, p->node);
+	store_pg_int(&up, p->lease_ms);
 	if ((r = store_pg_run(p, PG_TRANSITION, &up, "transition")) == NULL)
 		goto fail;
 	changed = store_pg_changes(r);
@@ -593,7 +600,7 @@ static int pg_record_part(void *be, int64_t id, int seq, int mr, const char *rou
 	struct pg_params prm = { 0 }, up = { 0 }, cnt = { 0 };
 	enum msg_state state;
 	PGresult *r;
-	int nparts, attempt;
+	int nparts, attempt, ours;
 
 	if (store_pg_begin(p, "record_part") == -1)
 		return -1;
@@ -609,8 +616,9 @@ static int pg_record_part(void *be, int64_t id, int seq, int mr, const char *rou
 		state = MSG_STATE_COUNT;
 	nparts = (int)store_pg_i64(r, 0, 1);
 	attempt = (int)store_pg_i64(r, 0, 2);
+	ours = strcmp(store_pg_str(r, 0, 3), p->node) == 0;
 	PQclear(r);
-	if (state != MSG_SENDING && state != MSG_UNCERTAIN) {
+	if ((state != MSG_SENDING || !ours) && state != MSG_UNCERTAIN) {
 		store_pg_rollback(p);
 		return 1;
 	}
@@ -685,4 +693,7 @@ const struct store_backend store_backend_pg = {
 	.purge = store_pg_purge,
 	.outcomes = store_pg_outcomes,
 	.oldest_queued = store_pg_oldest_queued,
+	.node_begin = store_pg_node_begin,
+	.node_tick = store_pg_node_tick,
+	.nodes = store_pg_nodes,
 };

@@ -28,6 +28,8 @@ enum pg_stmt {
 
 struct pg {
 	PGconn *c;
+	char node[STORE_NODE_ID_MAX];   /* this node's id ("" until store_node_begin: a lone node) */
+	int64_t lease_ms;
 	int in_batch;        /* store_batch_begin(): each operation is a savepoint of one transaction */
 	int batch_broken;    /* a savepoint could not be rolled back: the whole batch is lost */
 };
@@ -107,5 +109,9 @@ int store_pg_purge(void *be, int64_t body_before_ms, int64_t rows_before_ms, siz
 int store_pg_outcomes(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
 		      int64_t *last_id);
 int store_pg_oldest_queued(void *be, int64_t out_ms[LANE_COUNT]);
+/* store_pg_node.c: several nodes on one queue. */
+int store_pg_node_begin(void *be, const char *node_id, int64_t lease_ms, int64_t now_ms);
+int store_pg_node_tick(void *be, int64_t now_ms, const char *modems, int64_t **requeued);
+int store_pg_nodes(void *be, store_node_cb *cb, void *arg);
 
 #endif

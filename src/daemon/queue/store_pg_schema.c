@@ -148,5 +148,15 @@ const char *const store_pg_migrations[] = {
 	"  created_ms BIGINT NOT NULL,"
 	"  PRIMARY KEY (carrier, carrier_id));"
 	"CREATE INDEX carrier_ids_message ON carrier_ids(message_id);",
+
+	/* 2: the nodes sharing this queue: a heartbeat row each (GET /v1/nodes); a node's claims are
+	 * the messages whose lease_node is its id */
+	"CREATE TABLE nodes ("
+	"  id TEXT PRIMARY KEY,"
+	"  started_ms BIGINT NOT NULL,"
+	"  last_heartbeat_ms BIGINT NOT NULL,"
+	"  lease_ms BIGINT NOT NULL,"
+	"  modems TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX messages_lease_node ON messages(lease_node) WHERE state = 'sending';",
 };
 const int store_pg_schema_version = (int)(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]));

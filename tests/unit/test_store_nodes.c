@@ -1,0 +1,197 @@
+/* test_store_nodes: several nodes on one shared store (the postgresql backend, docs/scale-out.md) —
+ * one claim per message, moves out of `sending` only under the node's own lease, the sweep of expired
+ * leases (requeue what no modem got, `uncertain` what one did), recover limited to the node's own
+ * claims, the node listing; and that sqlite and mem are not shared (the calls do nothing). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "queue/store.h"
+#include "store_fixture.h"
+#include "simroute/log.h"
+
+#define T0 1700000000000LL
+#define LEASE 1000
+
+static int64_t add(struct store *st)
+{
+	struct store_new_msg m = { .to = "+447700900123", .text = "hi", .lane = LANE_NORMAL, .nparts = 1,
+				   .created_ms = T0, .allow_carrier = true };
+	int64_t id = 0;
+
+	assert_int_equal(store_enqueue(st, &m, 1, &id), 0);
+	return id;
+}
+
+static enum msg_state state_of(struct store *st, int64_t id)
+{
+	struct store_msg m;
+	enum msg_state s;
+
+	assert_int_equal(store_get(st, id, &m), 0);
+	s = m.state;
+	store_msg_clear(&m);
+	return s;
+}
+
+static struct store *second_node(struct fx *f, const char *id)
+{
+	char err[256];
+	struct store *st = store_open("postgresql", f->path, err, sizeof(err));
+
+	if (st == NULL)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(store_node_begin(st, id, LEASE, T0), 0);
+	return st;
+}
+
+struct seen {
+	char ids[4][STORE_NODE_ID_MAX];
+	int64_t claimed[4], heartbeat[4];
+	int n;
+};
+
+static int seen_cb(void *arg, const struct store_node *nd)
+{
+	struct seen *s = arg;
+
+	if (s->n < 4) {
+		snprintf(s->ids[s->n], sizeof(s->ids[s->n]), "%s", nd->id);
+		s->claimed[s->n] = nd->claimed;
+		s->heartbeat[s->n] = nd->last_heartbeat_ms;
+	}
+	s->n++;
+	return 0;
+}
+
+static int has_error(void *arg, const struct store_event *ev)
+{
+	int *found = arg;
+
+	if (ev->from == MSG_SENDING && ev->error && strstr(ev->error, "node a lost its claim"))
+		(*found)++;
+	return 0;
+}
+
+static void test_claims_leases_sweep(void **state)
+{
+	struct fx *f = *state;
+	struct store *a = f->st, *b;
+	int64_t m1, m2, m3, m4, *ids = NULL;
+	struct seen seen = { 0 };
+	int found = 0;
+
+	assert_true(store_shared(a));
+	assert_int_equal(store_node_begin(a, "a", LEASE, T0), 0);
+	b = second_node(f, "b");
+	m1 = add(a);
+	m2 = add(b);
+	m3 = add(a);
+	m4 = add(b);
+
+	/* one claim per message: the second node's conditional update changes nothing */
+	assert_int_equal(store_transition(a, m1, MSG_QUEUED, MSG_SENDING, "a1", NULL, T0), 0);
+	assert_int_equal(store_transition(b, m1, MSG_QUEUED, MSG_SENDING, "b1", NULL, T0), 1);
+	assert_int_equal(store_transition(b, m2, MSG_QUEUED, MSG_SENDING, "b1", NULL, T0), 0);
+	assert_int_equal(store_record_part(b, m2, 1, -1, "b1", T0), 0);
+	assert_int_equal(store_transition(a, m4, MSG_QUEUED, MSG_SENDING, "a2", NULL, T0), 0);
+	assert_int_equal(store_record_part(a, m4, 1, -1, "a2", T0), 0);
+	/* a node moves only what it holds: b cannot finish a's send, nor record its parts */
+	assert_int_equal(store_transition(b, m1, MSG_SENDING, MSG_SENT, NULL, NULL, T0 + 1), 1);
+	assert_int_equal(store_record_part(b, m1, 1, 7, "b1", T0 + 1), 1);
+	assert_int_equal(state_of(a, m1), MSG_SENDING);
+
+	/* heartbeats renew: nothing expires while both tick */
+	assert_int_equal(store_node_tick(a, T0 + 600, "a1,a2", &ids), 0);
+	assert_null(ids);
+	assert_int_equal(store_node_tick(b, T0 + 700, "b1", &ids), 0);
+	assert_int_equal(store_node_tick(b, T0 + 1400, "b1", &ids), 0);
+	assert_int_equal(state_of(b, m1), MSG_SENDING);
+
+	/* a stops ticking: once its lease (renewed at +600) passes, b takes its claims back — m1 (no part
+	 * handed) to queued and handed back to the caller, m4 (a part handed) to uncertain, never resent */
+	assert_int_equal(store_node_tick(b, T0 + 1700, "b1", &ids), 1);
+	assert_non_null(ids);
+	assert_int_equal(ids[0], m1);
+	free(ids);
+	ids = NULL;
+	assert_int_equal(state_of(b, m1), MSG_QUEUED);
+	assert_int_equal(state_of(b, m4), MSG_UNCERTAIN);
+	assert_int_equal(state_of(b, m2), MSG_SENDING);   /* b's own claim is renewed, not swept */
+	assert_int_equal(state_of(b, m3), MSG_QUEUED);
+	assert_int_equal(store_timeline(b, m1, has_error, &found), 2);
+	assert_int_equal(found, 1);
+	/* a's late result is stale: the message is no longer under its lease */
+	assert_int_equal(store_transition(a, m1, MSG_SENDING, MSG_SENT, NULL, NULL, T0 + 1800), 1);
+	/* and b may claim it now */
+	assert_int_equal(store_transition(b, m1, MSG_QUEUED, MSG_SENDING, "b1", NULL, T0 + 1800), 0);
+
+	/* the listing: both nodes, their last heartbeat and claims */
+	assert_int_equal(store_nodes(a, seen_cb, &seen), 2);
+	assert_string_equal(seen.ids[0], "a");
+	assert_int_equal(seen.heartbeat[0], T0 + 600);
+	assert_int_equal(seen.claimed[0], 0);
+	assert_string_equal(seen.ids[1], "b");
+	assert_int_equal(seen.heartbeat[1], T0 + 1700);
+	assert_int_equal(seen.claimed[1], 2);
+
+	/* a restarts: its recovery touches only its own claims, never b's sends in flight */
+	store_close(a);
+	f->st = a = second_node(f, "a");
+	assert_int_equal(store_recover(a, T0 + 2000), 0);
+	assert_int_equal(state_of(a, m1), MSG_SENDING);
+	assert_int_equal(state_of(a, m2), MSG_SENDING);
+	/* b restarts: its own two claims are recovered (m2 had a part handed) */
+	store_close(b);
+	b = second_node(f, "b");
+	assert_int_equal(store_recover(b, T0 + 2100), 2);
+	assert_int_equal(state_of(b, m1), MSG_QUEUED);
+	assert_int_equal(state_of(b, m2), MSG_UNCERTAIN);
+	store_close(b);
+}
+
+static void test_node_id_checked(void **state)
+{
+	struct fx *f = *state;
+	int64_t *ids = NULL;
+
+	assert_int_equal(store_node_begin(f->st, "", LEASE, T0), -1);
+	assert_int_equal(store_node_begin(f->st, "a b", LEASE, T0), -1);
+	assert_int_equal(store_node_begin(f->st, "a'--", LEASE, T0), -1);
+	assert_int_equal(store_node_begin(f->st, "a", 10, T0), -1);
+	/* before store_node_begin a tick does nothing */
+	assert_int_equal(store_node_tick(f->st, T0, "", &ids), 0);
+	assert_null(ids);
+}
+
+/* sqlite and mem hold one node's queue: the calls do nothing and the listing is empty */
+static void test_not_shared(void **state)
+{
+	struct fx *f = *state;
+	struct seen seen = { 0 };
+	int64_t *ids = NULL;
+
+	assert_false(store_shared(f->st));
+	assert_int_equal(store_node_begin(f->st, "a", LEASE, T0), 0);
+	assert_int_equal(store_node_tick(f->st, T0, "m1", &ids), 0);
+	assert_null(ids);
+	assert_int_equal(store_nodes(f->st, seen_cb, &seen), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		PG(test_claims_leases_sweep),
+		PG(test_node_id_checked),
+		BOTH(test_not_shared),
+	};
+
+	log_init("test_store_nodes", getenv("TEST_LOG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
