@@ -80,6 +80,8 @@ struct config {
 	/* [store] */
 	char store_backend[16];   /* sqlite | postgresql */
 	char store_dsn[1024];     /* postgresql: libpq connection string */
+	char store_node_id[64];   /* postgresql: "" = the host name */
+	int store_lease_s;
 	char store_path[CONFIG_PATH_MAX]; /* "" = <state_dir>/simroute.db */
 	long body_retention_s;    /* finished messages' and inbound texts are erased after this; 0 = never */
 	long retention_s;         /* finished rows are deleted after this; 0 = never */

@@ -49,6 +49,7 @@ struct daemon {
 	struct event *sigterm, *sigint, *sighup, *drain_ev;
 	int64_t stop_at_ms;
 	char store_path[CONFIG_PATH_MAX + 32];
+	char node_id[STORE_NODE_ID_MAX];   /* on a shared store: this node's name; else "" */
 	struct sdnotify *sdn;
 	struct privdrop pd;
 	bool sock_dir_created;    /* we made the socket's directory: it goes to [daemon] user too */
@@ -303,6 +304,30 @@ static int drop_privileges(struct daemon *d)
 	return 0;
 }
 
+/* A shared store (postgresql): register this node under [store] node_id, or its host name with the
+ * characters a node id may not hold replaced by '-'. */
+static int join_queue(struct daemon *d)
+{
+	char *id = d->node_id;
+
+	if (d->cfg.store_node_id[0]) {
+		snprintf(id, sizeof(d->node_id), "%s", d->cfg.store_node_id);
+	} else {
+		if (gethostname(id, sizeof(d->node_id) - 1) < 0 || !id[0])
+			snprintf(id, sizeof(d->node_id), "node");
+		id[sizeof(d->node_id) - 1] = '\0';
+		for (char *c = id; *c; c++)
+			if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-", *c))
+				*c = '-';
+	}
+	if (store_node_begin(d->st, id, d->cfg.store_lease_s * 1000LL, now_ms()) < 0) {
+		log_errorx("store: cannot join the shared queue as node \"%s\"", id);
+		return -1;
+	}
+	log_info("store: shared queue: node %s, lease %d s", id, d->cfg.store_lease_s);
+	return 0;
+}
+
 static int setup(struct daemon *d)
 {
 	char err[512];
@@ -328,6 +353,8 @@ static int setup(struct daemon *d)
 		log_errorx("store: %s", err);
 		return -1;
 	}
+	if (store_shared(d->st) && join_queue(d) < 0)
+		return -1;
 	d->optout = optout_new(d->st, d->cfg.optout_stop_keywords, d->cfg.optout_start_keywords, err, sizeof(err));
 	if (!d->optout) {
 		log_errorx("optout: %s", err);
@@ -354,6 +381,7 @@ static int setup(struct daemon *d)
 				       .cooldown_ms = d->cfg.cooldown * 1000,
 				       .breaker_threshold = d->cfg.breaker_threshold,
 				       .reassembly_timeout_ms = d->cfg.inbound_reassembly_timeout * 1000LL,
+				       .node_tick_ms = d->node_id[0] ? d->cfg.store_lease_s * 1000LL / 3 : 0,
 				       .carrier_after_ms = { [LANE_OTP] = d->cfg.otp_modem_deadline * 1000LL,
 							     [LANE_NORMAL] = d->cfg.carrier_after * 1000LL,
 							     [LANE_BULK] = d->cfg.bulk_carrier_after * 1000LL } };
@@ -395,7 +423,8 @@ static int setup(struct daemon *d)
 		}
 	}
 	struct api_deps deps = { .cfg = &d->cfg, .st = d->st, .in = d->in, .sched = d->sched, .webhook = d->webhook,
-				 .optout = d->optout, .started_ms = now_ms(), .store_path = d->store_path };
+				 .optout = d->optout, .started_ms = now_ms(), .store_path = d->store_path,
+				 .node_id = d->node_id };
 	d->api = api_new(d->base, &deps, err, sizeof(err));
 	if (!d->api) {
 		log_errorx("%s", err);

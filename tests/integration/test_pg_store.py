@@ -1,6 +1,11 @@
 """The postgresql store backend (tracker issue 12, docs/scale-out.md) with one node: a real server from
 tests/pg_server.sh, simrouted on it, gsmsim modems. Several nodes on one queue are not built yet."""
+import json
+import signal
 import subprocess
+import time
+
+from conftest import SIMROUTE, Daemon, Gsmsim, wait_for
 
 
 def pg_ini(dsn):
@@ -46,3 +51,95 @@ def test_idempotency_key_and_optout_on_postgresql(daemon_factory, pg_dsn):
     d.start()
     code, doc = d.api.request("POST", "/v1/messages", {"to": "+447700900999", "text": "stop"})
     assert code == 422 and doc["error"]["code"] == "opted_out", (code, doc)
+
+
+def node(tmp_path, name, dsn, modems=2, latency=0.05, lease_s=30):
+    """A simrouted node with its own gsmsim bank, in its own directory, on the shared queue."""
+    d = tmp_path / name
+    d.mkdir()
+    sim = Gsmsim(str(d), modems=modems, latency=latency)
+    ini = pg_ini(dsn) + "node_id = %s\nlease_s = %d\n" % (name, lease_s)
+    return sim, Daemon(str(d), [sim.port(i) for i in range(modems)], ini)
+
+
+def post(d, texts):
+    ids = []
+    for t in texts:
+        code, doc = d.api.request("POST", "/v1/messages", {"to": "+447700900555", "text": t})
+        assert code == 202, doc
+        ids.append(doc["id"])
+    return ids
+
+
+def test_two_nodes_send_each_message_once(tmp_path, pg_dsn):
+    sim_a, a = node(tmp_path, "a", pg_dsn)
+    sim_b, b = node(tmp_path, "b", pg_dsn)
+    try:
+        texts = ["two nodes %d" % i for i in range(40)]
+        ids = post(a, texts[0::2]) + post(b, texts[1::2])
+        assert len(set(ids)) == 40
+        for mid in ids:   # either node answers for any message: one queue
+            b.wait_status(mid, ("sent", "delivered"), timeout=60)
+        sent = [s["text"] for s in sim_a.sent() + sim_b.sent()]
+        assert sorted(sent) == sorted(texts), "each message sent exactly once"
+        code, doc = a.api.request("GET", "/v1/nodes")
+        assert code == 200, doc
+        nodes = {n["id"]: n for n in doc["nodes"]}
+        assert set(nodes) == {"a", "b"} and doc["self"] == "a"
+        assert nodes["a"]["modems"] == ["m0", "m1"] and nodes["b"]["modems"] == ["m0", "m1"]
+        assert all(n["claimed"] == 0 and n["last_heartbeat"] and n["alive"] for n in nodes.values())
+        out = subprocess.run([SIMROUTE, "-s", b.sock, "nodes"], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.splitlines()
+        assert lines[0].split() == ["NODE", "ALIVE", "HEARTBEAT", "CLAIMED", "MODEMS"]
+        assert lines[1].split()[0] == "a" and lines[1].split()[-1] == "m0,m1"
+        assert lines[2].split()[:3] == ["b", "*", "yes"], out.stdout
+        out = subprocess.run([SIMROUTE, "-s", b.sock, "--json", "nodes"], capture_output=True, text=True, timeout=30)
+        assert json.loads(out.stdout)["self"] == "b"
+    finally:
+        for p in (a, b, sim_a, sim_b):
+            p.stop()
+
+
+def test_killed_node_backlog_taken_over(tmp_path, pg_dsn):
+    # a is slow (its modems take a while per command) and has a short lease; b is idle at first
+    sim_a, a = node(tmp_path, "a", pg_dsn, latency=0.4, lease_s=3)
+    sim_b, b = None, None
+    try:
+        texts = ["takeover %d" % i for i in range(16)]
+        ids = post(a, texts)
+        wait_for(lambda: len(sim_a.sent()) >= 2, timeout=30, what="node a sending")
+        a.stop(signal.SIGKILL)
+        killed_at = time.monotonic()
+        sim_b, b = node(tmp_path, "b", pg_dsn, lease_s=3)
+        final = {}
+        for mid in ids:
+            final[mid] = b.wait_status(mid, ("sent", "delivered", "uncertain"), timeout=60)["status"]
+        sent_a = [s["text"] for s in sim_a.sent()]
+        sent_b = [s["text"] for s in sim_b.sent()]
+        # nothing is sent twice: what a's modems got is never sent again by b
+        assert not set(sent_a) & set(sent_b), (sent_a, sent_b)
+        assert len(sent_b) == len(set(sent_b))
+        # b took over the backlog a left queued
+        assert sent_b and len(sent_a) + len(sent_b) >= 14
+        # a's claims in flight (at most one per modem) became uncertain, only after the lease
+        uncertain = [mid for mid, st in final.items() if st == "uncertain"]
+        assert 1 <= len(uncertain) <= 2, final
+        assert time.monotonic() - killed_at >= 2.5
+        for mid in uncertain:
+            code, m = b.api.message(mid)
+            assert code == 200 and "node a lost its claim" in (m["error"] or ""), m
+    finally:
+        for p in (a, b, sim_a, sim_b):
+            if p is not None:
+                p.stop()
+
+
+def test_nodes_on_sqlite_not_shared(daemon_factory):
+    d = daemon_factory([])
+    code, doc = d.api.request("GET", "/v1/nodes")
+    assert code == 200 and doc == {"shared": False, "self": None, "nodes": []}, doc
+    out = subprocess.run([SIMROUTE, "-s", d.sock, "nodes"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and "not shared" in out.stdout, out
+    out = subprocess.run([SIMROUTE, "-s", d.sock, "nodes", "extra"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and "usage: simroute nodes" in out.stderr, out

@@ -232,6 +232,8 @@ static void test_store_postgresql(void **state)
 			      &cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg.store_backend, "postgresql");
 	assert_string_equal(cfg.store_dsn, "host=127.0.0.1 dbname=q password=hunter2");
+	assert_string_equal(cfg.store_node_id, "");
+	assert_int_equal(cfg.store_lease_s, 30);
 	assert_non_null(out = open_memstream(&buf, &len));
 	config_dump(&cfg, out);
 	fclose(out);
@@ -283,6 +285,8 @@ static const struct {
 	{ "[api]\nlisten =\nsocket =\n", "[api] needs listen or socket" },
 	{ "[store]\nbackend = oracle\n", ":2: backend: invalid value \"oracle\"" },
 	{ "[store]\nbackend = postgresql\n", "[store] backend = postgresql needs dsn" },
+	{ "[store]\nnode_id = a b\n", "[store] node_id: only A-Z a-z 0-9 _ . -" },
+	{ "[store]\nlease_s = 1\n", ":2: lease_s: out of range (2..3600)" },
 	{ "[quota]\nday = -1\n", ":2: day: out of range" },
 	{ "[quota]\nweek = 5\n", ":2: unknown key \"week\" in [quota]" },
 	{ "[modem:a1]\nport = /dev/x\nquota_week = 5\n", ":3: unknown key \"quota_week\"" },

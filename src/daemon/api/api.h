@@ -23,6 +23,7 @@ struct api_deps {
 	struct optout *optout;    /* the opt-out list checked at accept time (NULL: none) */
 	int64_t started_ms;
 	const char *store_path;
+	const char *node_id;      /* on a shared store (postgresql): this node's name; else "" or NULL */
 };
 
 /* Binds every configured listener; NULL and err on failure (address in use, socket path, ...). */

@@ -501,6 +501,7 @@ struct store_node {
 	int64_t started_ms, last_heartbeat_ms;
 	const char *modems;       /* names, comma separated */
 	int64_t claimed;          /* messages in `sending` under its lease */
+	int64_t lease_ms;         /* its lease: silent longer than this, its claims are taken back */
 };
 typedef int store_node_cb(void *arg, const struct store_node *n);
 /* Count visited, or -1; 0 rows on a store that is not shared. */

@@ -98,7 +98,8 @@ fail:
 int store_pg_nodes(void *be, store_node_cb *cb, void *arg)
 {
 	PGresult *r = store_pg_exec(be, "SELECT n.id, n.started_ms, n.last_heartbeat_ms, n.modems,"
-				    " (SELECT count(*) FROM messages m WHERE m.state = 'sending' AND m.lease_node = n.id)"
+				    " (SELECT count(*) FROM messages m WHERE m.state = 'sending' AND m.lease_node = n.id),"
+				    " n.lease_ms"
 				    " FROM nodes n ORDER BY n.id", NULL, "nodes");
 	int n = 0;
 
@@ -107,7 +108,7 @@ int store_pg_nodes(void *be, store_node_cb *cb, void *arg)
 	while (n < PQntuples(r)) {
 		struct store_node nd = { .id = store_pg_str(r, n, 0), .started_ms = store_pg_i64(r, n, 1),
 					 .last_heartbeat_ms = store_pg_i64(r, n, 2), .modems = store_pg_str(r, n, 3),
-					 .claimed = store_pg_i64(r, n, 4) };
+					 .claimed = store_pg_i64(r, n, 4), .lease_ms = store_pg_i64(r, n, 5) };
 		n++;
 		if (cb(arg, &nd))
 			break;
