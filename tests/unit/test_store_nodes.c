@@ -156,6 +156,44 @@ static void test_claims_leases_sweep(void **state)
 	store_close(b);
 }
 
+/* One webhook row, two nodes: one delivers it; the other gets it only once the claim has passed
+ * (the first died mid-delivery) or after a result put it back up for grabs. */
+static void test_webhook_claims(void **state)
+{
+	struct fx *f = *state;
+	struct store *a = f->st, *b;
+	struct store_webhook rows[4];
+	struct store_webhook_new w = { .url = "http://127.0.0.1:9/hook", .event = "message.sent", .body = "{}",
+				       .message_id = 0, .created_ms = T0 };
+	int64_t id1, id2;
+
+	assert_int_equal(store_node_begin(a, "a", LEASE, T0), 0);
+	b = second_node(f, "b");
+	assert_int_equal(store_webhook_add(a, &w, &id1), 0);
+	assert_int_equal(store_webhook_add(a, &w, &id2), 0);
+	/* a takes one, b the other: never both the same */
+	assert_int_equal(store_webhook_due(a, T0, rows, 1), 1);
+	assert_int_equal(rows[0].id, id1);
+	store_webhook_clear(&rows[0]);
+	assert_int_equal(store_webhook_due(b, T0, rows, 4), 1);
+	assert_int_equal(rows[0].id, id2);
+	store_webhook_clear(&rows[0]);
+	assert_int_equal(store_webhook_due(b, T0 + 10, rows, 4), 1);   /* its own claim comes back */
+	assert_int_equal(rows[0].id, id2);
+	store_webhook_clear(&rows[0]);
+	/* a's delivery failed: retry due at T0 + 100, unclaimed, so b may take it then */
+	assert_int_equal(store_webhook_result(a, id1, 0, T0 + 100, "connection refused"), 0);
+	assert_int_equal(store_webhook_due(b, T0 + 100, rows, 4), 2);
+	store_webhook_clear(&rows[0]);
+	store_webhook_clear(&rows[1]);
+	assert_int_equal(store_webhook_due(a, T0 + 200, rows, 4), 0);
+	/* b goes silent: past its claim (renewed at +100), a takes both */
+	assert_int_equal(store_webhook_due(a, T0 + 100 + LEASE + 1, rows, 4), 2);
+	store_webhook_clear(&rows[0]);
+	store_webhook_clear(&rows[1]);
+	store_close(b);
+}
+
 static void test_node_id_checked(void **state)
 {
 	struct fx *f = *state;
@@ -189,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		PG(test_claims_leases_sweep),
 		PG(test_node_id_checked),
+		PG(test_webhook_claims),
 		BOTH(test_not_shared),
 	};
 

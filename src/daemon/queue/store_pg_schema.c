@@ -158,5 +158,10 @@ const char *const store_pg_migrations[] = {
 	"  lease_ms BIGINT NOT NULL,"
 	"  modems TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX messages_lease_node ON messages(lease_node) WHERE state = 'sending';",
+
+	/* 3: a webhook row being delivered is claimed by one node until claim_until_ms, so two nodes
+	 * never deliver it at once ('' / 0: free) */
+	"ALTER TABLE webhooks ADD COLUMN claim_node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE webhooks ADD COLUMN claim_until_ms BIGINT NOT NULL DEFAULT 0;",
 };
 const int store_pg_schema_version = (int)(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]));

@@ -1,5 +1,6 @@
-/* store_pg_webhook: the postgresql backend's webhook outbox (as store_sqlite_webhook.c). Plain
- * statements: one row per final state and a due scan per delivery round are off the hot path. */
+/* store_pg_webhook: the postgresql backend's webhook outbox (as store_sqlite_webhook.c), with rows
+ * claimed by one node at a time. Plain statements: one row per final state and a due scan per
+ * delivery round are off the hot path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,22 +59,40 @@ int store_pg_webhook_add(void *be, const struct store_webhook_new *w, int64_t *i
 		      " VALUES ($1, $2, $3, $4, $5, $5) RETURNING id", &prm, id, "webhook_add") == 0 ? 0 : -1;
 }
 
+/*
+ * The due rows, claimed: a row another node claimed is skipped until its claim passes (its lease:
+ * the node died mid-delivery), and SKIP LOCKED lets two nodes scanning at once split the rows rather
+ * than wait or both take one. This node's own claims come back (as on sqlite, the deliverer knows
+ * what it has in flight); each scan renews them. A lone node ("" id) sees every row.
+ */
 int store_pg_webhook_due(void *be, int64_t now_ms, struct store_webhook *rows, size_t max)
 {
+	struct pg *p = be;
 	struct pg_params prm = { 0 };
 	PGresult *r;
 	int n;
 
 	store_pg_int(&prm, now_ms);
 	store_pg_int(&prm, (int64_t)max);
+	store_pg_text(&prm, p->node);
+	store_pg_int(&prm, now_ms + p->lease_ms);
 	/* the oldest pending row of each message only: a message's events go out in order */
-	r = store_pg_exec(be, "SELECT " WH_COLUMNS ", body FROM webhooks w"
-			  " WHERE delivered_ms = 0 AND next_ms > 0 AND next_ms <= $1 AND (message_id = 0 OR"
+	if (store_pg_begin(p, "webhook_due") == -1)
+		return -1;
+	r = store_pg_exec(p, "WITH due AS (SELECT id FROM webhooks w"
+			  " WHERE delivered_ms = 0 AND next_ms > 0 AND next_ms <= $1"
+			  "  AND (claim_node = $3 OR claim_until_ms < $1) AND (message_id = 0 OR"
 			  "  NOT EXISTS (SELECT 1 FROM webhooks o WHERE o.message_id = w.message_id AND o.id < w.id"
 			  "   AND o.delivered_ms = 0 AND o.next_ms > 0))"
-			  " ORDER BY next_ms, id LIMIT $2", &prm, "webhook_due");
-	if (r == NULL)
+			  " ORDER BY next_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+			  " claimed AS (UPDATE webhooks w SET claim_node = $3, claim_until_ms = $4 FROM due"
+			  "  WHERE w.id = due.id RETURNING w.id, w.message_id, w.url, w.event, w.attempts, w.next_ms,"
+			  "  w.created_ms, w.delivered_ms, w.last_error, w.body)"
+			  " SELECT * FROM claimed ORDER BY next_ms, id", &prm, "webhook_due");
+	if (r == NULL) {
+		store_pg_rollback(p);
 		return -1;
+	}
 	n = PQntuples(r);
 	if ((size_t)n > max)
 		n = (int)max;
@@ -83,10 +102,16 @@ int store_pg_webhook_due(void *be, int64_t now_ms, struct store_webhook *rows, s
 			for (int k = 0; k < i; k++)
 				store_webhook_clear(&rows[k]);
 			PQclear(r);
+			store_pg_rollback(p);
 			return -1;
 		}
 	}
 	PQclear(r);
+	if (store_pg_finish(p, "webhook_due: commit") == -1) {
+		for (int k = 0; k < n; k++)
+			store_webhook_clear(&rows[k]);
+		return -1;
+	}
 	return n;
 }
 
@@ -100,7 +125,8 @@ int store_pg_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t 
 	store_pg_text(&prm, error);
 	return write1(be, "UPDATE webhooks SET attempts = attempts + 1, delivered_ms = $2::bigint,"
 		      " next_ms = CASE WHEN $2::bigint > 0 THEN 0 ELSE $3::bigint END,"
-		      " last_error = COALESCE($4::text, last_error) WHERE id = $1", &prm, NULL, "webhook_result");
+		      " last_error = COALESCE($4::text, last_error), claim_node = '', claim_until_ms = 0 WHERE id = $1",
+		      &prm, NULL, "webhook_result");
 }
 
 int store_pg_webhook_replay(void *be, int64_t id, int64_t now_ms)
@@ -110,7 +136,8 @@ int store_pg_webhook_replay(void *be, int64_t id, int64_t now_ms)
 	store_pg_int(&prm, id);
 	store_pg_int(&prm, now_ms);
 	/* a body erased by retention cannot be sent again: not found */
-	return write1(be, "UPDATE webhooks SET delivered_ms = 0, next_ms = $2, attempts = 0 WHERE id = $1 AND body != ''",
+	return write1(be, "UPDATE webhooks SET delivered_ms = 0, next_ms = $2, attempts = 0, claim_node = '',"
+		      " claim_until_ms = 0 WHERE id = $1 AND body != ''",
 		      &prm, NULL, "webhook_replay");
 }
 
