@@ -47,6 +47,8 @@ struct daemon {
 	struct optout *optout;    /* the opt-out list, checked at accept time */
 	struct retention *retention;
 	struct event *sigterm, *sigint, *sighup, *drain_ev;
+	struct event *sync_ev;    /* shared store: the in-memory lists follow other nodes' changes */
+	int64_t optout_version, keys_version;
 	int64_t stop_at_ms;
 	char store_path[CONFIG_PATH_MAX + 32];
 	char node_id[STORE_NODE_ID_MAX];   /* on a shared store: this node's name; else "" */
@@ -328,6 +330,22 @@ static int join_queue(struct daemon *d)
 	return 0;
 }
 
+/* Each second on a shared store: one small query for the versions of the opt-out list and the API
+ * keys; a list another node changed is read again (a short poll, docs/scale-out.md). */
+static void sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t ov, kv;
+	(void)fd;
+	(void)what;
+	if (store_versions(d->st, &ov, &kv) < 0)
+		return;
+	if (ov != d->optout_version && optout_refresh(d->optout) == 0)
+		d->optout_version = ov;
+	if (kv != d->keys_version && api_keys_refresh(d->api) == 0)
+		d->keys_version = kv;
+}
+
 static int setup(struct daemon *d)
 {
 	char err[512];
@@ -430,6 +448,16 @@ static int setup(struct daemon *d)
 		log_errorx("%s", err);
 		return -1;
 	}
+	if (store_shared(d->st)) {
+		struct timeval second = { 1, 0 };
+		/* -1: the first tick reads both lists again, so a change made while they were first read
+		 * (before this node knew any version) is not missed */
+		d->optout_version = d->keys_version = -1;
+		if (!(d->sync_ev = event_new(d->base, -1, EV_PERSIST, sync_cb, d)) || event_add(d->sync_ev, &second) < 0) {
+			log_errorx("store: cannot follow the shared lists");
+			return -1;
+		}
+	}
 	if (scheduler_start(d->sched, now_ms()) < 0) {
 		log_errorx("store: cannot recover the queue");
 		return -1;
@@ -455,6 +483,8 @@ static void teardown(struct daemon *d)
 {
 	if (d->in)
 		ingest_flush(d->in);      /* replies for what was accepted go out before the listeners close */
+	if (d->sync_ev)
+		event_free(d->sync_ev);
 	api_free(d->api);
 	sdnotify_free(d->sdn);
 	ingest_free(d->in);

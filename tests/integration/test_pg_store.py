@@ -143,3 +143,28 @@ def test_nodes_on_sqlite_not_shared(daemon_factory):
     assert out.returncode == 0 and "not shared" in out.stdout, out
     out = subprocess.run([SIMROUTE, "-s", d.sock, "nodes", "extra"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 2 and "usage: simroute nodes" in out.stderr, out
+
+
+def test_optout_and_keys_follow_other_nodes(tmp_path, pg_dsn):
+    sim_a, a = node(tmp_path, "a", pg_dsn, modems=1)
+    sim_b, b = node(tmp_path, "b", pg_dsn, modems=1)
+    try:
+        refused = lambda: b.api.request("POST", "/v1/messages", {"to": "+447700900777", "text": "x"})[0] == 422
+        assert not refused()
+        code, doc = a.api.request("POST", "/v1/optout", {"number": "+447700900777"})
+        assert code == 201, doc
+        wait_for(refused, timeout=5, what="b to refuse the number a put on the opt-out list")
+        code, doc = a.api.request("DELETE", "/v1/optout/+447700900777")
+        assert code == 200, doc
+        wait_for(lambda: not refused(), timeout=5, what="b to take the number off again")
+        # an API key made on a works on b's TCP listener; revoked on a, b refuses it
+        code, doc = a.api.request("POST", "/v1/keys", {"name": "crm", "scopes": ["read"]})
+        assert code == 201, doc
+        auth = {"Authorization": "Bearer " + doc["key"]}
+        status = lambda: b.api.request("GET", "/v1/status", tcp=True, headers=auth)[0]
+        wait_for(lambda: status() == 200, timeout=5, what="b to accept a's new key")
+        assert a.api.request("DELETE", "/v1/keys/" + doc["id"])[0] == 200
+        wait_for(lambda: status() == 401, timeout=5, what="b to refuse the key a revoked")
+    finally:
+        for p in (a, b, sim_a, sim_b):
+            p.stop()

@@ -194,6 +194,31 @@ static void test_webhook_claims(void **state)
 	store_close(b);
 }
 
+/* Every change of the opt-out list or the keys moves its version; an add that changes nothing does not. */
+static void test_versions(void **state)
+{
+	struct fx *f = *state;
+	struct store_optout o = { .number = "+447700900777", .source = "api", .created_ms = T0 };
+	struct store_api_key k = { .id = "k_1", .name = "crm", .hash = "sha256:00", .scopes = "read", .created_ms = T0 };
+	int64_t ov, kv;
+
+	assert_int_equal(store_versions(f->st, &ov, &kv), 0);
+	assert_int_equal(ov, 0);
+	assert_int_equal(kv, 0);
+	assert_int_equal(store_optout_add(f->st, &o), 0);
+	assert_int_equal(store_optout_add(f->st, &o), 1);
+	assert_int_equal(store_versions(f->st, &ov, &kv), 0);
+	assert_int_equal(ov, 1);
+	assert_int_equal(store_optout_remove(f->st, o.number), 0);
+	assert_int_equal(store_optout_remove(f->st, o.number), 1);
+	snprintf(k.hash, sizeof(k.hash), "sha256:%064d", 0);
+	assert_int_equal(store_key_add(f->st, &k), 0);
+	assert_int_equal(store_key_revoke(f->st, "k_1", T0 + 1), 0);
+	assert_int_equal(store_versions(f->st, &ov, &kv), 0);
+	assert_int_equal(ov, 2);
+	assert_int_equal(kv, 2);
+}
+
 static void test_node_id_checked(void **state)
 {
 	struct fx *f = *state;
@@ -220,6 +245,10 @@ static void test_not_shared(void **state)
 	assert_int_equal(store_node_tick(f->st, T0, "m1", &ids), 0);
 	assert_null(ids);
 	assert_int_equal(store_nodes(f->st, seen_cb, &seen), 0);
+	int64_t ov = -1, kv = -1;
+	assert_int_equal(store_versions(f->st, &ov, &kv), 0);
+	assert_int_equal(ov, 0);
+	assert_int_equal(kv, 0);
 }
 
 int main(void)
@@ -228,6 +257,7 @@ int main(void)
 		PG(test_claims_leases_sweep),
 		PG(test_node_id_checked),
 		PG(test_webhook_claims),
+		PG(test_versions),
 		BOTH(test_not_shared),
 	};
 

@@ -729,3 +729,9 @@ int store_nodes(struct store *st, store_node_cb *cb, void *arg)
 		return -1;
 	return st->be->nodes ? st->be->nodes(st->data, cb, arg) : 0;
 }
+
+int store_versions(struct store *st, int64_t *optout, int64_t *keys)
+{
+	*optout = *keys = 0;
+	return st->be->versions ? st->be->versions(st->data, optout, keys) : 0;
+}

@@ -506,5 +506,9 @@ struct store_node {
 typedef int store_node_cb(void *arg, const struct store_node *n);
 /* Count visited, or -1; 0 rows on a store that is not shared. */
 int store_nodes(struct store *st, store_node_cb *cb, void *arg);
+/* The versions of the lists each node keeps in memory — the opt-out numbers and the API keys —
+ * bumped by every change of them on any node: a node reloads a list when its version moved.
+ * 0, or -1; always 0 and 0 on a store that is not shared. */
+int store_versions(struct store *st, int64_t *optout, int64_t *keys);
 
 #endif

@@ -91,6 +91,7 @@ struct store_backend {
 	int (*node_begin)(void *be, const char *node_id, int64_t lease_ms, int64_t now_ms);
 	int (*node_tick)(void *be, int64_t now_ms, const char *modems, int64_t **requeued);
 	int (*nodes)(void *be, store_node_cb *cb, void *arg);
+	int (*versions)(void *be, int64_t *optout, int64_t *keys);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -696,4 +696,5 @@ const struct store_backend store_backend_pg = {
 	.node_begin = store_pg_node_begin,
 	.node_tick = store_pg_node_tick,
 	.nodes = store_pg_nodes,
+	.versions = store_pg_versions,
 };

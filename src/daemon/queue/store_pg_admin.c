@@ -8,8 +8,9 @@
 #include "queue/store_pg_int.h"
 
 /* One write in its own transaction (a savepoint inside a batch): 0, 1 no row changed (ON CONFLICT
- * DO NOTHING kept what was there), -1 error. */
-static int write1(struct pg *p, const char *sql, const struct pg_params *prm, const char *what)
+ * DO NOTHING kept what was there), -1 error. A change of a list the nodes keep in memory (bump:
+ * "optout" or "keys") bumps its version in the same transaction: store_versions tells the others. */
+static int write1(struct pg *p, const char *sql, const struct pg_params *prm, const char *bump, const char *what)
 {
 	PGresult *r;
 	int changed;
@@ -26,7 +27,29 @@ static int write1(struct pg *p, const char *sql, const struct pg_params *prm, co
 		store_pg_rollback(p);
 		return 1;
 	}
+	if (bump) {
+		struct pg_params b = { 0 };
+
+		store_pg_text(&b, bump);
+		if (store_pg_do(p, "UPDATE simroute_changes SET version = version + 1 WHERE what = $1", &b, what) == -1) {
+			store_pg_rollback(p);
+			return -1;
+		}
+	}
 	return store_pg_finish(p, what);
+}
+
+int store_pg_versions(void *be, int64_t *optout, int64_t *keys)
+{
+	PGresult *r = store_pg_exec(be, "SELECT (SELECT version FROM simroute_changes WHERE what = 'optout'),"
+				    " (SELECT version FROM simroute_changes WHERE what = 'keys')", NULL, "versions");
+
+	if (r == NULL)
+		return -1;
+	*optout = store_pg_i64(r, 0, 0);
+	*keys = store_pg_i64(r, 0, 1);
+	PQclear(r);
+	return 0;
 }
 
 static const char *nz(const char *s)
@@ -43,7 +66,7 @@ int store_pg_audit_add(void *be, const struct store_audit_new *a)
 	store_pg_text(&prm, nz(a->action));
 	store_pg_text(&prm, nz(a->target));
 	store_pg_text(&prm, nz(a->detail));
-	return write1(be, "INSERT INTO audit (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)", &prm,
+	return write1(be, "INSERT INTO audit (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)", &prm, NULL,
 		      "audit_add") == 0 ? 0 : -1;
 }
 
@@ -81,7 +104,7 @@ int store_pg_optout_add(void *be, const struct store_optout *o)
 	store_pg_int(&prm, o->created_ms);
 	store_pg_text(&prm, nz(o->note));
 	return write1(be, "INSERT INTO optout (number, source, created_ms, note) VALUES ($1, $2, $3, $4)"
-		      " ON CONFLICT (number) DO NOTHING", &prm, "optout_add");
+		      " ON CONFLICT (number) DO NOTHING", &prm, "optout", "optout_add");
 }
 
 int store_pg_optout_remove(void *be, const char *number)
@@ -89,7 +112,7 @@ int store_pg_optout_remove(void *be, const char *number)
 	struct pg_params prm = { 0 };
 
 	store_pg_text(&prm, nz(number));
-	return write1(be, "DELETE FROM optout WHERE number = $1", &prm, "optout_remove");
+	return write1(be, "DELETE FROM optout WHERE number = $1", &prm, "optout", "optout_remove");
 }
 
 int store_pg_optout_check(void *be, const char *number)
@@ -144,7 +167,7 @@ int store_pg_key_add(void *be, const struct store_api_key *k)
 	store_pg_text(&prm, k->created_by);
 	store_pg_int(&prm, k->mask_numbers ? 1 : 0);
 	return write1(be, "INSERT INTO api_keys (id, name, hash, scopes, created_ms, created_by, mask_numbers)"
-		      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING", &prm, "key_add");
+		      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING", &prm, "keys", "key_add");
 }
 
 int store_pg_key_revoke(void *be, const char *id, int64_t now_ms)
@@ -153,7 +176,8 @@ int store_pg_key_revoke(void *be, const char *id, int64_t now_ms)
 
 	store_pg_text(&prm, nz(id));
 	store_pg_int(&prm, now_ms);
-	return write1(be, "UPDATE api_keys SET revoked_ms = $2 WHERE id = $1 AND revoked_ms = 0", &prm, "key_revoke");
+	return write1(be, "UPDATE api_keys SET revoked_ms = $2 WHERE id = $1 AND revoked_ms = 0", &prm, "keys",
+		      "key_revoke");
 }
 
 int store_pg_key_list(void *be, store_key_cb *cb, void *arg)

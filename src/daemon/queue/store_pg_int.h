@@ -90,6 +90,7 @@ int store_pg_optout_list(void *be, const struct store_optout_filter *f, store_op
 int store_pg_key_add(void *be, const struct store_api_key *k);
 int store_pg_key_list(void *be, store_key_cb *cb, void *arg);
 int store_pg_key_revoke(void *be, const char *id, int64_t now_ms);
+int store_pg_versions(void *be, int64_t *optout, int64_t *keys);
 /* store_pg_webhook.c: the webhook outbox. */
 int store_pg_webhook_add(void *be, const struct store_webhook_new *w, int64_t *id);
 int store_pg_webhook_due(void *be, int64_t now_ms, struct store_webhook *rows, size_t max);

@@ -163,5 +163,10 @@ const char *const store_pg_migrations[] = {
 	 * never deliver it at once ('' / 0: free) */
 	"ALTER TABLE webhooks ADD COLUMN claim_node TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE webhooks ADD COLUMN claim_until_ms BIGINT NOT NULL DEFAULT 0;",
+
+	/* 4: a version per list the nodes keep in memory (opt-out numbers, API keys), bumped with each
+	 * change, so a node reloads a list only when another node changed it */
+	"CREATE TABLE simroute_changes (what TEXT PRIMARY KEY, version BIGINT NOT NULL);"
+	"INSERT INTO simroute_changes VALUES ('optout', 0), ('keys', 0);",
 };
 const int store_pg_schema_version = (int)(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]));
