@@ -53,13 +53,15 @@ def test_idempotency_key_and_optout_on_postgresql(daemon_factory, pg_dsn):
     assert code == 422 and doc["error"]["code"] == "opted_out", (code, doc)
 
 
-def node(tmp_path, name, dsn, modems=2, latency=0.05, lease_s=30):
-    """A simrouted node with its own gsmsim bank, in its own directory, on the shared queue."""
+def node(tmp_path, name, dsn, modems=2, latency=0.05, lease_s=30, modem_ini=""):
+    """A simrouted node with its own gsmsim bank, in its own directory, on the shared queue. Its modems
+    are <name>0, <name>1...: a route's name must be unique across the nodes (docs/scale-out.md)."""
     d = tmp_path / name
     d.mkdir()
     sim = Gsmsim(str(d), modems=modems, latency=latency)
     ini = pg_ini(dsn) + "node_id = %s\nlease_s = %d\n" % (name, lease_s)
-    return sim, Daemon(str(d), [sim.port(i) for i in range(modems)], ini)
+    ini += "".join("[modem:%s%d]\nport = %s\n%s" % (name, i, sim.port(i), modem_ini) for i in range(modems))
+    return sim, Daemon(str(d), [], ini)
 
 
 def post(d, texts):
@@ -86,13 +88,13 @@ def test_two_nodes_send_each_message_once(tmp_path, pg_dsn):
         assert code == 200, doc
         nodes = {n["id"]: n for n in doc["nodes"]}
         assert set(nodes) == {"a", "b"} and doc["self"] == "a"
-        assert nodes["a"]["modems"] == ["m0", "m1"] and nodes["b"]["modems"] == ["m0", "m1"]
+        assert nodes["a"]["modems"] == ["a0", "a1"] and nodes["b"]["modems"] == ["b0", "b1"]
         assert all(n["claimed"] == 0 and n["last_heartbeat"] and n["alive"] for n in nodes.values())
         out = subprocess.run([SIMROUTE, "-s", b.sock, "nodes"], capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, out.stderr
         lines = out.stdout.splitlines()
         assert lines[0].split() == ["NODE", "ALIVE", "HEARTBEAT", "CLAIMED", "MODEMS"]
-        assert lines[1].split()[0] == "a" and lines[1].split()[-1] == "m0,m1"
+        assert lines[1].split()[0] == "a" and lines[1].split()[-1] == "a0,a1"
         assert lines[2].split()[:3] == ["b", "*", "yes"], out.stdout
         out = subprocess.run([SIMROUTE, "-s", b.sock, "--json", "nodes"], capture_output=True, text=True, timeout=30)
         assert json.loads(out.stdout)["self"] == "b"
@@ -165,6 +167,27 @@ def test_optout_and_keys_follow_other_nodes(tmp_path, pg_dsn):
         wait_for(lambda: status() == 200, timeout=5, what="b to accept a's new key")
         assert a.api.request("DELETE", "/v1/keys/" + doc["id"])[0] == 200
         wait_for(lambda: status() == 401, timeout=5, what="b to refuse the key a revoked")
+    finally:
+        for p in (a, b, sim_a, sim_b):
+            p.stop()
+
+
+def test_quotas_hold_across_nodes(tmp_path, pg_dsn):
+    # each node's SIM may send 3 segments a day: 10 messages posted to both, 6 go out, 4 wait
+    sim_a, a = node(tmp_path, "a", pg_dsn, modems=1, modem_ini="quota_day = 3\n")
+    sim_b, b = node(tmp_path, "b", pg_dsn, modems=1, modem_ini="quota_day = 3\n")
+    try:
+        ids = post(a, ["quota %d" % i for i in range(5)]) + post(b, ["quota %d" % i for i in range(5, 10)])
+        wait_for(lambda: len(sim_a.sent()) + len(sim_b.sent()) >= 6, timeout=30, what="6 sends")
+        time.sleep(2.5)   # a few polls and heartbeats later, still no more
+        assert len(sim_a.sent()) == 3 and len(sim_b.sent()) == 3, (sim_a.sent(), sim_b.sent())
+        states = [a.api.message(mid)[1]["status"] for mid in ids]
+        assert states.count("sent") == 6 and states.count("queued") == 4, states
+        # a restarted node counts its SIM's sends from the shared store, not the other node's
+        a.stop()
+        a.start()
+        time.sleep(2.5)
+        assert len(sim_a.sent()) == 3 and len(sim_b.sent()) == 3
     finally:
         for p in (a, b, sim_a, sim_b):
             p.stop()
