@@ -306,6 +306,27 @@ static int drop_privileges(struct daemon *d)
 	return 0;
 }
 
+/* A route's quota usage is read back from the shared store by its name: two live nodes with a modem
+ * of the same name would count each other's sends. Said loudly at start-up. */
+static int same_modem_cb(void *arg, const struct store_node *n)
+{
+	struct daemon *d = arg;
+
+	if (strcmp(n->id, d->node_id) == 0 || now_ms() - n->last_heartbeat_ms > n->lease_ms)
+		return 0;
+	for (size_t i = 0; i < d->cfg.nmodems; i++) {
+		const char *name = d->cfg.modems[i].name, *p = n->modems;
+		size_t len = strlen(name);
+		while ((p = strstr(p, name)) != NULL) {
+			if ((p == n->modems || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+				log_warnx("store: node %s also has a modem named %s: give each node's modems their own "
+					  "names, or their quotas count each other's sends", n->id, name);
+			p += len;
+		}
+	}
+	return 0;
+}
+
 /* A shared store (postgresql): register this node under [store] node_id, or its host name with the
  * characters a node id may not hold replaced by '-'. */
 static int join_queue(struct daemon *d)
@@ -327,6 +348,7 @@ static int join_queue(struct daemon *d)
 		return -1;
 	}
 	log_info("store: shared queue: node %s, lease %d s", id, d->cfg.store_lease_s);
+	store_nodes(d->st, same_modem_cb, d);
 	return 0;
 }
 

@@ -191,3 +191,18 @@ def test_quotas_hold_across_nodes(tmp_path, pg_dsn):
     finally:
         for p in (a, b, sim_a, sim_b):
             p.stop()
+
+
+def test_same_modem_name_on_two_nodes_is_warned(tmp_path, pg_dsn):
+    dirs = [tmp_path / n for n in ("a", "b")]
+    sims, daemons = [], []
+    try:
+        for n, d in zip(("a", "b"), dirs):
+            d.mkdir()
+            sims.append(Gsmsim(str(d), modems=1))
+            daemons.append(Daemon(str(d), [sims[-1].port(0)], pg_ini(pg_dsn) + "node_id = %s\n" % n))
+        assert "node a also has a modem named m0" in daemons[1].proc.output()
+        assert "also has a modem named" not in daemons[0].proc.output()
+    finally:
+        for p in daemons + sims:
+            p.stop()
