@@ -48,6 +48,7 @@ struct daemon {
 	struct retention *retention;
 	struct event *sigterm, *sigint, *sighup, *drain_ev;
 	struct event *sync_ev;    /* shared store: the in-memory lists follow other nodes' changes */
+	struct event *wake_ev;    /* shared store: another node's NOTIFY (new messages, changed lists) */
 	int64_t optout_version, keys_version;
 	int64_t stop_at_ms;
 	char store_path[CONFIG_PATH_MAX + 32];
@@ -368,6 +369,27 @@ static void sync_cb(evutil_socket_t fd, short what, void *arg)
 		d->keys_version = kv;
 }
 
+/* Another node enqueued or changed a list: act now rather than at the next poll. A lost wake-up
+ * connection leaves the polls to do the work. */
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int bits = store_wake_read(d->st);
+	(void)fd;
+	(void)what;
+	if (bits < 0) {
+		event_del(d->wake_ev);
+		return;
+	}
+	if (bits)
+		log_debug("store: woken by another node:%s%s", bits & STORE_WAKE_QUEUE ? " new messages" : "",
+			  bits & STORE_WAKE_LISTS ? " lists changed" : "");
+	if (bits & STORE_WAKE_QUEUE)
+		scheduler_wake(d->sched);
+	if (bits & STORE_WAKE_LISTS)
+		sync_cb(-1, 0, d);
+}
+
 static int setup(struct daemon *d)
 {
 	char err[512];
@@ -475,6 +497,12 @@ static int setup(struct daemon *d)
 		/* -1: the first tick reads both lists again, so a change made while they were first read
 		 * (before this node knew any version) is not missed */
 		d->optout_version = d->keys_version = -1;
+		int fd = store_wake_fd(d->st);
+		if (fd >= 0 && (!(d->wake_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, wake_cb, d)) ||
+				event_add(d->wake_ev, NULL) < 0)) {
+			log_errorx("store: cannot watch the wake-up connection");
+			return -1;
+		}
 		if (!(d->sync_ev = event_new(d->base, -1, EV_PERSIST, sync_cb, d)) || event_add(d->sync_ev, &second) < 0) {
 			log_errorx("store: cannot follow the shared lists");
 			return -1;
@@ -507,6 +535,8 @@ static void teardown(struct daemon *d)
 		ingest_flush(d->in);      /* replies for what was accepted go out before the listeners close */
 	if (d->sync_ev)
 		event_free(d->sync_ev);
+	if (d->wake_ev)
+		event_free(d->wake_ev);
 	api_free(d->api);
 	sdnotify_free(d->sdn);
 	ingest_free(d->in);

@@ -206,3 +206,22 @@ def test_same_modem_name_on_two_nodes_is_warned(tmp_path, pg_dsn):
     finally:
         for p in daemons + sims:
             p.stop()
+
+
+def test_idle_node_woken_by_notify(tmp_path, pg_dsn):
+    # a has no modems: what it accepts is sent by b, woken by a's NOTIFY rather than its 1 s poll
+    d = tmp_path / "a"
+    d.mkdir()
+    a = Daemon(str(d), [], pg_ini(pg_dsn) + "node_id = a\n")
+    sim_b, b = node(tmp_path, "b", pg_dsn, modems=1)
+    try:
+        wait_for(lambda: b.api.status()["routes"]["ready"] == 1, timeout=20, what="b's modem ready")
+        for i in range(3):
+            time.sleep(0.3)
+            mid = post(a, ["wake %d" % i])[0]
+            b.wait_status(mid, ("sent", "delivered"), timeout=20)
+        assert "woken by another node: new messages" in b.proc.output()
+        assert len(sim_b.sent()) == 3
+    finally:
+        for p in (a, b, sim_b):
+            p.stop()

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <poll.h>
 
 #include "queue/store.h"
 #include "store_fixture.h"
@@ -219,6 +220,41 @@ static void test_versions(void **state)
 	assert_int_equal(kv, 2);
 }
 
+/* What b's wake-ups say once readable (within 5 s), or -2 when nothing came. */
+static int woken(struct store *b)
+{
+	struct pollfd pfd = { .fd = store_wake_fd(b), .events = POLLIN };
+	int bits = 0;
+
+	for (int i = 0; i < 50 && bits == 0; i++) {
+		if (poll(&pfd, 1, 100) > 0)
+			bits = store_wake_read(b);
+	}
+	return bits ? bits : -2;
+}
+
+/* LISTEN/NOTIFY: b hears a's enqueues and list changes at commit, not its own, not a rollback. */
+static void test_wake_ups(void **state)
+{
+	struct fx *f = *state;
+	struct store *a = f->st, *b;
+	struct store_optout o = { .number = "+447700900777", .source = "api", .created_ms = T0 };
+
+	assert_int_equal(store_node_begin(a, "a", LEASE, T0), 0);
+	b = second_node(f, "b");
+	assert_true(store_wake_fd(b) >= 0);
+	assert_int_equal(store_wake_read(b), 0);
+	add(a);
+	assert_int_equal(woken(b), STORE_WAKE_QUEUE);
+	add(b);   /* its own: no news */
+	struct pollfd pfd = { .fd = store_wake_fd(b), .events = POLLIN };
+	if (poll(&pfd, 1, 300) > 0)
+		assert_int_equal(store_wake_read(b), 0);
+	assert_int_equal(store_optout_add(a, &o), 0);
+	assert_int_equal(woken(b), STORE_WAKE_LISTS);
+	store_close(b);
+}
+
 static void test_node_id_checked(void **state)
 {
 	struct fx *f = *state;
@@ -249,6 +285,8 @@ static void test_not_shared(void **state)
 	assert_int_equal(store_versions(f->st, &ov, &kv), 0);
 	assert_int_equal(ov, 0);
 	assert_int_equal(kv, 0);
+	assert_int_equal(store_wake_fd(f->st), -1);
+	assert_int_equal(store_wake_read(f->st), 0);
 }
 
 int main(void)
@@ -258,6 +296,7 @@ int main(void)
 		PG(test_node_id_checked),
 		PG(test_webhook_claims),
 		PG(test_versions),
+		PG(test_wake_ups),
 		BOTH(test_not_shared),
 	};
 

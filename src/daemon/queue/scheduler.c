@@ -639,6 +639,13 @@ int scheduler_start(struct scheduler *s, int64_t now)
 	return 0;
 }
 
+void scheduler_wake(struct scheduler *s)
+{
+	for (int l = 0; l < LANE_COUNT; l++)
+		s->lanes[l].complete = 0;
+	scheduler_kick(s);
+}
+
 void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane)
 {
 	struct lane_window *w = &s->lanes[lane];

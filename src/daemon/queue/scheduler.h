@@ -81,6 +81,9 @@ void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_infli
 /* Recover interrupted sends, index the queue, start the modems. */
 int scheduler_start(struct scheduler *s, int64_t now_ms);
 
+/* Another node enqueued messages (a shared store's wake-up): page the lanes in from the store again. */
+void scheduler_wake(struct scheduler *s);
+
 /* A message was committed to the store (called by ingest after the commit). */
 void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane);
 

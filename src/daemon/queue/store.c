@@ -735,3 +735,13 @@ int store_versions(struct store *st, int64_t *optout, int64_t *keys)
 	*optout = *keys = 0;
 	return st->be->versions ? st->be->versions(st->data, optout, keys) : 0;
 }
+
+int store_wake_fd(struct store *st)
+{
+	return st->be->wake_fd ? st->be->wake_fd(st->data) : -1;
+}
+
+int store_wake_read(struct store *st)
+{
+	return st->be->wake_read ? st->be->wake_read(st->data) : 0;
+}

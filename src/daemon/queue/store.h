@@ -510,5 +510,13 @@ int store_nodes(struct store *st, store_node_cb *cb, void *arg);
  * bumped by every change of them on any node: a node reloads a list when its version moved.
  * 0, or -1; always 0 and 0 on a store that is not shared. */
 int store_versions(struct store *st, int64_t *optout, int64_t *keys);
+/* Wake-ups (LISTEN/NOTIFY on postgresql): a descriptor that turns readable when another node
+ * enqueued messages or changed a list, or -1 (not shared, or not available: poll instead). After
+ * store_node_begin. */
+int store_wake_fd(struct store *st);
+enum { STORE_WAKE_QUEUE = 1, STORE_WAKE_LISTS = 2 };
+/* What the wake-ups since the last call were about (STORE_WAKE_* bits, 0 none), without blocking;
+ * -1 when the wake-up connection is lost (the caller stops watching and relies on its polls). */
+int store_wake_read(struct store *st);
 
 #endif

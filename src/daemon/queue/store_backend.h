@@ -92,6 +92,8 @@ struct store_backend {
 	int (*node_tick)(void *be, int64_t now_ms, const char *modems, int64_t **requeued);
 	int (*nodes)(void *be, store_node_cb *cb, void *arg);
 	int (*versions)(void *be, int64_t *optout, int64_t *keys);
+	int (*wake_fd)(void *be);
+	int (*wake_read)(void *be);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -249,6 +249,8 @@ static void pg_close(void *be)
 	if (p == NULL)
 		return;
 	PQfinish(p->c);
+	if (p->wake)
+		PQfinish(p->wake);
 	free(p);
 }
 
@@ -270,6 +272,7 @@ static void *pg_open(const char *dsn, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	snprintf(p->dsn, sizeof(p->dsn), "%s", dsn);
 	p->c = PQconnectdb(dsn);
 	if (p->c == NULL || PQstatus(p->c) != CONNECTION_OK) {
 		snprintf(err, errlen, "postgresql: %s", p->c ? PQerrorMessage(p->c) : "out of memory");
@@ -323,7 +326,9 @@ static int pg_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int6
 	if (store_pg_begin(p, "enqueue") == -1)
 		return -1;
 	store_pg_int(&lk, PG_LOCK_ENQUEUE);
-	if (store_pg_do(p, "SELECT pg_advisory_xact_lock($1)", &lk, "enqueue: lock") == -1)
+	/* the notification goes out at commit (and not at all on rollback): other nodes wake up */
+	if (store_pg_do(p, "SELECT pg_advisory_xact_lock($1), pg_notify('simroute_queue', '')", &lk,
+			"enqueue: lock") == -1)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		const struct store_new_msg *m = &msgs[i];
@@ -697,4 +702,6 @@ const struct store_backend store_backend_pg = {
 	.node_tick = store_pg_node_tick,
 	.nodes = store_pg_nodes,
 	.versions = store_pg_versions,
+	.wake_fd = store_pg_wake_fd,
+	.wake_read = store_pg_wake_read,
 };

@@ -31,7 +31,8 @@ static int write1(struct pg *p, const char *sql, const struct pg_params *prm, co
 		struct pg_params b = { 0 };
 
 		store_pg_text(&b, bump);
-		if (store_pg_do(p, "UPDATE simroute_changes SET version = version + 1 WHERE what = $1", &b, what) == -1) {
+		if (store_pg_do(p, "UPDATE simroute_changes SET version = version + 1 WHERE what = $1", &b, what) == -1 ||
+		    store_pg_do(p, "SELECT pg_notify('simroute_lists', '')", NULL, what) == -1) {
 			store_pg_rollback(p);
 			return -1;
 		}

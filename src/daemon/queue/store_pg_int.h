@@ -28,6 +28,8 @@ enum pg_stmt {
 
 struct pg {
 	PGconn *c;
+	PGconn *wake;                   /* LISTEN connection of a shared node (store_pg_node.c), or NULL */
+	char dsn[1024];                 /* to open it */
 	char node[STORE_NODE_ID_MAX];   /* this node's id ("" until store_node_begin: a lone node) */
 	int64_t lease_ms;
 	int in_batch;        /* store_batch_begin(): each operation is a savepoint of one transaction */
@@ -114,5 +116,7 @@ int store_pg_oldest_queued(void *be, int64_t out_ms[LANE_COUNT]);
 int store_pg_node_begin(void *be, const char *node_id, int64_t lease_ms, int64_t now_ms);
 int store_pg_node_tick(void *be, int64_t now_ms, const char *modems, int64_t **requeued);
 int store_pg_nodes(void *be, store_node_cb *cb, void *arg);
+int store_pg_wake_fd(void *be);
+int store_pg_wake_read(void *be);
 
 #endif

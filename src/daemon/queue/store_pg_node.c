@@ -17,6 +17,21 @@ int store_pg_node_begin(void *be, const char *node_id, int64_t lease_ms, int64_t
 	store_pg_text(&prm, p->node);
 	store_pg_int(&prm, now_ms);
 	store_pg_int(&prm, lease_ms);
+	/* the wake-up connection: LISTEN, then non-blocking, watched by the caller's event loop; without
+	 * it the node still works on its polls */
+	if (p->wake == NULL) {
+		PGresult *r = NULL;
+
+		p->wake = PQconnectdb(p->dsn);
+		if (PQstatus(p->wake) != CONNECTION_OK ||
+		    PQresultStatus(r = PQexec(p->wake, "LISTEN simroute_queue; LISTEN simroute_lists")) != PGRES_COMMAND_OK ||
+		    PQsetnonblocking(p->wake, 1) != 0) {
+			log_warnx("store: postgresql: no wake-up connection (%s): polling only", PQerrorMessage(p->wake));
+			PQfinish(p->wake);
+			p->wake = NULL;
+		}
+		PQclear(r);
+	}
 	/* a node that comes back under its id starts afresh; its old claims are recover()'s */
 	return store_pg_do(p, "INSERT INTO nodes (id, started_ms, last_heartbeat_ms, lease_ms) VALUES ($1, $2, $2, $3)"
 			   " ON CONFLICT (id) DO UPDATE SET started_ms = $2, last_heartbeat_ms = $2, lease_ms = $3",
@@ -115,4 +130,34 @@ int store_pg_nodes(void *be, store_node_cb *cb, void *arg)
 	}
 	PQclear(r);
 	return n;
+}
+
+int store_pg_wake_fd(void *be)
+{
+	struct pg *p = be;
+
+	return p->wake ? PQsocket(p->wake) : -1;
+}
+
+/* Notifications from this node's own connection are not news to it: skipped by backend pid. */
+int store_pg_wake_read(void *be)
+{
+	struct pg *p = be;
+	PGnotify *n;
+	int bits = 0, self = PQbackendPID(p->c);
+
+	if (p->wake == NULL)
+		return 0;
+	if (!PQconsumeInput(p->wake)) {
+		log_warnx("store: postgresql: wake-up connection lost (%s): polling only", PQerrorMessage(p->wake));
+		PQfinish(p->wake);
+		p->wake = NULL;
+		return -1;
+	}
+	while ((n = PQnotifies(p->wake)) != NULL) {
+		if (n->be_pid != self)
+			bits |= strcmp(n->relname, "simroute_queue") == 0 ? STORE_WAKE_QUEUE : STORE_WAKE_LISTS;
+		PQfreemem(n);
+	}
+	return bits;
 }
