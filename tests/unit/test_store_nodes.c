@@ -255,6 +255,40 @@ static void test_wake_ups(void **state)
 	store_close(b);
 }
 
+/* Every simrouted session on the server ends, as when the server restarts. */
+static void kill_sessions(void)
+{
+	PGconn *c = PQconnectdb(getenv("SIMROUTE_TEST_PG_DSN"));
+	PGresult *r = PQexec(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'simrouted'");
+
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_true(PQntuples(r) >= 1);
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* A lost connection fails the call in progress (and a batch), and the next call works again. */
+static void test_connection_lost(void **state)
+{
+	struct fx *f = *state;
+	struct store_msg m;
+	int64_t id = add(f->st);
+
+	kill_sessions();
+	assert_int_equal(store_get(f->st, id, &m), -1);
+	assert_int_equal(state_of(f->st, id), MSG_QUEUED);
+	assert_true(add(f->st) > id);
+	kill_sessions();
+	assert_int_equal(store_batch_begin(f->st, true), -1);
+	assert_int_equal(store_batch_begin(f->st, true), 0);
+	kill_sessions();
+	assert_int_equal(store_transition(f->st, id, MSG_QUEUED, MSG_SENDING, "m1", NULL, T0), -1);
+	assert_int_equal(store_batch_end(f->st), -1);
+	/* nothing of the batch happened; the store works */
+	assert_int_equal(state_of(f->st, id), MSG_QUEUED);
+	assert_int_equal(store_transition(f->st, id, MSG_QUEUED, MSG_SENDING, "m1", NULL, T0), 0);
+}
+
 static void test_node_id_checked(void **state)
 {
 	struct fx *f = *state;
@@ -297,6 +331,7 @@ int main(void)
 		PG(test_webhook_claims),
 		PG(test_versions),
 		PG(test_wake_ups),
+		PG(test_connection_lost),
 		BOTH(test_not_shared),
 	};
 

@@ -7,6 +7,7 @@
  * (synchronous_commit on, the server default, set again per connection). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,38 @@ void store_pg_warn(struct pg *p, const char *what, const PGresult *r)
 	log_warnx("store: %s: %s", what, msg && msg[0] ? msg : PQerrorMessage(p->c));
 }
 
+static int session(struct pg *p, int migrating, char *err, size_t errlen);
+
+/* The connection broke (server restart, network): the failed call stays failed (-1 to its caller,
+ * which keeps its data and retries as after any store error), and the connection is re-established
+ * for the next one — while the server stays away, at most every PG_RESET_MS (PQreset blocks). A batch
+ * in progress is lost with the connection: it ends in -1. */
+#define PG_RESET_MS 2000
+static void reconnect(struct pg *p)
+{
+	struct timespec ts;
+	char err[256];
+	int64_t now;
+
+	if (PQstatus(p->c) != CONNECTION_BAD || p->resetting)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (p->reset_failed && now - p->reset_ms < PG_RESET_MS)
+		return;
+	p->reset_ms = now;
+	if (p->in_batch)
+		p->batch_broken = 1;
+	p->resetting = 1;
+	PQreset(p->c);
+	p->reset_failed = !(PQstatus(p->c) == CONNECTION_OK && session(p, 0, err, sizeof(err)) == 0);
+	if (p->reset_failed)
+		log_warnx("store: postgresql: connection lost; retrying in %d s", PG_RESET_MS / 1000);
+	else
+		log_info("store: postgresql: connection re-established");
+	p->resetting = 0;
+}
+
 static PGresult *checked(struct pg *p, PGresult *r, const char *what)
 {
 	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -96,6 +129,7 @@ static PGresult *checked(struct pg *p, PGresult *r, const char *what)
 		return r;
 	store_pg_warn(p, what, r);
 	PQclear(r);
+	reconnect(p);
 	return NULL;
 }
 
@@ -260,6 +294,43 @@ static void pg_notice(void *arg, const char *msg)
 	log_debug("store: postgresql: %s", msg);
 }
 
+/* fallback_application_name: the sessions show as simrouted in pg_stat_activity unless the dsn names
+ * them otherwise. */
+PGconn *store_pg_connect(const char *dsn)
+{
+	static const char *const keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *const values[] = { dsn, "simrouted", NULL };
+
+	return PQconnectdbParams(keys, values, 1);
+}
+
+/* A session's settings and prepared statements (and at open the schema): at open, and again on a
+ * connection re-established after it was lost. 0, or -1 with err. */
+static int session(struct pg *p, int migrating, char *err, size_t errlen)
+{
+	PQsetNoticeProcessor(p->c, pg_notice, NULL);
+	/* on: a commit returns once the server has flushed it (and its synchronous standbys, if any) */
+	if (store_pg_do(p, "SET synchronous_commit = on; SET client_encoding = 'UTF8'", NULL, "settings") == -1) {
+		snprintf(err, errlen, "postgresql: settings: %s", PQerrorMessage(p->c));
+		return -1;
+	}
+	if (migrating && migrate(p, err, errlen) == -1)
+		return -1;
+	for (int i = 0; i < PG_STMT_COUNT; i++) {
+		char name[16];
+		PGresult *r;
+
+		snprintf(name, sizeof(name), "s%d", i);
+		r = checked(p, PQprepare(p->c, name, stmt_sql[i], 0, NULL), "prepare");
+		if (r == NULL) {
+			snprintf(err, errlen, "postgresql: prepare: %s", PQerrorMessage(p->c));
+			return -1;
+		}
+		PQclear(r);
+	}
+	return 0;
+}
+
 static void *pg_open(const char *dsn, char *err, size_t errlen)
 {
 	struct pg *p;
@@ -273,31 +344,13 @@ static void *pg_open(const char *dsn, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(p->dsn, sizeof(p->dsn), "%s", dsn);
-	p->c = PQconnectdb(dsn);
+	p->c = store_pg_connect(dsn);
 	if (p->c == NULL || PQstatus(p->c) != CONNECTION_OK) {
 		snprintf(err, errlen, "postgresql: %s", p->c ? PQerrorMessage(p->c) : "out of memory");
 		goto fail;
 	}
-	PQsetNoticeProcessor(p->c, pg_notice, NULL);
-	/* on: a commit returns once the server has flushed it (and its synchronous standbys, if any) */
-	if (store_pg_do(p, "SET synchronous_commit = on; SET client_encoding = 'UTF8'", NULL, "settings") == -1) {
-		snprintf(err, errlen, "postgresql: settings: %s", PQerrorMessage(p->c));
+	if (session(p, 1, err, errlen) == -1)
 		goto fail;
-	}
-	if (migrate(p, err, errlen) == -1)
-		goto fail;
-	for (int i = 0; i < PG_STMT_COUNT; i++) {
-		char name[16];
-		PGresult *r;
-
-		snprintf(name, sizeof(name), "s%d", i);
-		r = checked(p, PQprepare(p->c, name, stmt_sql[i], 0, NULL), "prepare");
-		if (r == NULL) {
-			snprintf(err, errlen, "postgresql: prepare: %s", PQerrorMessage(p->c));
-			goto fail;
-		}
-		PQclear(r);
-	}
 	return p;
 fail:
 	pg_close(p);

@@ -33,6 +33,9 @@ struct pg {
 	char node[STORE_NODE_ID_MAX];   /* this node's id ("" until store_node_begin: a lone node) */
 	int64_t lease_ms;
 	int in_batch;        /* store_batch_begin(): each operation is a savepoint of one transaction */
+	int64_t reset_ms;    /* last attempt to re-establish a lost connection (monotonic) */
+	int resetting;
+	int reset_failed;    /* the last attempt failed: the next waits PG_RESET_MS */
 	int batch_broken;    /* a savepoint could not be rolled back: the whole batch is lost */
 };
 
@@ -43,6 +46,8 @@ struct pg_params {
 	const char *v[PG_MAX_PARAMS];
 	char buf[PG_MAX_PARAMS][24];
 };
+/* A connection for the dsn, named "simrouted" in pg_stat_activity unless the dsn says otherwise. */
+PGconn *store_pg_connect(const char *dsn);
 void store_pg_int(struct pg_params *p, int64_t v);
 void store_pg_text(struct pg_params *p, const char *v);   /* NULL: SQL NULL */
 

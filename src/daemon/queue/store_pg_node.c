@@ -22,7 +22,7 @@ int store_pg_node_begin(void *be, const char *node_id, int64_t lease_ms, int64_t
 	if (p->wake == NULL) {
 		PGresult *r = NULL;
 
-		p->wake = PQconnectdb(p->dsn);
+		p->wake = store_pg_connect(p->dsn);
 		if (PQstatus(p->wake) != CONNECTION_OK ||
 		    PQresultStatus(r = PQexec(p->wake, "LISTEN simroute_queue; LISTEN simroute_lists")) != PGRES_COMMAND_OK ||
 		    PQsetnonblocking(p->wake, 1) != 0) {
