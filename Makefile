@@ -151,8 +151,8 @@ soak: deps
 	cd tests/reliability && SIMROUTE_BUILD=$(abspath $(BUILD)) RELIABILITY_KILLS=$(SOAK_KILLS) /usr/bin/python3 -m pytest -q -s -p no:cacheprovider
 
 # Benchmarks: print figures and append them to bench/results/<name>.jsonl; never pass/fail on time.
-# BENCH=ingest,delivery,latency,footprint picks some; BENCH_RUNS runs per figure (median, min, max).
-BENCH ?= ingest,delivery,latency,footprint
+# BENCH=ingest,delivery,latency,footprint,scaleout picks some; BENCH_RUNS runs per figure (median, min, max).
+BENCH ?= ingest,delivery,latency,footprint,scaleout
 BENCH_RUNS ?= 3
 bench-deps:
 	$(call install_missing,$(BENCH_PKGS))
