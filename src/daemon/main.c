@@ -49,6 +49,7 @@ struct daemon {
 	struct event *sigterm, *sigint, *sighup, *drain_ev;
 	struct event *sync_ev;    /* shared store: the in-memory lists follow other nodes' changes */
 	struct event *wake_ev;    /* shared store: another node's NOTIFY (new messages, changed lists) */
+	int wake_fd;              /* what wake_ev watches; -1 none (lost: sync_cb picks up a new one) */
 	int64_t optout_version, keys_version;
 	int64_t stop_at_ms;
 	char store_path[CONFIG_PATH_MAX + 32];
@@ -353,6 +354,23 @@ static int join_queue(struct daemon *d)
 	return 0;
 }
 
+static void wake_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Watch the store's wake-up descriptor, if it has one now. 0, or -1 (out of memory). */
+static int watch_wake(struct daemon *d)
+{
+	int fd = store_wake_fd(d->st);
+
+	if (fd < 0)
+		return 0;
+	if (d->wake_ev)
+		event_free(d->wake_ev);
+	if (!(d->wake_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, wake_cb, d)) || event_add(d->wake_ev, NULL) < 0)
+		return -1;
+	d->wake_fd = fd;
+	return 0;
+}
+
 /* Each second on a shared store: one small query for the versions of the opt-out list and the API
  * keys; a list another node changed is read again (a short poll, docs/scale-out.md). */
 static void sync_cb(evutil_socket_t fd, short what, void *arg)
@@ -361,6 +379,8 @@ static void sync_cb(evutil_socket_t fd, short what, void *arg)
 	int64_t ov, kv;
 	(void)fd;
 	(void)what;
+	if (d->wake_fd < 0)
+		watch_wake(d);
 	if (store_versions(d->st, &ov, &kv) < 0)
 		return;
 	if (ov != d->optout_version && optout_refresh(d->optout) == 0)
@@ -379,6 +399,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (bits < 0) {
 		event_del(d->wake_ev);
+		d->wake_fd = -1;
 		return;
 	}
 	if (bits)
@@ -497,9 +518,8 @@ static int setup(struct daemon *d)
 		/* -1: the first tick reads both lists again, so a change made while they were first read
 		 * (before this node knew any version) is not missed */
 		d->optout_version = d->keys_version = -1;
-		int fd = store_wake_fd(d->st);
-		if (fd >= 0 && (!(d->wake_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, wake_cb, d)) ||
-				event_add(d->wake_ev, NULL) < 0)) {
+		d->wake_fd = -1;
+		if (watch_wake(d) < 0) {
 			log_errorx("store: cannot watch the wake-up connection");
 			return -1;
 		}

@@ -289,6 +289,29 @@ static void test_connection_lost(void **state)
 	assert_int_equal(store_transition(f->st, id, MSG_QUEUED, MSG_SENDING, "m1", NULL, T0), 0);
 }
 
+/* The wake-up connection lost with every session: a wake-up read says so, the next heartbeat opens
+ * it again, and b hears a's enqueues again. */
+static void test_wake_reconnect(void **state)
+{
+	struct fx *f = *state;
+	struct store *a = f->st, *b;
+	struct store_counts c;
+	int64_t *ids = NULL;
+
+	assert_int_equal(store_node_begin(a, "a", LEASE, T0), 0);
+	b = second_node(f, "b");
+	kill_sessions();
+	assert_int_equal(woken(b), -1);
+	assert_int_equal(store_wake_fd(b), -1);
+	assert_int_equal(store_counts(a, &c), -1);   /* a notices too, and reconnects */
+	store_node_tick(b, T0 + 100, "", &ids);       /* its store call may fail; the wake-up is back */
+	free(ids);
+	assert_true(store_wake_fd(b) >= 0);
+	add(a);
+	assert_int_equal(woken(b), STORE_WAKE_QUEUE);
+	store_close(b);
+}
+
 static void test_node_id_checked(void **state)
 {
 	struct fx *f = *state;
@@ -332,6 +355,7 @@ int main(void)
 		PG(test_versions),
 		PG(test_wake_ups),
 		PG(test_connection_lost),
+		PG(test_wake_reconnect),
 		BOTH(test_not_shared),
 	};
 

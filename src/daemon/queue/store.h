@@ -512,7 +512,8 @@ int store_nodes(struct store *st, store_node_cb *cb, void *arg);
 int store_versions(struct store *st, int64_t *optout, int64_t *keys);
 /* Wake-ups (LISTEN/NOTIFY on postgresql): a descriptor that turns readable when another node
  * enqueued messages or changed a list, or -1 (not shared, or not available: poll instead). After
- * store_node_begin. */
+ * store_node_begin. Once lost (store_wake_read -1), a later store_node_tick may open it again:
+ * then this gives the new descriptor. */
 int store_wake_fd(struct store *st);
 enum { STORE_WAKE_QUEUE = 1, STORE_WAKE_LISTS = 2 };
 /* What the wake-ups since the last call were about (STORE_WAKE_* bits, 0 none), without blocking;

@@ -29,6 +29,7 @@ enum pg_stmt {
 struct pg {
 	PGconn *c;
 	PGconn *wake;                   /* LISTEN connection of a shared node (store_pg_node.c), or NULL */
+	int wake_warned;                /* its loss was logged: say when it is back */
 	char dsn[1024];                 /* to open it */
 	char node[STORE_NODE_ID_MAX];   /* this node's id ("" until store_node_begin: a lone node) */
 	int64_t lease_ms;

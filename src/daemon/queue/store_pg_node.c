@@ -7,6 +7,38 @@
 #include "queue/store_pg_int.h"
 #include "simroute/log.h"
 
+static void wake_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("store: postgresql: wake-up connection: %s", msg);
+}
+
+/* The wake-up connection: LISTEN, then non-blocking, watched by the caller's event loop. Without it
+ * the node still works on its polls; the heartbeat tries again. */
+static void wake_open(struct pg *p)
+{
+	PGresult *r = NULL;
+
+	if (p->wake != NULL)
+		return;
+	p->wake = store_pg_connect(p->dsn);
+	if (p->wake)
+		PQsetNoticeProcessor(p->wake, wake_notice, NULL);
+	if (PQstatus(p->wake) != CONNECTION_OK ||
+	    PQresultStatus(r = PQexec(p->wake, "LISTEN simroute_queue; LISTEN simroute_lists")) != PGRES_COMMAND_OK ||
+	    PQsetnonblocking(p->wake, 1) != 0) {
+		if (!p->wake_warned)
+			log_warnx("store: postgresql: no wake-up connection (%s): polling only", PQerrorMessage(p->wake));
+		p->wake_warned = 1;
+		PQfinish(p->wake);
+		p->wake = NULL;
+	} else if (p->wake_warned) {
+		log_info("store: postgresql: wake-up connection re-established");
+		p->wake_warned = 0;
+	}
+	PQclear(r);
+}
+
 int store_pg_node_begin(void *be, const char *node_id, int64_t lease_ms, int64_t now_ms)
 {
 	struct pg *p = be;
@@ -17,21 +49,7 @@ int store_pg_node_begin(void *be, const char *node_id, int64_t lease_ms, int64_t
 	store_pg_text(&prm, p->node);
 	store_pg_int(&prm, now_ms);
 	store_pg_int(&prm, lease_ms);
-	/* the wake-up connection: LISTEN, then non-blocking, watched by the caller's event loop; without
-	 * it the node still works on its polls */
-	if (p->wake == NULL) {
-		PGresult *r = NULL;
-
-		p->wake = store_pg_connect(p->dsn);
-		if (PQstatus(p->wake) != CONNECTION_OK ||
-		    PQresultStatus(r = PQexec(p->wake, "LISTEN simroute_queue; LISTEN simroute_lists")) != PGRES_COMMAND_OK ||
-		    PQsetnonblocking(p->wake, 1) != 0) {
-			log_warnx("store: postgresql: no wake-up connection (%s): polling only", PQerrorMessage(p->wake));
-			PQfinish(p->wake);
-			p->wake = NULL;
-		}
-		PQclear(r);
-	}
+	wake_open(p);
 	/* a node that comes back under its id starts afresh; its old claims are recover()'s */
 	return store_pg_do(p, "INSERT INTO nodes (id, started_ms, last_heartbeat_ms, lease_ms) VALUES ($1, $2, $2, $3)"
 			   " ON CONFLICT (id) DO UPDATE SET started_ms = $2, last_heartbeat_ms = $2, lease_ms = $3",
@@ -67,6 +85,7 @@ int store_pg_node_tick(void *be, int64_t now_ms, const char *modems, int64_t **r
 	*requeued = NULL;
 	if (!p->node[0])
 		return 0;
+	wake_open(p);   /* lost since: again (store_wake_fd then gives the new descriptor) */
 	if (store_pg_begin(p, "node_tick") == -1)
 		return -1;
 	store_pg_text(&hb, p->node);
@@ -149,9 +168,11 @@ int store_pg_wake_read(void *be)
 	if (p->wake == NULL)
 		return 0;
 	if (!PQconsumeInput(p->wake)) {
-		log_warnx("store: postgresql: wake-up connection lost (%s): polling only", PQerrorMessage(p->wake));
+		log_warnx("store: postgresql: wake-up connection lost (%s): polling until the next heartbeat",
+			  PQerrorMessage(p->wake));
 		PQfinish(p->wake);
 		p->wake = NULL;
+		p->wake_warned = 1;
 		return -1;
 	}
 	while ((n = PQnotifies(p->wake)) != NULL) {
