@@ -312,6 +312,35 @@ static void test_wake_reconnect(void **state)
 	store_close(b);
 }
 
+/* SQL on the test's schema, outside the store. */
+static void raw_sql(struct fx *f, const char *sql)
+{
+	PGconn *c = PQconnectdb(f->path);
+	PGresult *r = PQexec(c, sql);
+
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* Another host holding the id, alive: refused; once silent past its lease: taken over. The same
+ * host (a restart) is never refused. */
+static void test_node_id_taken(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	struct store *b;
+
+	assert_int_equal(store_node_begin(f->st, "a", LEASE, T0), 0);
+	b = store_open("postgresql", f->path, err, sizeof(err));
+	assert_non_null(b);
+	assert_int_equal(store_node_begin(b, "a", LEASE, T0 + 10), 0);   /* same host */
+	raw_sql(f, "UPDATE nodes SET host = 'elsewhere' WHERE id = 'a'");
+	assert_int_equal(store_node_begin(b, "a", LEASE, T0 + 20), -1);
+	assert_int_equal(store_node_begin(b, "a", LEASE, T0 + 10 + LEASE + 1), 0);
+	store_close(b);
+}
+
 static void test_node_id_checked(void **state)
 {
 	struct fx *f = *state;
@@ -356,6 +385,7 @@ int main(void)
 		PG(test_wake_ups),
 		PG(test_connection_lost),
 		PG(test_wake_reconnect),
+		PG(test_node_id_taken),
 		BOTH(test_not_shared),
 	};
 

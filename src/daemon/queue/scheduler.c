@@ -412,7 +412,6 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Every second: deadlines pass without any event, so look again; now and then sweep expired messages. */
 /* Several nodes on one store: the queue grows behind this node's back (another node accepted a
  * message), so each second every lane pages in from the store again (ids after the last one loaded:
  * an enqueue holds a lock until its commit, so ids become visible in order). Every node_tick_ms, the
@@ -441,6 +440,7 @@ static void node_tick(struct scheduler *s, int64_t now)
 	free(ids);
 }
 
+/* Every second: deadlines pass without any event, so look again; now and then sweep expired messages. */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct scheduler *s = arg;

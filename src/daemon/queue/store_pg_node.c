@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "queue/store_pg_int.h"
 #include "simroute/log.h"
@@ -39,21 +40,48 @@ static void wake_open(struct pg *p)
 	PQclear(r);
 }
 
+/* Two live nodes under one id would each take the other's claims for their own (recover, renewals):
+ * a node is refused while another host holds its id and has been heard from within its lease. The
+ * same host may start again at once (a restart: its old claims are recover()'s). */
 int store_pg_node_begin(void *be, const char *node_id, int64_t lease_ms, int64_t now_ms)
 {
 	struct pg *p = be;
-	struct pg_params prm = { 0 };
+	struct pg_params q = { 0 }, up = { 0 };
+	char host[256] = "";
+	PGresult *r;
 
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "?");
 	snprintf(p->node, sizeof(p->node), "%s", node_id);
 	p->lease_ms = lease_ms;
-	store_pg_text(&prm, p->node);
-	store_pg_int(&prm, now_ms);
-	store_pg_int(&prm, lease_ms);
 	wake_open(p);
-	/* a node that comes back under its id starts afresh; its old claims are recover()'s */
-	return store_pg_do(p, "INSERT INTO nodes (id, started_ms, last_heartbeat_ms, lease_ms) VALUES ($1, $2, $2, $3)"
-			   " ON CONFLICT (id) DO UPDATE SET started_ms = $2, last_heartbeat_ms = $2, lease_ms = $3",
-			   &prm, "node_begin");
+	if (store_pg_begin(p, "node_begin") == -1)
+		return -1;
+	store_pg_text(&q, p->node);
+	if (!(r = store_pg_exec(p, "SELECT host, last_heartbeat_ms, lease_ms FROM nodes WHERE id = $1 FOR UPDATE", &q,
+				"node_begin")))
+		goto fail;
+	if (PQntuples(r) == 1 && strcmp(store_pg_str(r, 0, 0), host) != 0 &&
+	    now_ms - store_pg_i64(r, 0, 1) <= store_pg_i64(r, 0, 2)) {
+		log_warnx("store: node %s is running on host %s (heard from %lld ms ago): two nodes may not share an id",
+			  p->node, store_pg_str(r, 0, 0), (long long)(now_ms - store_pg_i64(r, 0, 1)));
+		PQclear(r);
+		goto fail;
+	}
+	PQclear(r);
+	store_pg_text(&up, p->node);
+	store_pg_int(&up, now_ms);
+	store_pg_int(&up, lease_ms);
+	store_pg_text(&up, host);
+	if (store_pg_do(p, "INSERT INTO nodes (id, started_ms, last_heartbeat_ms, lease_ms, host) VALUES ($1, $2, $2, $3, $4)"
+			" ON CONFLICT (id) DO UPDATE SET started_ms = $2, last_heartbeat_ms = $2, lease_ms = $3, host = $4",
+			&up, "node_begin") == -1)
+		goto fail;
+	return store_pg_finish(p, "node_begin: commit");
+fail:
+	store_pg_rollback(p);
+	p->node[0] = '\0';
+	return -1;
 }
 
 /*

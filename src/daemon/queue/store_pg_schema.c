@@ -168,5 +168,8 @@ const char *const store_pg_migrations[] = {
 	 * change, so a node reloads a list only when another node changed it */
 	"CREATE TABLE simroute_changes (what TEXT PRIMARY KEY, version BIGINT NOT NULL);"
 	"INSERT INTO simroute_changes VALUES ('optout', 0), ('keys', 0);",
+
+	/* 5: the host a node runs on: another host starting under the id of a live node is refused */
+	"ALTER TABLE nodes ADD COLUMN host TEXT NOT NULL DEFAULT '';",
 };
 const int store_pg_schema_version = (int)(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0]));
