@@ -88,6 +88,8 @@ def test_two_nodes_send_each_message_once(tmp_path, pg_dsn):
         assert code == 200, doc
         nodes = {n["id"]: n for n in doc["nodes"]}
         assert set(nodes) == {"a", "b"} and doc["self"] == "a"
+        st = a.api.status()["store"]
+        assert st == {"path": "", "backend": "postgresql", "node": "a"}, st
         assert nodes["a"]["modems"] == ["a0", "a1"] and nodes["b"]["modems"] == ["b0", "b1"]
         assert all(n["claimed"] == 0 and n["last_heartbeat"] and n["alive"] for n in nodes.values())
         out = subprocess.run([SIMROUTE, "-s", b.sock, "nodes"], capture_output=True, text=True, timeout=30)
@@ -141,6 +143,8 @@ def test_nodes_on_sqlite_not_shared(daemon_factory):
     d = daemon_factory([])
     code, doc = d.api.request("GET", "/v1/nodes")
     assert code == 200 and doc == {"shared": False, "self": None, "nodes": []}, doc
+    st = d.api.status()["store"]
+    assert st["backend"] == "sqlite" and st["path"].endswith("simroute.db") and "node" not in st, st
     out = subprocess.run([SIMROUTE, "-s", d.sock, "nodes"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and "not shared" in out.stdout, out
     out = subprocess.run([SIMROUTE, "-s", d.sock, "nodes", "extra"], capture_output=True, text=True, timeout=30)
