@@ -229,3 +229,38 @@ def test_idle_node_woken_by_notify(tmp_path, pg_dsn):
     finally:
         for p in (a, b, sim_b):
             p.stop()
+
+
+def test_one_idempotency_key_on_two_nodes_at_once(tmp_path, pg_dsn):
+    # the same request with the same key to both nodes at the same moment, 20 times: one set of
+    # messages per key, whichever node wins; the other answers with the same id or 409 (retry)
+    import threading
+    d = tmp_path / "a"
+    d.mkdir()
+    a = Daemon(str(d), [], pg_ini(pg_dsn) + "node_id = a\n")
+    d = tmp_path / "b"
+    d.mkdir()
+    b = Daemon(str(d), [], pg_ini(pg_dsn) + "node_id = b\n")
+    try:
+        for i in range(20):
+            body = {"to": "+447700900%03d" % i, "text": "once %d" % i}
+            answers = [None, None]
+
+            def go(k, node):
+                answers[k] = node.api.request("POST", "/v1/messages", body, headers={"Idempotency-Key": "key-%d" % i})
+            ts = [threading.Thread(target=go, args=(k, n)) for k, n in enumerate((a, b))]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            ok = [doc["id"] for code, doc in answers if code in (200, 202)]
+            assert all(code in (200, 202, 409) for code, _ in answers), answers
+            assert ok and len(set(ok)) == 1, answers
+            for code, doc in answers:
+                if code == 409:
+                    assert doc["error"]["code"] == "idempotency_in_progress", doc
+        code, doc = a.api.request("GET", "/v1/messages?limit=100")
+        assert code == 200 and len(doc["messages"]) == 20, len(doc["messages"])
+    finally:
+        a.stop()
+        b.stop()

@@ -341,6 +341,49 @@ static void test_node_id_taken(void **state)
 	store_close(b);
 }
 
+/* Two nodes accept one idempotency key in the same moment: the first commit keeps it; the second
+ * request's messages are not stored and it is told so. An expired record is replaced as on one node. */
+static void test_idempotency_key_taken(void **state)
+{
+	struct fx *f = *state;
+	struct store *a = f->st, *b;
+	struct store_new_msg m[2] = {
+		{ .to = "+447700900123", .text = "one", .lane = LANE_NORMAL, .nparts = 1, .created_ms = T0 },
+		{ .to = "+447700900123", .text = "two", .lane = LANE_NORMAL, .nparts = 1, .created_ms = T0 },
+	};
+	struct store_idem_new ia = { .rec = { .owner = "crm", .key = "k1", .status = 202, .count = 2,
+					      .created_ms = T0, .live_after_ms = T0 - 1000 } };
+	struct store_idem_new ib = ia;
+	struct store_counts c;
+	struct store_idem got;
+	int64_t ids[2];
+
+	assert_int_equal(store_node_begin(a, "a", LEASE, T0), 0);
+	b = second_node(f, "b");
+	assert_int_equal(store_enqueue_idem(a, m, 2, ids, &ia, 1), 0);
+	assert_false(ia.taken);
+	ib.rec.created_ms = T0 + 5;
+	ib.rec.live_after_ms = T0 + 5 - 1000;
+	assert_int_equal(store_enqueue_idem(b, m, 2, ids, &ib, 1), 0);
+	assert_true(ib.taken);
+	assert_int_equal(ids[0], 0);
+	assert_int_equal(ids[1], 0);
+	assert_int_equal(store_counts(b, &c), 0);
+	assert_int_equal(c.by_state[MSG_QUEUED], 2);
+	assert_int_equal(store_idem_get(b, "crm", "k1", 0, &got), 0);
+	assert_int_equal(got.created_ms, T0);
+	/* once a's record has expired (live_after past it), b's request replaces it */
+	ib.taken = false;
+	ib.rec.created_ms = T0 + 2000;
+	ib.rec.live_after_ms = T0 + 1000;
+	assert_int_equal(store_enqueue_idem(b, m, 2, ids, &ib, 1), 0);
+	assert_false(ib.taken);
+	assert_true(ids[0] > 0);
+	assert_int_equal(store_idem_get(b, "crm", "k1", 0, &got), 0);
+	assert_int_equal(got.first_id, ids[0]);
+	store_close(b);
+}
+
 static void test_node_id_checked(void **state)
 {
 	struct fx *f = *state;
@@ -386,6 +429,7 @@ int main(void)
 		PG(test_connection_lost),
 		PG(test_wake_reconnect),
 		PG(test_node_id_taken),
+		PG(test_idempotency_key_taken),
 		BOTH(test_not_shared),
 	};
 

@@ -219,6 +219,7 @@ int store_enqueue_idem(struct store *st, const struct store_new_msg *msgs, size_
 	for (size_t i = 0; i < nidem; i++) {
 		if (!idem_ok(&idem[i], n))
 			return -1;
+		idem[i].taken = false;   /* out: only a shared backend sets it */
 	}
 	if (!st->be->enqueue)
 		return store_unsupported(st->be, "enqueue");

@@ -80,12 +80,18 @@ struct store_idem {
 	int64_t first_id;         /* the request's messages are first_id .. first_id + count - 1 */
 	int count;
 	int64_t created_ms;
+	/* on write, a shared store (several nodes) keeps a record of another request created at or after
+	 * this — a key still live there — instead of replacing it (see store_idem_new.taken); 0: replace */
+	int64_t live_after_ms;
 };
 /* In a store_enqueue_idem batch: the record for msgs[first .. first + count - 1]. first_id is
  * filled by the store (ids of one transaction are consecutive: one writer, AUTOINCREMENT). */
 struct store_idem_new {
 	struct store_idem rec;
 	size_t first;
+	/* out, shared store only: another node holds the key live (both were accepted in the same few
+	 * milliseconds); this request's messages were not stored (their ids are 0) */
+	bool taken;
 };
 
 /* store_enqueue plus idempotency records, all in one transaction. An (owner, key) already stored

@@ -55,12 +55,14 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
 		"UPDATE messages SET updated_ms = $3,"
 		" parts_sent = (SELECT count(*) FROM parts WHERE message_id = $1 AND attempt = $2)"
 		" WHERE id = $1",
+	/* an expired record is replaced (store.h); one of another request still live ($8: created at or
+	 * after it) is kept, and no row comes back: another node took the key first */
 	[PG_IDEM_INSERT] =
 		"INSERT INTO idempotency (owner, key, request_hash, status, first_id, count, created_ms)"
 		" VALUES ($1, $2, decode($3, 'hex'), $4, $5, $6, $7)"
 		" ON CONFLICT (owner, key) DO UPDATE SET request_hash = excluded.request_hash,"
 		" status = excluded.status, first_id = excluded.first_id, count = excluded.count,"
-		" created_ms = excluded.created_ms",
+		" created_ms = excluded.created_ms WHERE $8::bigint = 0 OR idempotency.created_ms < $8::bigint RETURNING 1",
 	[PG_IDEM_GET] =
 		"SELECT encode(request_hash, 'hex'), status, first_id, count, created_ms FROM idempotency"
 		" WHERE owner = $1 AND key = $2 AND created_ms >= $3",
@@ -368,6 +370,22 @@ static void hex32(const unsigned char h[32], char out[65])
 	out[64] = '\0';
 }
 
+/* A request whose idempotency key another node holds live: its messages, inserted a moment ago in this
+ * transaction, go again (nothing else refers to them yet); their ids become 0. */
+static int drop_request(struct pg *p, int64_t *ids, size_t first, size_t count)
+{
+	struct pg_params prm = { 0 };
+
+	store_pg_int(&prm, ids[first]);
+	store_pg_int(&prm, ids[first] + (int64_t)count);
+	if (store_pg_do(p, "DELETE FROM messages WHERE id >= $1 AND id < $2", &prm, "enqueue: key taken") == -1)
+		return -1;
+	for (size_t k = 0; k < count; k++)
+		ids[first + k] = 0;
+	log_info("store: idempotency key taken on another node: %zu message(s) not stored", count);
+	return 0;
+}
+
 /* The advisory lock keeps one enqueue at a time across all nodes until its commit, so the ids of one
  * call are consecutive as store_idem_new promises (first_id .. first_id + count - 1). */
 static int pg_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int64_t *ids,
@@ -419,9 +437,13 @@ static int pg_enqueue(void *be, const struct store_new_msg *msgs, size_t n, int6
 		store_pg_int(&prm, rec->first_id);
 		store_pg_int(&prm, rec->count);
 		store_pg_int(&prm, rec->created_ms);
+		store_pg_int(&prm, rec->live_after_ms);
 		if ((r = store_pg_run(p, PG_IDEM_INSERT, &prm, "enqueue: idempotency key")) == NULL)
 			goto fail;
+		idem[i].taken = PQntuples(r) == 0;
 		PQclear(r);
+		if (idem[i].taken && drop_request(p, ids, idem[i].first, (size_t)rec->count) == -1)
+			goto fail;
 	}
 	return store_pg_finish(p, "enqueue: commit");
 fail:
