@@ -3,7 +3,7 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libserialport libevent libevent_extra libevent_pthreads sqlite3 inih libcurl jansson libcrypto libsystemd
+PKGS      := libserialport libevent libevent_extra libevent_pthreads sqlite3 inih libcurl jansson libcrypto libsystemd libpq
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
@@ -12,11 +12,12 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc/daemon $
 LDLIBS     = $(PKG_LIBS) -lm
 
 # Debian packages `make deps` installs when missing (a fresh Debian 12 has only git and make).
-# chromium + chromium-driver + python3-selenium: the dashboard's browser test; prometheus: promtool.
+# chromium + chromium-driver + python3-selenium: the dashboard's browser test; prometheus: promtool;
+# libpq-dev: the postgresql store backend; postgresql: the server its tests start (tests/pg_server.sh).
 DEB_PKGS  := gcc libc6-dev make pkg-config libserialport-dev libevent-dev libsqlite3-dev \
-             libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsystemd-dev \
+             libinih-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsystemd-dev libpq-dev \
              python3 python3-pytest python3-yaml curl ca-certificates tzdata tmux mandoc \
-             chromium chromium-driver python3-selenium prometheus
+             chromium chromium-driver python3-selenium prometheus postgresql
 # What `make bench` adds (load generator for the HTTP ingest benchmark).
 BENCH_PKGS := wrk
 
@@ -107,8 +108,15 @@ endef
 deps:
 	$(call install_missing,$(DEB_PKGS))
 
+# The postgresql store cases need a server: the one named by SIMROUTE_TEST_PG_DSN, else a throw-away one
+# from tests/pg_server.sh for this run (their cases are skipped, said here, when it cannot start one).
 unit: $(UNIT_BINS)
-	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+	@pgdir=""; dsn="$${SIMROUTE_TEST_PG_DSN:-}"; \
+	if [ -z "$$dsn" ]; then \
+	  pgdir=$$(mktemp -d /tmp/simroute_pg.XXXXXX); trap 'tests/pg_server.sh stop "$$pgdir"' EXIT INT TERM; \
+	  dsn=$$(tests/pg_server.sh start "$$pgdir") || { dsn=""; echo "unit: no PostgreSQL server: the postgresql store cases are skipped"; }; \
+	fi; \
+	fail=0; for t in $(UNIT_BINS); do echo "== $$t"; SIMROUTE_TEST_PG_DSN="$$dsn" $$t || fail=1; done; exit $$fail
 
 # The same unit tests, rebuilt with AddressSanitizer and UndefinedBehaviorSanitizer.
 unit-asan:
@@ -143,8 +151,8 @@ soak: deps
 	cd tests/reliability && SIMROUTE_BUILD=$(abspath $(BUILD)) RELIABILITY_KILLS=$(SOAK_KILLS) /usr/bin/python3 -m pytest -q -s -p no:cacheprovider
 
 # Benchmarks: print figures and append them to bench/results/<name>.jsonl; never pass/fail on time.
-# BENCH=ingest,delivery,latency,footprint picks some; BENCH_RUNS runs per figure (median, min, max).
-BENCH ?= ingest,delivery,latency,footprint
+# BENCH=ingest,delivery,latency,footprint,scaleout picks some; BENCH_RUNS runs per figure (median, min, max).
+BENCH ?= ingest,delivery,latency,footprint,scaleout
 BENCH_RUNS ?= 3
 bench-deps:
 	$(call install_missing,$(BENCH_PKGS))

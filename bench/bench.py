@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -35,13 +36,13 @@ NPROC = os.cpu_count() or 1
 class Daemon:
     """simrouted in a temp dir: TCP listener with the test key, Unix socket, optional modems."""
 
-    def __init__(self, tmp, ports=(), log_level="info"):
+    def __init__(self, tmp, ports=(), log_level="info", extra_ini="", modem_prefix="m"):
         self.tmp = tmp
         self.sock = os.path.join(tmp, "api.sock")
         self.port = free_port()
         self.ini = os.path.join(tmp, "simroute.ini")
         self.log = os.path.join(tmp, "simrouted.log")
-        modems = "".join("[modem:m%d]\nport = %s\n" % (i, p) for i, p in enumerate(ports))
+        modems = extra_ini + "".join("[modem:%s%d]\nport = %s\n" % (modem_prefix, i, p) for i, p in enumerate(ports))
         for api_extra in ("rate_limit = 0\n", ""):   # no per-key rate limit, where the daemon has one
             with open(self.ini, "w") as f:
                 f.write("[daemon]\nstate_dir = %s/state\nlog_level = %s\n"
@@ -577,6 +578,113 @@ def bench_failover(args):
 
 
 
+class PgServer:
+    """A throw-away PostgreSQL server (tests/pg_server.sh); a fresh database per run with db()."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="simroute_pg.")   # in /tmp: the server's user must enter it
+        out = subprocess.run([os.path.join(ROOT, "tests", "pg_server.sh"), "start", self.dir], capture_output=True,
+                             text=True)
+        if out.returncode != 0:
+            raise RuntimeError("pg_server.sh: " + out.stderr.strip())
+        self.dsn = out.stdout.strip()
+        self.n = 0
+
+    def db(self):
+        self.n += 1
+        name = "bench%d" % self.n
+        subprocess.run(["psql", "-q", self.dsn, "-c", "CREATE DATABASE %s" % name], check=True, capture_output=True)
+        return self.dsn.replace("dbname=simroute", "dbname=" + name)
+
+    def stop(self):
+        subprocess.run([os.path.join(ROOT, "tests", "pg_server.sh"), "stop", self.dir], capture_output=True)
+
+
+def pg_ini(dsn, node):
+    return "[store]\nbackend = postgresql\ndsn = %s\nnode_id = %s\n" % (dsn, node)
+
+
+def bench_scaleout(args):
+    """The postgresql store (docs/scale-out.md): ingest and delivery with one node and with two."""
+    print("== scaleout: postgresql store, one node vs two on one server (all on this machine)")
+    if not os.path.exists("/usr/lib/postgresql"):
+        print("  skipped: PostgreSQL is not installed (apt-get install postgresql)")
+        return
+    pg = PgServer()
+    figures = {}
+    try:
+        # ingest: wrk with 16 connections per node, no modems; two nodes: two wrk at once
+        for nodes in (1, 2):
+            rates = []
+            for _ in range(args.runs):
+                dsn = pg.db()
+                with tempfile.TemporaryDirectory(prefix="simroute-bench-") as tmp:
+                    ds = []
+                    try:
+                        for i in range(nodes):
+                            os.makedirs(os.path.join(tmp, "n%d" % i))
+                            ds.append(Daemon(os.path.join(tmp, "n%d" % i), extra_ini=pg_ini(dsn, "n%d" % i)))
+                        outs = [None] * nodes
+                        ts = [threading.Thread(target=lambda i=i: outs.__setitem__(i, wrk(ds[i].port, 16,
+                                                                                           args.ingest_secs)))
+                              for i in range(nodes)]
+                        for t in ts:
+                            t.start()
+                        for t in ts:
+                            t.join()
+                    finally:
+                        for d in ds:
+                            d.stop()
+                rates.append(sum(o["codes"].get("202", 0) / (o["duration_us"] / 1e6) for o in outs))
+            figures["ingest_nodes%d" % nodes] = {"acked_per_s": summary(rates)}
+            show("%d node(s), 16 conn each: acknowledged msg/s" % nodes, figures["ingest_nodes%d" % nodes]["acked_per_s"],
+                 "/s", "%.0f")
+        # delivery: N modems in total at latency L, on one node or split over two; messages posted to node 0
+        n, L, k = args.scaleout_modems, args.latency, args.per_modem
+        for nodes in (1, 2):
+            fr = []
+            for _ in range(args.runs):
+                dsn = pg.db()
+                with tempfile.TemporaryDirectory(prefix="simroute-bench-") as tmp:
+                    sims, ds = [], []
+                    try:
+                        for i in range(nodes):
+                            sub = os.path.join(tmp, "n%d" % i)
+                            os.makedirs(sub)
+                            sims.append(Sim(sub, n // nodes, L))
+                            ds.append(Daemon(sub, sims[-1].ports(), extra_ini=pg_ini(dsn, "n%d" % i),
+                                             modem_prefix="n%dm" % i))
+                            wait_ready(ds[-1], n // nodes)
+                        total = k * n
+                        for i in range(total):
+                            code, doc = ds[0].api.send("+4477009%05d" % (i % 100000), "scaleout %d" % i)
+                            if code != 202:
+                                raise RuntimeError("POST %d: %s %s" % (i, code, doc))
+                        wait_for(lambda: sum(x.sent_count() for x in sims) >= total, timeout=k * L * 4 + 60,
+                                 step=0.1, what="%d messages sent" % total)
+                        by_modem = {}
+                        for j, x in enumerate(sims):
+                            for line in x.sent():
+                                by_modem.setdefault((j, line["modem"]), []).append(iso_to_epoch(line["time"]))
+                    finally:
+                        for d in ds:
+                            d.stop()
+                        for x in sims:
+                            x.stop()
+                agg = sum((len(ts) - 1) / (max(ts) - min(ts)) for ts in by_modem.values()
+                          if len(ts) > 1 and max(ts) > min(ts))
+                fr.append(agg / (n / L))
+            figures["delivery_nodes%d" % nodes] = {"steady_fraction": summary(fr)}
+            show("%d modems on %d node(s): steady msg/s / ceiling %d/s" % (n, nodes, n / L),
+                 figures["delivery_nodes%d" % nodes]["steady_fraction"], "", "%.4f")
+    finally:
+        pg.stop()
+    record("scaleout", {"seconds": args.ingest_secs, "runs": args.runs, "ingest_connections_per_node": 16,
+                        "modems": args.scaleout_modems, "latency_s": args.latency, "per_modem": args.per_modem},
+           figures, "PostgreSQL, the nodes and wrk share this machine's CPUs: a lower bound for separate machines; "
+           "delivery: every message posted to node 0, the other node finds them by NOTIFY")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default="ingest,delivery,latency,footprint,failover")
@@ -585,6 +693,7 @@ def main():
     ap.add_argument("--latency", type=float, default=1.0, help="gsmsim latency for delivery (s)")
     ap.add_argument("--modems", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 16, 64])
     ap.add_argument("--per-modem", type=int, default=12, help="messages per modem per delivery run")
+    ap.add_argument("--scaleout-modems", type=int, default=8, help="modems in total for the scaleout delivery")
     ap.add_argument("--samples", type=int, default=20, help="idle latency samples per run")
     ap.add_argument("--otp-samples", type=int, default=10, help="OTPs per run behind the backlog")
     ap.add_argument("--backlog", type=int, default=100000, help="bulk messages queued for the OTP case")

@@ -31,6 +31,7 @@ int cmd_optout(struct cli *cli, int argc, char **argv);
 int cmd_keys(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_ui(struct cli *cli, int argc, char **argv);
+int cmd_nodes(struct cli *cli, int argc, char **argv);
 
 /* GET/POST/DELETE path; on success *out holds a 2xx reply with a JSON body. Prints errors itself.
  * Returns EXIT_OK, EXIT_FAILED, EXIT_USAGE (a 400: the request was invalid) or EXIT_UNREACHABLE. */

@@ -24,6 +24,7 @@ static const struct command {
 	{ "status", "", "daemon, queue and modems at a glance, problems first", cmd_status },
 	{ "modems", "", "a line per modem: state, signal, sent, failures", cmd_modems },
 	{ "modem", "NAME [enable|disable|drain|reset]", "one modem and its SIM; or act on it", cmd_modem },
+	{ "nodes", "", "the simrouted nodes sharing this queue (postgresql): heartbeat, claims, modems", cmd_nodes },
 	{ "watch", "[SECONDS]", "live view of modems and queue (Ctrl-C quits)", cmd_watch },
 	{ "send", "[--otp|--bulk] [--wait] TO TEXT", "queue a message (TO in E.164: +447700900123)", cmd_send },
 	{ "messages", "[--status S] [--since T] [--to N] [--limit N]", "list messages, newest first", cmd_messages },

@@ -61,8 +61,16 @@ static const struct setting settings[] = {
 	{ "api", "timeout", CT_INT, 1, 3600, "30", NULL, OFF(api_timeout),
 	  "seconds a connection may make no progress (request headers or body, reply, idle keep-alive) before it is closed",
 	  false },
-	{ "store", "backend", CT_ENUM, 0, SZ(store_backend), "sqlite", "|sqlite|", OFF(store_backend),
-	  "queue backend", false },
+	{ "store", "backend", CT_ENUM, 0, SZ(store_backend), "sqlite", "|sqlite|postgresql|", OFF(store_backend),
+	  "queue backend: sqlite (one node, the file at path) | postgresql (several nodes on one queue, at dsn)", false },
+	{ "store", "dsn", CT_STR, 0, SZ(store_dsn), "", NULL, OFF(store_dsn),
+	  "libpq connection string of the postgresql backend, e.g. host=db1 dbname=simroute user=simroute", false },
+	{ "store", "node_id", CT_STR, 0, SZ(store_node_id), "", NULL, OFF(store_node_id),
+	  "postgresql: this node's name among those sharing the queue (1..63 of A-Z a-z 0-9 _ . -); empty = the host name",
+	  false },
+	{ "store", "lease_s", CT_INT, 2, 3600, "30", NULL, OFF(store_lease_s),
+	  "postgresql: seconds a node's claim on a message lasts without its heartbeat; then another node takes it back",
+	  false },
 	{ "store", "path", CT_STR, 0, SZ(store_path), "", NULL, OFF(store_path),
 	  "database file; empty = <state_dir>/simroute.db", false },
 	{ "store", "body_retention_days", CT_DURATION, 0, 100L * 365 * 86400, "30", "d", OFF(body_retention_s),
@@ -805,6 +813,15 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: [webhook] url: expected an http:// or https:// URL", path);
 		goto bad;
 	}
+	if (cfg->store_node_id[0] && strspn(cfg->store_node_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					    "0123456789_.-") != strlen(cfg->store_node_id)) {
+		snprintf(err, errlen, "%s: [store] node_id: only A-Z a-z 0-9 _ . - (got \"%s\")", path, cfg->store_node_id);
+		goto bad;
+	}
+	if (strcmp(cfg->store_backend, "postgresql") == 0 && !cfg->store_dsn[0]) {
+		snprintf(err, errlen, "%s: [store] backend = postgresql needs dsn", path);
+		goto bad;
+	}
 	if (cfg->retention_s && cfg->body_retention_s && cfg->retention_s < cfg->body_retention_s) {
 		snprintf(err, errlen, "%s: [store] retention_days must be >= body_retention_days (or 0 = forever)", path);
 		goto bad;
@@ -904,7 +921,7 @@ static void format_value(const struct setting *s, const struct config *cfg, char
 {
 	const char *v = (const char *)cfg + s->off;
 	/* secrets are not printed (simrouted -t, reload logs) */
-	if (s->off == OFF(webhook_secret) && *v) {
+	if ((s->off == OFF(webhook_secret) || (s->off == OFF(store_dsn) && strstr(v, "password"))) && *v) {
 		snprintf(buf, len, "<set>");
 		return;
 	}

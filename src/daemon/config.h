@@ -78,7 +78,10 @@ struct config {
 	int api_max_connections;  /* open connections per listener (TCP, socket) before new ones get a 503 */
 	int api_timeout;          /* s without progress reading a request, writing a reply or idle keep-alive */
 	/* [store] */
-	char store_backend[16];   /* sqlite */
+	char store_backend[16];   /* sqlite | postgresql */
+	char store_dsn[1024];     /* postgresql: libpq connection string */
+	char store_node_id[64];   /* postgresql: "" = the host name */
+	int store_lease_s;
 	char store_path[CONFIG_PATH_MAX]; /* "" = <state_dir>/simroute.db */
 	long body_retention_s;    /* finished messages' and inbound texts are erased after this; 0 = never */
 	long retention_s;         /* finished rows are deleted after this; 0 = never */

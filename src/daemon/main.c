@@ -47,8 +47,13 @@ struct daemon {
 	struct optout *optout;    /* the opt-out list, checked at accept time */
 	struct retention *retention;
 	struct event *sigterm, *sigint, *sighup, *drain_ev;
+	struct event *sync_ev;    /* shared store: the in-memory lists follow other nodes' changes */
+	struct event *wake_ev;    /* shared store: another node's NOTIFY (new messages, changed lists) */
+	int wake_fd;              /* what wake_ev watches; -1 none (lost: sync_cb picks up a new one) */
+	int64_t optout_version, keys_version;
 	int64_t stop_at_ms;
 	char store_path[CONFIG_PATH_MAX + 32];
+	char node_id[STORE_NODE_ID_MAX];   /* on a shared store: this node's name; else "" */
 	struct sdnotify *sdn;
 	struct privdrop pd;
 	bool sock_dir_created;    /* we made the socket's directory: it goes to [daemon] user too */
@@ -279,7 +284,7 @@ static int drop_privileges(struct daemon *d)
 
 	if (d->pd.active) {
 		int rc = privdrop_chown(&d->pd, d->cfg.state_dir, err, sizeof(err));
-		for (size_t i = 0; rc == 0 && i < sizeof(companions) / sizeof(companions[0]); i++) {
+		for (size_t i = 0; rc == 0 && d->store_path[0] && i < sizeof(companions) / sizeof(companions[0]); i++) {
 			snprintf(path, sizeof(path), "%s%s", d->store_path, companions[i]);
 			rc = privdrop_chown(&d->pd, path, err, sizeof(err));
 		}
@@ -310,6 +315,109 @@ static int drop_privileges(struct daemon *d)
 	return 0;
 }
 
+/* A route's quota usage is read back from the shared store by its name: two live nodes with a modem
+ * of the same name would count each other's sends. Said loudly at start-up. */
+static int same_modem_cb(void *arg, const struct store_node *n)
+{
+	struct daemon *d = arg;
+
+	if (strcmp(n->id, d->node_id) == 0 || now_ms() - n->last_heartbeat_ms > n->lease_ms)
+		return 0;
+	for (size_t i = 0; i < d->cfg.nmodems; i++) {
+		const char *name = d->cfg.modems[i].name, *p = n->modems;
+		size_t len = strlen(name);
+		while ((p = strstr(p, name)) != NULL) {
+			if ((p == n->modems || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+				log_warnx("store: node %s also has a modem named %s: give each node's modems their own "
+					  "names, or their quotas count each other's sends", n->id, name);
+			p += len;
+		}
+	}
+	return 0;
+}
+
+/* A shared store (postgresql): register this node under [store] node_id, or its host name with the
+ * characters a node id may not hold replaced by '-'. */
+static int join_queue(struct daemon *d)
+{
+	char *id = d->node_id;
+
+	if (d->cfg.store_node_id[0]) {
+		snprintf(id, sizeof(d->node_id), "%s", d->cfg.store_node_id);
+	} else {
+		if (gethostname(id, sizeof(d->node_id) - 1) < 0 || !id[0])
+			snprintf(id, sizeof(d->node_id), "node");
+		id[sizeof(d->node_id) - 1] = '\0';
+		for (char *c = id; *c; c++)
+			if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-", *c))
+				*c = '-';
+	}
+	if (store_node_begin(d->st, id, d->cfg.store_lease_s * 1000LL, now_ms()) < 0) {
+		log_errorx("store: cannot join the shared queue as node \"%s\"", id);
+		return -1;
+	}
+	log_info("store: shared queue: node %s, lease %d s", id, d->cfg.store_lease_s);
+	store_nodes(d->st, same_modem_cb, d);
+	return 0;
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Watch the store's wake-up descriptor, if it has one now. 0, or -1 (out of memory). */
+static int watch_wake(struct daemon *d)
+{
+	int fd = store_wake_fd(d->st);
+
+	if (fd < 0)
+		return 0;
+	if (d->wake_ev)
+		event_free(d->wake_ev);
+	if (!(d->wake_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, wake_cb, d)) || event_add(d->wake_ev, NULL) < 0)
+		return -1;
+	d->wake_fd = fd;
+	return 0;
+}
+
+/* Each second on a shared store: one small query for the versions of the opt-out list and the API
+ * keys; a list another node changed is read again (a short poll, docs/scale-out.md). */
+static void sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t ov, kv;
+	(void)fd;
+	(void)what;
+	if (d->wake_fd < 0)
+		watch_wake(d);
+	if (store_versions(d->st, &ov, &kv) < 0)
+		return;
+	if (ov != d->optout_version && optout_refresh(d->optout) == 0)
+		d->optout_version = ov;
+	if (kv != d->keys_version && api_keys_refresh(d->api) == 0)
+		d->keys_version = kv;
+}
+
+/* Another node enqueued or changed a list: act now rather than at the next poll. A lost wake-up
+ * connection leaves the polls to do the work. */
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int bits = store_wake_read(d->st);
+	(void)fd;
+	(void)what;
+	if (bits < 0) {
+		event_del(d->wake_ev);
+		d->wake_fd = -1;
+		return;
+	}
+	if (bits)
+		log_debug("store: woken by another node:%s%s", bits & STORE_WAKE_QUEUE ? " new messages" : "",
+			  bits & STORE_WAKE_LISTS ? " lists changed" : "");
+	if (bits & STORE_WAKE_QUEUE)
+		scheduler_wake(d->sched);
+	if (bits & STORE_WAKE_LISTS)
+		sync_cb(-1, 0, d);
+}
+
 static int setup(struct daemon *d)
 {
 	char err[512];
@@ -322,15 +430,21 @@ static int setup(struct daemon *d)
 		log_warn("state_dir %s", d->cfg.state_dir);
 		return -1;
 	}
-	if (d->cfg.store_path[0])
+	/* postgresql has no file: store_path stays "" (no file size in /v1/status, no file backup) */
+	if (strcmp(d->cfg.store_backend, "postgresql") == 0)
+		d->store_path[0] = '\0';
+	else if (d->cfg.store_path[0])
 		snprintf(d->store_path, sizeof(d->store_path), "%s", d->cfg.store_path);
 	else
 		snprintf(d->store_path, sizeof(d->store_path), "%s/simroute.db", d->cfg.state_dir);
-	d->st = store_open(d->cfg.store_backend, d->store_path, err, sizeof(err));
+	d->st = store_open(d->cfg.store_backend, d->store_path[0] ? d->store_path : d->cfg.store_dsn, err,
+			   sizeof(err));
 	if (!d->st) {
 		log_errorx("store: %s", err);
 		return -1;
 	}
+	if (store_shared(d->st) && join_queue(d) < 0)
+		return -1;
 	d->optout = optout_new(d->st, d->cfg.optout_stop_keywords, d->cfg.optout_start_keywords, err, sizeof(err));
 	if (!d->optout) {
 		log_errorx("optout: %s", err);
@@ -357,6 +471,7 @@ static int setup(struct daemon *d)
 				       .cooldown_ms = d->cfg.cooldown * 1000,
 				       .breaker_threshold = d->cfg.breaker_threshold,
 				       .reassembly_timeout_ms = d->cfg.inbound_reassembly_timeout * 1000LL,
+				       .node_tick_ms = d->node_id[0] ? d->cfg.store_lease_s * 1000LL / 3 : 0,
 				       .carrier_after_ms = { [LANE_OTP] = d->cfg.otp_modem_deadline * 1000LL,
 							     [LANE_NORMAL] = d->cfg.carrier_after * 1000LL,
 							     [LANE_BULK] = d->cfg.bulk_carrier_after * 1000LL } };
@@ -400,11 +515,27 @@ static int setup(struct daemon *d)
 		}
 	}
 	struct api_deps deps = { .cfg = &d->cfg, .st = d->st, .in = d->in, .sched = d->sched, .webhook = d->webhook,
-				 .optout = d->optout, .started_ms = now_ms(), .store_path = d->store_path };
+				 .optout = d->optout, .started_ms = now_ms(), .store_path = d->store_path,
+				 .node_id = d->node_id };
 	d->api = api_new(d->base, &deps, err, sizeof(err));
 	if (!d->api) {
 		log_errorx("%s", err);
 		return -1;
+	}
+	if (store_shared(d->st)) {
+		struct timeval second = { 1, 0 };
+		/* -1: the first tick reads both lists again, so a change made while they were first read
+		 * (before this node knew any version) is not missed */
+		d->optout_version = d->keys_version = -1;
+		d->wake_fd = -1;
+		if (watch_wake(d) < 0) {
+			log_errorx("store: cannot watch the wake-up connection");
+			return -1;
+		}
+		if (!(d->sync_ev = event_new(d->base, -1, EV_PERSIST, sync_cb, d)) || event_add(d->sync_ev, &second) < 0) {
+			log_errorx("store: cannot follow the shared lists");
+			return -1;
+		}
 	}
 	if (scheduler_start(d->sched, now_ms()) < 0) {
 		log_errorx("store: cannot recover the queue");
@@ -431,6 +562,10 @@ static void teardown(struct daemon *d)
 {
 	if (d->in)
 		ingest_flush(d->in);      /* replies for what was accepted go out before the listeners close */
+	if (d->sync_ev)
+		event_free(d->sync_ev);
+	if (d->wake_ev)
+		event_free(d->wake_ev);
 	api_free(d->api);
 	sdnotify_free(d->sdn);
 	ingest_free(d->in);
@@ -517,7 +652,8 @@ int main(int argc, char **argv)
 		log_close();
 		return 1;
 	}
-	log_info("simrouted ready: %zu modem(s), store %s", d.cfg.nmodems, d.store_path);
+	log_info("simrouted ready: %zu modem(s), store %s", d.cfg.nmodems,
+		 d.store_path[0] ? d.store_path : d.cfg.store_backend);
 	sdnotify_ready(d.sdn);   /* the API listens and the queue is recovered */
 	event_base_dispatch(d.base);
 	log_info("simrouted stopped");

@@ -90,7 +90,8 @@ pages.overview = function () {
         }), { id: "usage" }));
       const daemon = card("Daemon", null, kv([
         ["version", st.version], ["up", fmtSeconds(st.uptime_s)],
-        ["store", (st.store || {}).path + (st.store && st.store.size_bytes !== undefined ? " (" + Math.round(st.store.size_bytes / 1024) + " KiB)" : "")],
+        ["store", (st.store || {}).path ? st.store.path + (st.store.size_bytes !== undefined ? " (" + Math.round(st.store.size_bytes / 1024) + " KiB)" : "")
+          : (st.store || {}).backend + (st.store && st.store.node ? ", node " + st.store.node : "")],
         ["modems ready", (st.routes || {}).ready + " of " + (st.routes || {}).total]]));
       return el("div", { class: "grid", id: "overview" }, probCard, chart, queue, latency, usage, daemon);
     }

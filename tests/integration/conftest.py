@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -195,3 +196,26 @@ def daemon_factory(tmp_path):
     yield make
     for d in started:
         d.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throw-away PostgreSQL server (tests/pg_server.sh) for the postgresql store backend; its dsn.
+    Its directory is directly in /tmp: run as root, the server's user (postgres) cannot enter pytest's."""
+    script = os.path.join(ROOT, "tests", "pg_server.sh")
+    d = tempfile.mkdtemp(prefix="simroute_pg.")
+    r = subprocess.run([script, "start", d], capture_output=True, text=True)
+    if r.returncode == 77:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql): " + r.stderr.strip())
+    assert r.returncode == 0, r.stderr
+    yield r.stdout.strip()
+    subprocess.run([script, "stop", d], check=False)
+
+
+@pytest.fixture
+def pg_dsn(pg_server, request):
+    """A fresh, empty database on the test server for one test: the dsn that names it."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
+    for sql in ("DROP DATABASE IF EXISTS %s" % name, "CREATE DATABASE %s" % name):
+        subprocess.run(["psql", "-q", pg_server, "-c", sql], check=True, capture_output=True)
+    return pg_server.replace("dbname=simroute", "dbname=" + name)

@@ -340,3 +340,10 @@ def test_stats_count_sends_and_failures_per_route(bank, sim):
     text = conn.getresponse().read().decode()
     conn.close()
     assert 'simroute_route_failed_total{modem="%s",class="permanent"} 1' % failed["route"] in text, text
+
+
+def test_overview_names_a_postgresql_store(daemon_factory, pg_dsn, browser):
+    """On a shared store the Daemon card says which backend and node, as there is no file."""
+    d = daemon_factory([], extra_ini="[store]\nbackend = postgresql\ndsn = %s\nnode_id = dash1\n" % pg_dsn)
+    sign_in(browser, d, TEST_KEY)
+    wait_for(lambda: "postgresql, node dash1" in text_of(browser, "#overview"), what="the store line")

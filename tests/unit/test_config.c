@@ -220,6 +220,29 @@ static void test_log_targets(void **state)
 	}
 }
 
+/* [store] backend = postgresql with its dsn; a password in the dsn is never printed by config_dump. */
+static void test_store_postgresql(void **state)
+{
+	struct config cfg;
+	char err[256] = "", *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+	(void)state;
+	assert_int_equal(load("[store]\nbackend = postgresql\ndsn = host=127.0.0.1 dbname=q password=hunter2\n",
+			      &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.store_backend, "postgresql");
+	assert_string_equal(cfg.store_dsn, "host=127.0.0.1 dbname=q password=hunter2");
+	assert_string_equal(cfg.store_node_id, "");
+	assert_int_equal(cfg.store_lease_s, 30);
+	assert_non_null(out = open_memstream(&buf, &len));
+	config_dump(&cfg, out);
+	fclose(out);
+	assert_non_null(strstr(buf, "dsn = <set>"));
+	assert_null(strstr(buf, "hunter2"));
+	free(buf);
+	config_free(&cfg);
+}
+
 /* Each bad file and the error it must produce: the line and the words that point at the mistake. */
 static const struct {
 	const char *text, *expect;
@@ -261,6 +284,9 @@ static const struct {
 	{ "[api]\nlisten = localhost\n", "[api] listen: expected host:port" },
 	{ "[api]\nlisten =\nsocket =\n", "[api] needs listen or socket" },
 	{ "[store]\nbackend = oracle\n", ":2: backend: invalid value \"oracle\"" },
+	{ "[store]\nbackend = postgresql\n", "[store] backend = postgresql needs dsn" },
+	{ "[store]\nnode_id = a b\n", "[store] node_id: only A-Z a-z 0-9 _ . -" },
+	{ "[store]\nlease_s = 1\n", ":2: lease_s: out of range (2..3600)" },
 	{ "[quota]\nday = -1\n", ":2: day: out of range" },
 	{ "[quota]\nweek = 5\n", ":2: unknown key \"week\" in [quota]" },
 	{ "[modem:a1]\nport = /dev/x\nquota_week = 5\n", ":3: unknown key \"quota_week\"" },
@@ -564,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_retention_durations),
 		cmocka_unit_test(test_log_targets),
+		cmocka_unit_test(test_store_postgresql),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_shipped_configs_parse),
 		cmocka_unit_test(test_apply_reload),

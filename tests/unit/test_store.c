@@ -779,7 +779,7 @@ static void test_disk_full(void **state)
 	int64_t ids[300], id;
 	struct store_counts c;
 	struct rlimit old, lim;
-	char wal[160];
+	char wal[sizeof(f->path) + 8];
 	struct stat sb;
 	off_t max = 0;
 	int rc;
@@ -1184,29 +1184,29 @@ static void test_carrier_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_enqueue_ids),
-		BOTH(test_expire),
-		BOTH(test_batch),
-		BOTH(test_route_usage),
-		BOTH(test_route_recipients),
-		BOTH(test_enqueue_rejects_bad),
-		BOTH(test_get_fields),
-		BOTH(test_pending_order),
-		BOTH(test_pending_paging),
-		BOTH(test_pending_early_stop),
-		BOTH(test_pending_reentrant),
-		BOTH(test_pending_bad_args),
-		BOTH(test_transition_every_pair),
-		BOTH(test_transition_stale),
-		BOTH(test_transition_fields),
-		BOTH(test_timeline),
-		BOTH(test_record_part),
-		BOTH(test_recover),
-		BOTH(test_counts),
-		BOTH(test_options_stored),
-		BOTH(test_idem),
-		BOTH(test_list),
-		BOTH(test_carrier_ids),
+		ALL(test_enqueue_ids),
+		ALL(test_expire),
+		ALL(test_batch),
+		ALL(test_route_usage),
+		ALL(test_route_recipients),
+		ALL(test_enqueue_rejects_bad),
+		ALL(test_get_fields),
+		ALL(test_pending_order),
+		ALL(test_pending_paging),
+		ALL(test_pending_early_stop),
+		ALL(test_pending_reentrant),
+		ALL(test_pending_bad_args),
+		ALL(test_transition_every_pair),
+		ALL(test_transition_stale),
+		ALL(test_transition_fields),
+		ALL(test_timeline),
+		ALL(test_record_part),
+		ALL(test_recover),
+		ALL(test_counts),
+		ALL(test_options_stored),
+		ALL(test_idem),
+		ALL(test_list),
+		ALL(test_carrier_ids),
 		cmocka_unit_test(test_open_bad_backend),
 		SQLITE(test_reopen),
 		SQLITE(test_migrate_from_0),

@@ -217,11 +217,11 @@ static void test_sqlite_reopen(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_audit_add_list),
-		BOTH(test_audit_bad_rows),
-		BOTH(test_optout_add_remove_check),
-		BOTH(test_optout_paging),
-		BOTH(test_optout_bad_arguments),
+		ALL(test_audit_add_list),
+		ALL(test_audit_bad_rows),
+		ALL(test_optout_add_remove_check),
+		ALL(test_optout_paging),
+		ALL(test_optout_bad_arguments),
 		cmocka_unit_test_prestate_setup_teardown(test_sqlite_reopen, setup, teardown, &fx_sqlite),
 	};
 

@@ -337,13 +337,13 @@ static void test_join(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_single_and_duplicate),
-		BOTH(test_reassembly_out_of_order),
-		BOTH(test_timeout_flush),
-		BOTH(test_list_paging_since),
-		BOTH(test_bad_parts_refused),
-		BOTH(test_part_status),
-		BOTH(test_mr_wraparound),
+		ALL(test_single_and_duplicate),
+		ALL(test_reassembly_out_of_order),
+		ALL(test_timeout_flush),
+		ALL(test_list_paging_since),
+		ALL(test_bad_parts_refused),
+		ALL(test_part_status),
+		ALL(test_mr_wraparound),
 		cmocka_unit_test(test_join),
 	};
 

@@ -213,10 +213,10 @@ static void test_mask_numbers_reopen_and_migrate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_add_list_revoke),
-		BOTH(test_taken),
-		BOTH(test_bad_arguments),
-		BOTH(test_mask_numbers),
+		ALL(test_add_list_revoke),
+		ALL(test_taken),
+		ALL(test_bad_arguments),
+		ALL(test_mask_numbers),
 		cmocka_unit_test_prestate_setup_teardown(test_survives_reopen, setup, teardown, &fx_sqlite),
 		cmocka_unit_test_prestate_setup_teardown(test_mask_numbers_reopen_and_migrate, setup, teardown, &fx_sqlite),
 	};

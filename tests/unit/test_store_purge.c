@@ -352,13 +352,13 @@ static void test_backup_unsupported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_bodies_erased_rows_kept),
-		BOTH(test_only_done_messages),
-		BOTH(test_rows_deleted),
-		BOTH(test_bounded_chunks),
-		BOTH(test_bad_arguments),
-		BOTH(test_inbound),
-		BOTH(test_webhooks),
+		ALL(test_bodies_erased_rows_kept),
+		ALL(test_only_done_messages),
+		ALL(test_rows_deleted),
+		ALL(test_bounded_chunks),
+		ALL(test_bad_arguments),
+		ALL(test_inbound),
+		ALL(test_webhooks),
 		cmocka_unit_test_prestate_setup_teardown(test_vacuum_gives_space_back, setup, teardown, &fx_sqlite),
 		cmocka_unit_test_prestate_setup_teardown(test_backup_copy, setup, teardown, &fx_sqlite),
 		cmocka_unit_test_prestate_setup_teardown(test_backup_unsupported, setup, teardown, &fx_mem),

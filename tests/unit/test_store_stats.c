@@ -156,9 +156,9 @@ static void test_list_to_suffix(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_outcomes),
-		BOTH(test_oldest_queued),
-		BOTH(test_list_to_suffix),
+		ALL(test_outcomes),
+		ALL(test_oldest_queued),
+		ALL(test_list_to_suffix),
 	};
 	log_init("test_store_stats", getenv("TEST_LOG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,6 +109,31 @@ int api_keys_load(struct api *api, char *err, size_t errlen)
 	return 0;
 }
 
+/* Another node added or revoked a key (a shared store): merge the store's list into the one in memory
+ * — new keys are appended, revocations applied — so entries never move under a request, as when a
+ * key is added here. */
+static int refresh_cb(void *arg, const struct store_api_key *k)
+{
+	struct api *api = arg;
+
+	for (size_t i = 0; i < api->nskeys; i++) {
+		if (strcmp(api->skeys[i].id, k->id) == 0) {
+			if (k->revoked_ms && !api->skeys[i].revoked_ms)
+				log_info("api: key %s (%s) revoked on another node", k->id, k->name);
+			api->skeys[i].revoked_ms = k->revoked_ms;
+			return 0;
+		}
+	}
+	if (remember(api, k) == 0)
+		log_info("api: key %s (%s) added on another node", k->id, k->name);
+	return 0;
+}
+
+int api_keys_refresh(struct api *api)
+{
+	return store_key_list(api->deps.st, refresh_cb, api) < 0 ? -1 : 0;
+}
+
 struct api_skey *api_keys_match(struct api *api, const unsigned char digest[32])
 {
 	struct api_skey *found = NULL;

@@ -106,7 +106,10 @@ static void committed(void *arg, int rc, const int64_t *ids, size_t n)
 {
 	struct post *p = arg;
 	(void)n;
-	if (rc != 0)
+	if (rc == 1)   /* another node committed this key first (a shared store): its answer comes on a retry */
+		api_error(p->req, 409, "idempotency_in_progress", "Idempotency-Key",
+			  "a request with this Idempotency-Key is being committed on another node; retry");
+	else if (rc != 0)
 		api_error(p->req, 503, "store_unavailable", NULL,
 			  "the message could not be stored (disk full or store error); it was NOT accepted, retry later");
 	else
@@ -362,6 +365,7 @@ void api_messages_post(struct api_req *r)
 		rec.key = key;
 		rec.count = (int)p->n;
 		rec.created_ms = api_now_ms();
+		rec.live_after_ms = rec.created_ms - API_IDEM_KEEP_MS;
 		SHA256((const unsigned char *)data, len, rec.request_hash);
 		for (struct api_flight *f = r->api->flights; f; f = f->next) {
 			if (strcmp(f->owner, r->owner) == 0 && strcmp(f->key, key) == 0) {

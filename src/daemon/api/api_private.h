@@ -149,6 +149,8 @@ void api_inbound_list(struct api_req *r);
 void api_webhooks_list(struct api_req *r);
 void api_webhooks_replay(struct api_req *r, const char *id);
 void api_audit_list(struct api_req *r);
+/* api_nodes.c: GET /v1/nodes, the nodes sharing the queue. */
+void api_nodes_list(struct api_req *r);
 void api_optout_list(struct api_req *r);
 void api_optout_add(struct api_req *r);
 void api_optout_delete(struct api_req *r, const char *number);

@@ -117,7 +117,11 @@ void api_status_get(struct api_req *r)
 	for (int l = 0; l < LANE_COUNT; l++)
 		json_object_set_new(lanes, message_lane_name((enum msg_lane)l), json_integer(c.queued_by_lane[l]));
 	json_t *modems = modems_doc(r, &ready);
-	json_t *store = json_pack("{s:s}", "path", d->store_path ? d->store_path : "");
+	json_t *store = json_pack("{s:s, s:s}", "path", d->store_path ? d->store_path : "", "backend",
+				  store_backend_name(d->st));
+	/* a shared store (postgresql): this node's name among those on the queue (GET /v1/nodes) */
+	if (d->node_id && d->node_id[0])
+		json_object_set_new(store, "node", json_string(d->node_id));
 	if (d->store_path && stat(d->store_path, &sb) == 0)
 		json_object_set_new(store, "size_bytes", json_integer((json_int_t)sb.st_size));
 	json_t *o = json_pack("{s:s, s:I, s:o, s:{s:o, s:o}, s:{s:i, s:i}, s:o}", "version", SIMROUTE_VERSION,

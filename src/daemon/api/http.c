@@ -229,7 +229,7 @@ static const char *peer_actor(struct evhttp_request *req, char *buf, size_t len)
 enum route_id {
 	R_UI, R_STATS, R_MESSAGES_POST, R_MESSAGES_LIST, R_MESSAGE, R_MESSAGE_DELETE, R_MESSAGE_EXPLAIN, R_STATUS, R_MODEMS,
 	R_MODEM_ACTION, R_KANNEL, R_HEALTHZ, R_READYZ, R_METRICS, R_INBOUND, R_WEBHOOKS, R_WEBHOOK_REPLAY, R_AUDIT,
-	R_OPTOUT_LIST, R_OPTOUT_ADD, R_OPTOUT_DELETE, R_KEYS_POST, R_KEYS_LIST, R_KEY_DELETE, R_CARRIER_STATUS, R_BACKUP
+	R_OPTOUT_LIST, R_OPTOUT_ADD, R_OPTOUT_DELETE, R_KEYS_POST, R_KEYS_LIST, R_KEY_DELETE, R_CARRIER_STATUS, R_BACKUP, R_NODES
 };
 
 struct route {
@@ -251,6 +251,7 @@ static const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/messages/", 0, SCOPE_READ, R_MESSAGE_EXPLAIN, "/explain" },
 	{ EVHTTP_REQ_GET, "/v1/status", 1, SCOPE_READ, R_STATUS, NULL },
 	{ EVHTTP_REQ_GET, "/v1/modems", 1, SCOPE_READ, R_MODEMS, NULL },
+	{ EVHTTP_REQ_GET, "/v1/nodes", 1, SCOPE_READ, R_NODES, NULL },
 	{ EVHTTP_REQ_GET, "/v1/inbound", 1, SCOPE_READ, R_INBOUND, NULL },
 	{ EVHTTP_REQ_GET, "/v1/webhooks", 1, SCOPE_READ, R_WEBHOOKS, NULL },
 	{ EVHTTP_REQ_POST, "/v1/webhooks/", 0, SCOPE_ADMIN, R_WEBHOOK_REPLAY, "/replay" },
@@ -412,6 +413,7 @@ static void handle(struct evhttp_request *req, struct api *api, bool trusted)
 		case R_KEY_DELETE: api_keys_revoke(&r, rest); return;
 		case R_CARRIER_STATUS: api_carrier_status(&r, rest); return;
 		case R_BACKUP: api_backup_post(&r); return;
+		case R_NODES: api_nodes_list(&r); return;
 		}
 	}
 	if (path_known)

@@ -144,6 +144,7 @@ int ingest_submit_idem(struct ingest *in, const struct store_new_msg *msgs, size
 		int ok = 1;
 		d->rec = *idem;
 		d->first = first;
+		d->taken = false;
 		d->rec.owner = dup_opt(idem->owner, &ok);
 		d->rec.key = dup_opt(idem->key, &ok);
 		if (!ok) {
@@ -185,9 +186,15 @@ void ingest_flush(struct ingest *in)
 	in->nmsgs = in->nwaiters = in->nidem = 0;
 	if (rc == 0)
 		for (size_t i = 0; i < n; i++)
-			scheduler_notify(in->sched, ids[i], msgs[i].lane);
-	for (size_t i = 0; i < nw; i++)
-		waiters[i].done(waiters[i].arg, rc == 0 ? 0 : -1, rc == 0 ? ids + waiters[i].first : NULL, waiters[i].n);
+			if (ids[i])   /* 0: not stored (its idempotency key was taken on another node) */
+				scheduler_notify(in->sched, ids[i], msgs[i].lane);
+	for (size_t i = 0; i < nw; i++) {
+		int taken = 0;
+		for (size_t k = 0; rc == 0 && k < nidem; k++)
+			taken |= idem[k].taken && idem[k].first == waiters[i].first;
+		waiters[i].done(waiters[i].arg, rc != 0 ? -1 : taken ? 1 : 0,
+				rc == 0 && !taken ? ids + waiters[i].first : NULL, waiters[i].n);
+	}
 	for (size_t i = 0; i < n; i++)
 		free_msg_strings(&msgs[i]);
 	free_idem(idem, nidem);

@@ -11,7 +11,8 @@ struct event_base;
 struct scheduler;
 struct ingest;
 
-/* rc 0: ids[0..n-1] are committed; rc -1: nothing was stored (store error, e.g. disk full). */
+/* rc 0: ids[0..n-1] are committed; rc -1: nothing was stored (store error, e.g. disk full); rc 1 (a
+ * shared store only): not stored, another node holds the request's idempotency key live (ids NULL). */
 typedef void ingest_done_cb(void *arg, int rc, const int64_t *ids, size_t n);
 
 struct ingest *ingest_new(struct event_base *base, struct store *st, struct scheduler *sched);

@@ -191,14 +191,39 @@ struct optout *optout_new(struct store *st, const char *stop, const char *start,
 	return o;
 }
 
+static void slots_free(char **slots, size_t cap)
+{
+	for (size_t i = 0; i < cap; i++)
+		if (slots[i] != TOMBSTONE)
+			free(slots[i]);
+	free(slots);
+}
+
+/* The set read again into a fresh table, swapped in only once complete: a failed read keeps the old. */
+int optout_refresh(struct optout *o)
+{
+	struct optout fresh = { .st = o->st, .stop = o->stop, .start = o->start };
+	struct store_optout_filter f = { .limit = SIZE_MAX };
+	int n = store_optout_list(o->st, &f, load_cb, &fresh);
+
+	if (n < 0 || (size_t)n != fresh.n) {
+		slots_free(fresh.slots, fresh.cap);
+		return -1;
+	}
+	slots_free(o->slots, o->cap);
+	o->slots = fresh.slots;
+	o->cap = fresh.cap;
+	o->n = fresh.n;
+	o->used = fresh.used;
+	log_info("optout: list read again from the shared store: %zu number(s)", o->n);
+	return 0;
+}
+
 void optout_free(struct optout *o)
 {
 	if (o == NULL)
 		return;
-	for (size_t i = 0; i < o->cap; i++)
-		if (o->slots[i] != TOMBSTONE)
-			free(o->slots[i]);
-	free(o->slots);
+	slots_free(o->slots, o->cap);
 	free(o);
 }
 

@@ -22,6 +22,8 @@ enum optout_keyword optout_keyword_match(const char *text, const char *stop, con
  * NULL and err on failure (store unreadable, out of memory). */
 struct optout *optout_new(struct store *st, const char *stop, const char *start, char *err, size_t errlen);
 void optout_free(struct optout *o);
+/* Read the set again from the store (another node changed it: store_versions). 0, or -1 (kept). */
+int optout_refresh(struct optout *o);
 
 /* The accept path's check: a hash lookup, no store access. */
 bool optout_contains(const struct optout *o, const char *number);

@@ -452,6 +452,34 @@ static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
 	scheduler_pass_commit(s);
 }
 
+/* Several nodes on one store: the queue grows behind this node's back (another node accepted a
+ * message), so each second every lane pages in from the store again (ids after the last one loaded:
+ * an enqueue holds a lock until its commit, so ids become visible in order). Every node_tick_ms, the
+ * heartbeat; messages it took back from a node whose lease expired go first in their lanes. */
+static void node_tick(struct scheduler *s, int64_t now)
+{
+	for (int l = 0; l < LANE_COUNT; l++)
+		s->lanes[l].complete = 0;
+	if (now - s->last_node_tick_ms < s->cfg.node_tick_ms)
+		return;
+	s->last_node_tick_ms = now;
+	char modems[1024] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < s->nslots && off < sizeof(modems); i++)
+		off += (size_t)snprintf(modems + off, sizeof(modems) - off, "%s%s", i ? "," : "", modem_name(s->slots[i]->m));
+	int64_t *ids = NULL;
+	int n = store_node_tick(s->st, now, modems, &ids);
+	for (int i = 0; i < n; i++) {
+		struct store_msg msg;
+		if (store_get(s->st, ids[i], &msg) != 0)
+			continue;
+		if (msg.state == MSG_QUEUED && window_push(&s->lanes[msg.lane], ids[i], 1) < 0)
+			scheduler_delay_until(s, ids[i], msg.lane, now, "taken back from a node");
+		store_msg_clear(&msg);
+	}
+	free(ids);
+}
+
 /* Every second: deadlines pass without any event, so look again; now and then sweep expired messages. */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -465,6 +493,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		scheduler_carrier_reap(s, false);
 	if (!s->started)
 		return;
+	if (s->cfg.node_tick_ms > 0)
+		node_tick(s, now);
 	if (now - s->last_sweep_ms >= s->cfg.sweep_interval_ms) {
 		s->last_sweep_ms = now;
 		store_expire(s->st, now);
@@ -640,12 +670,21 @@ int scheduler_start(struct scheduler *s, int64_t now)
 	s->started = 1;
 	s->last_sweep_ms = now;
 	store_expire(s->st, now);
+	if (s->cfg.node_tick_ms > 0)
+		node_tick(s, now);   /* the first heartbeat names this node's modems at once */
 	struct timeval second = { 1, 0 };
 	event_add(s->tick_ev, &second);
 	for (size_t i = 0; i < s->nslots; i++)
 		modem_start(s->slots[i]->m);
 	scheduler_kick(s);
 	return 0;
+}
+
+void scheduler_wake(struct scheduler *s)
+{
+	for (int l = 0; l < LANE_COUNT; l++)
+		s->lanes[l].complete = 0;
+	scheduler_kick(s);
 }
 
 void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane)

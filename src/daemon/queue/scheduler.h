@@ -27,6 +27,10 @@ struct scheduler_config {
 	int64_t carrier_after_ms[LANE_COUNT];
 	int sweep_interval_ms;/* expiry sweep of the queue (0: 10 s) */
 	int64_t reassembly_timeout_ms; /* inbound concatenated sets listed incomplete after this (0: never) */
+	/* several nodes on one shared store (store_shared): heartbeat and lease sweep this often (a third
+	 * of the lease); 0: a lone node. The queue is then also polled each second for the messages other
+	 * nodes accept (docs/scale-out.md). */
+	int64_t node_tick_ms;
 };
 
 struct scheduler *scheduler_new(struct event_base *base, struct store *st, const struct scheduler_config *cfg);
@@ -76,6 +80,9 @@ void scheduler_set_carrier(struct scheduler *s, struct carrier *c, int max_infli
 
 /* Recover interrupted sends, index the queue, start the modems. */
 int scheduler_start(struct scheduler *s, int64_t now_ms);
+
+/* Another node enqueued messages (a shared store's wake-up): page the lanes in from the store again. */
+void scheduler_wake(struct scheduler *s);
 
 /* A message was committed to the store (called by ingest after the commit). */
 void scheduler_notify(struct scheduler *s, int64_t id, enum msg_lane lane);

@@ -97,6 +97,7 @@ struct scheduler {
 	struct event *retry_ev;
 	struct event *tick_ev;     /* housekeeping: deadlines, expiry sweep */
 	int64_t last_sweep_ms;
+	int64_t last_node_tick_ms;
 	struct deferred_write *deferred;
 	size_t ndeferred;
 	int started;

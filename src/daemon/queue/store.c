@@ -20,6 +20,7 @@ struct store {
 static const struct store_backend *const backends[] = {
 	&store_backend_sqlite,
 	&store_backend_mem,
+	&store_backend_pg,
 };
 
 void store_copy_field(char *dst, size_t dstlen, const char *src)
@@ -37,6 +38,13 @@ void store_msg_clear(struct store_msg *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* A hook the backend does not implement (yet): an error, as a failed storage operation would be. */
+int store_unsupported(const struct store_backend *be, const char *hook)
+{
+	log_warnx("store: %s: not supported by the %s backend", hook, be->name);
+	return -1;
+}
+
 struct store *store_open(const char *backend, const char *path, char *err, size_t errlen)
 {
 	const struct store_backend *be = NULL;
@@ -49,7 +57,7 @@ struct store *store_open(const char *backend, const char *path, char *err, size_
 			be = backends[i];
 	}
 	if (be == NULL) {
-		snprintf(err, errlen, "unknown store backend \"%s\" (sqlite | mem)", backend ? backend : "");
+		snprintf(err, errlen, "unknown store backend \"%s\" (sqlite | postgresql | mem)", backend ? backend : "");
 		return NULL;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -85,6 +93,8 @@ int store_purge(struct store *st, int64_t body_before_ms, int64_t rows_before_ms
 	}
 	if (!body_before_ms && !rows_before_ms)
 		return 0;
+	if (!st->be->purge)
+		return store_unsupported(st->be, "purge");
 	return st->be->purge(st->data, body_before_ms, rows_before_ms, max_rows);
 }
 
@@ -209,7 +219,10 @@ int store_enqueue_idem(struct store *st, const struct store_new_msg *msgs, size_
 	for (size_t i = 0; i < nidem; i++) {
 		if (!idem_ok(&idem[i], n))
 			return -1;
+		idem[i].taken = false;   /* out: only a shared backend sets it */
 	}
+	if (!st->be->enqueue)
+		return store_unsupported(st->be, "enqueue");
 	if (st->be->enqueue(st->data, msgs, n, ids, idem, nidem) == -1) {
 		st->write_errors++;
 		return -1;
@@ -221,6 +234,8 @@ int store_enqueue_idem(struct store *st, const struct store_new_msg *msgs, size_
 
 int store_recover(struct store *st, int64_t now_ms)
 {
+	if (!st->be->recover)
+		return store_unsupported(st->be, "recover");
 	return st->be->recover(st->data, now_ms);
 }
 
@@ -242,6 +257,8 @@ int store_load_pending(struct store *st, enum msg_lane lane, int64_t after_id, s
 			want = limit - (size_t)visited;
 		if (want == 0)
 			break;
+		if (!st->be->pending_fetch)
+			return store_unsupported(st->be, "pending_fetch");
 		if ((got = st->be->pending_fetch(st->data, lane, after_id, rows, want)) == -1)
 			return -1;
 		for (int i = 0; i < got; i++) {
@@ -260,6 +277,8 @@ int store_load_pending(struct store *st, enum msg_lane lane, int64_t after_id, s
 int store_get(struct store *st, int64_t id, struct store_msg *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (!st->be->get)
+		return store_unsupported(st->be, "get");
 	return st->be->get(st->data, id, out);
 }
 
@@ -273,6 +292,8 @@ int store_transition(struct store *st, int64_t id, enum msg_state from, enum msg
 			  message_state_name(from), message_state_name(to));
 		return -1;
 	}
+	if (!st->be->transition)
+		return store_unsupported(st->be, "transition");
 	rc = st->be->transition(st->data, id, from, to, route, error, now_ms);
 	if (rc == 0 && st->hooks.message)
 		st->hooks.message(st->hooks_arg, st, id, to, now_ms);
@@ -291,6 +312,8 @@ int store_transition(struct store *st, int64_t id, enum msg_state from, enum msg
 
 int store_record_part(struct store *st, int64_t id, int seq, int mr, const char *route, int64_t now_ms)
 {
+	if (!st->be->record_part)
+		return store_unsupported(st->be, "record_part");
 	int rc = st->be->record_part(st->data, id, seq, mr, route, now_ms);
 
 	if (rc == 0)
@@ -307,6 +330,8 @@ int store_record_part(struct store *st, int64_t id, int seq, int mr, const char 
 int store_counts(struct store *st, struct store_counts *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (!st->be->counts)
+		return store_unsupported(st->be, "counts");
 	return st->be->counts(st->data, out);
 }
 
@@ -314,6 +339,8 @@ int store_timeline(struct store *st, int64_t id, store_event_cb *cb, void *arg)
 {
 	if (cb == NULL)
 		return -1;
+	if (!st->be->timeline)
+		return store_unsupported(st->be, "timeline");
 	return st->be->timeline(st->data, id, cb, arg);
 }
 
@@ -323,11 +350,15 @@ int store_idem_get(struct store *st, const char *owner, const char *key, int64_t
 	memset(out, 0, sizeof(*out));
 	if (owner == NULL || key == NULL)
 		return -1;
+	if (!st->be->idem_get)
+		return store_unsupported(st->be, "idem_get");
 	return st->be->idem_get(st->data, owner, key, not_before_ms, out);
 }
 
 int store_idem_purge(struct store *st, int64_t before_ms)
 {
+	if (!st->be->idem_purge)
+		return store_unsupported(st->be, "idem_purge");
 	int n = st->be->idem_purge(st->data, before_ms);
 
 	if (n > 0)
@@ -341,12 +372,16 @@ int store_list(struct store *st, const struct store_filter *f, store_msg_cb *cb,
 		log_warnx("store: list: bad arguments");
 		return -1;
 	}
+	if (!st->be->list)
+		return store_unsupported(st->be, "list");
 	return st->be->list(st->data, f, cb, arg);
 }
 
 int store_expire(struct store *st, int64_t now_ms)
 {
 	int64_t *ids = NULL;
+	if (!st->be->expire)
+		return store_unsupported(st->be, "expire");
 	int n = st->be->expire(st->data, now_ms, &ids);
 	if (n > 0)
 		log_info("store: %d queued message(s) expired (ttl passed before sending)", n);
@@ -358,11 +393,15 @@ int store_expire(struct store *st, int64_t now_ms)
 
 int store_route_usage(struct store *st, int64_t since_ms, store_usage_cb *cb, void *arg)
 {
+	if (!st->be->route_usage)
+		return store_unsupported(st->be, "route_usage");
 	return st->be->route_usage(st->data, since_ms, cb, arg);
 }
 
 int store_route_recipients(struct store *st, int64_t since_ms, store_recipient_cb *cb, void *arg)
 {
+	if (!st->be->route_recipients)
+		return store_unsupported(st->be, "route_recipients");
 	return st->be->route_recipients(st->data, since_ms, cb, arg);
 }
 
@@ -370,6 +409,8 @@ int store_outcomes(struct store *st, int64_t after_id, int64_t since_ms, store_o
 		   int64_t *last_id)
 {
 	*last_id = after_id;
+	if (!st->be->outcomes)
+		return store_unsupported(st->be, "outcomes");
 	return st->be->outcomes(st->data, after_id < 0 ? 0 : after_id, since_ms, cb, arg, last_id);
 }
 
@@ -377,6 +418,8 @@ int store_oldest_queued(struct store *st, int64_t out_ms[LANE_COUNT])
 {
 	for (int l = 0; l < LANE_COUNT; l++)
 		out_ms[l] = 0;
+	if (!st->be->oldest_queued)
+		return store_unsupported(st->be, "oldest_queued");
 	return st->be->oldest_queued(st->data, out_ms);
 }
 
@@ -451,6 +494,8 @@ int store_inbound_add(struct store *st, const struct store_inbound_part *p, int6
 		log_warnx("store: inbound_add: bad arguments");
 		return -1;
 	}
+	if (!st->be->inbound_add)
+		return store_unsupported(st->be, "inbound_add");
 	int rc = st->be->inbound_add(st->data, p, inbound_id);
 	if (rc == 0 && *inbound_id && st->hooks.inbound)
 		st->hooks.inbound(st->hooks_arg, st, *inbound_id, p->received_ms);
@@ -460,6 +505,8 @@ int store_inbound_add(struct store *st, const struct store_inbound_part *p, int6
 int store_inbound_flush(struct store *st, int64_t before_ms, int64_t now_ms)
 {
 	int64_t *ids = NULL;
+	if (!st->be->inbound_flush)
+		return store_unsupported(st->be, "inbound_flush");
 	int n = st->be->inbound_flush(st->data, before_ms, &ids);
 	/* An incomplete message is still a received message: its event goes out like any other. */
 	for (int i = 0; i < n && ids && st->hooks.inbound; i++)
@@ -474,6 +521,8 @@ int store_inbound_list(struct store *st, const struct store_inbound_filter *f, s
 		log_warnx("store: inbound_list: bad arguments");
 		return -1;
 	}
+	if (!st->be->inbound_list)
+		return store_unsupported(st->be, "inbound_list");
 	return st->be->inbound_list(st->data, f, cb, arg);
 }
 
@@ -481,6 +530,8 @@ int store_parts(struct store *st, int64_t id, store_part_cb *cb, void *arg)
 {
 	if (cb == NULL)
 		return -1;
+	if (!st->be->parts)
+		return store_unsupported(st->be, "parts");
 	return st->be->parts(st->data, id, cb, arg);
 }
 
@@ -491,6 +542,8 @@ int store_part_status(struct store *st, const char *route, int mr, int64_t since
 		log_warnx("store: part_status: bad arguments");
 		return -1;
 	}
+	if (!st->be->part_status)
+		return store_unsupported(st->be, "part_status");
 	return st->be->part_status(st->data, route, mr, since_ms, status, now_ms, id, seq);
 }
 
@@ -508,6 +561,8 @@ int store_carrier_id_add(struct store *st, const char *carrier, const char *carr
 		log_warnx("store: carrier_id_add: bad arguments");
 		return -1;
 	}
+	if (!st->be->carrier_id_add)
+		return store_unsupported(st->be, "carrier_id_add");
 	return st->be->carrier_id_add(st->data, carrier, carrier_id, id, now_ms);
 }
 
@@ -515,6 +570,8 @@ int store_carrier_id_find(struct store *st, const char *carrier, const char *car
 {
 	if (!carrier_id_ok(carrier, carrier_id))
 		return 1;   /* a callback naming nothing we could have stored */
+	if (!st->be->carrier_id_find)
+		return store_unsupported(st->be, "carrier_id_find");
 	return st->be->carrier_id_find(st->data, carrier, carrier_id, id);
 }
 
@@ -542,6 +599,8 @@ int store_webhook_add(struct store *st, const struct store_webhook_new *w, int64
 		log_warnx("store: webhook_add: bad arguments");
 		return -1;
 	}
+	if (!st->be->webhook_add)
+		return store_unsupported(st->be, "webhook_add");
 	int rc = st->be->webhook_add(st->data, w, id);
 	if (rc == 0)
 		log_debug("store: webhook %lld: %s queued", (long long)*id, w->event);
@@ -553,6 +612,8 @@ int store_webhook_due(struct store *st, int64_t now_ms, struct store_webhook *ro
 	if (rows == NULL || max == 0)
 		return -1;
 	memset(rows, 0, max * sizeof(*rows));
+	if (!st->be->webhook_due)
+		return store_unsupported(st->be, "webhook_due");
 	return st->be->webhook_due(st->data, now_ms, rows, max);
 }
 
@@ -560,6 +621,8 @@ int store_webhook_result(struct store *st, int64_t id, int64_t delivered_ms, int
 {
 	if (delivered_ms < 0 || next_ms < 0)
 		return -1;
+	if (!st->be->webhook_result)
+		return store_unsupported(st->be, "webhook_result");
 	return st->be->webhook_result(st->data, id, delivered_ms, next_ms, error);
 }
 
@@ -567,12 +630,16 @@ int store_webhook_replay(struct store *st, int64_t id, int64_t now_ms)
 {
 	if (now_ms <= 0)
 		return -1;
+	if (!st->be->webhook_replay)
+		return store_unsupported(st->be, "webhook_replay");
 	return st->be->webhook_replay(st->data, id, now_ms);
 }
 
 int store_webhook_backlog(struct store *st, struct store_webhook_backlog *out)
 {
 	*out = (struct store_webhook_backlog){ 0 };
+	if (!st->be->webhook_backlog)
+		return store_unsupported(st->be, "webhook_backlog");
 	return st->be->webhook_backlog(st->data, out);
 }
 
@@ -582,6 +649,8 @@ int store_webhook_list(struct store *st, const struct store_webhook_filter *f, s
 		log_warnx("store: webhook_list: bad arguments");
 		return -1;
 	}
+	if (!st->be->webhook_list)
+		return store_unsupported(st->be, "webhook_list");
 	return st->be->webhook_list(st->data, f, cb, arg);
 }
 
@@ -602,6 +671,8 @@ int store_key_add(struct store *st, const struct store_api_key *k)
 		log_warnx("store: key_add: bad arguments");
 		return -1;
 	}
+	if (!st->be->key_add)
+		return store_unsupported(st->be, "key_add");
 	int rc = st->be->key_add(st->data, k);
 	if (rc == 0)
 		log_debug("store: API key %s (%s) stored", k->id, k->name);
@@ -612,6 +683,8 @@ int store_key_list(struct store *st, store_key_cb *cb, void *arg)
 {
 	if (cb == NULL)
 		return -1;
+	if (!st->be->key_list)
+		return store_unsupported(st->be, "key_list");
 	return st->be->key_list(st->data, cb, arg);
 }
 
@@ -619,5 +692,57 @@ int store_key_revoke(struct store *st, const char *id, int64_t now_ms)
 {
 	if (id == NULL || !*id || now_ms <= 0)
 		return -1;
+	if (!st->be->key_revoke)
+		return store_unsupported(st->be, "key_revoke");
 	return st->be->key_revoke(st->data, id, now_ms);
+}
+
+bool store_shared(const struct store *st)
+{
+	return st->be->node_begin != NULL;
+}
+
+int store_node_begin(struct store *st, const char *node_id, int64_t lease_ms, int64_t now_ms)
+{
+	size_t n = node_id ? strlen(node_id) : 0;
+
+	if (!st->be->node_begin)
+		return 0;
+	if (n == 0 || n >= STORE_NODE_ID_MAX || strspn(node_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+						       "0123456789_.-") != n || lease_ms < 1000) {
+		log_warnx("store: node_begin: bad node id or lease");
+		return -1;
+	}
+	return st->be->node_begin(st->data, node_id, lease_ms, now_ms);
+}
+
+int store_node_tick(struct store *st, int64_t now_ms, const char *modems, int64_t **requeued)
+{
+	*requeued = NULL;
+	if (!st->be->node_tick)
+		return 0;
+	return st->be->node_tick(st->data, now_ms, modems ? modems : "", requeued);
+}
+
+int store_nodes(struct store *st, store_node_cb *cb, void *arg)
+{
+	if (cb == NULL)
+		return -1;
+	return st->be->nodes ? st->be->nodes(st->data, cb, arg) : 0;
+}
+
+int store_versions(struct store *st, int64_t *optout, int64_t *keys)
+{
+	*optout = *keys = 0;
+	return st->be->versions ? st->be->versions(st->data, optout, keys) : 0;
+}
+
+int store_wake_fd(struct store *st)
+{
+	return st->be->wake_fd ? st->be->wake_fd(st->data) : -1;
+}
+
+int store_wake_read(struct store *st)
+{
+	return st->be->wake_read ? st->be->wake_read(st->data) : 0;
 }

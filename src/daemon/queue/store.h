@@ -80,12 +80,18 @@ struct store_idem {
 	int64_t first_id;         /* the request's messages are first_id .. first_id + count - 1 */
 	int count;
 	int64_t created_ms;
+	/* on write, a shared store (several nodes) keeps a record of another request created at or after
+	 * this — a key still live there — instead of replacing it (see store_idem_new.taken); 0: replace */
+	int64_t live_after_ms;
 };
 /* In a store_enqueue_idem batch: the record for msgs[first .. first + count - 1]. first_id is
  * filled by the store (ids of one transaction are consecutive: one writer, AUTOINCREMENT). */
 struct store_idem_new {
 	struct store_idem rec;
 	size_t first;
+	/* out, shared store only: another node holds the key live (both were accepted in the same few
+	 * milliseconds); this request's messages were not stored (their ids are 0) */
+	bool taken;
 };
 
 /* store_enqueue plus idempotency records, all in one transaction. An (owner, key) already stored
@@ -479,5 +485,46 @@ int64_t store_write_errors(const struct store *st);
 
 /* The backend's name ("sqlite" | "mem"), for logs. */
 const char *store_backend_name(const struct store *st);
+
+/*
+ * Several nodes on one shared store (the postgresql backend; docs/scale-out.md). Each node claims a
+ * message with the conditional `queued -> sending` and a lease (node id, expiry) written with it;
+ * its moves out of `sending` apply only while it holds the lease. A backend that is not shared
+ * (sqlite, mem) has none of these hooks: store_shared is false and the calls below do nothing.
+ */
+#define STORE_NODE_ID_MAX 64
+bool store_shared(const struct store *st);
+/* Who this node is (1..63 of [A-Za-z0-9_.-]) and how long its claims last without a renewal: call
+ * once, right after store_open. 0, or -1 (bad id, store error). */
+int store_node_begin(struct store *st, const char *node_id, int64_t lease_ms, int64_t now_ms);
+/* Heartbeat: record this node alive with its modems (names, comma separated), renew its leases, and
+ * take back the claims of nodes whose lease expired — `sending` with no part handed goes back to
+ * `queued` (*requeued: malloc'd ids, freed by the caller, NULL when none), with a part handed to
+ * `uncertain` (never resent blindly). Call at least three times per lease. Count requeued, or -1. */
+int store_node_tick(struct store *st, int64_t now_ms, const char *modems, int64_t **requeued);
+/* The nodes that ever ran on this store, for GET /v1/nodes; strings valid during the callback. */
+struct store_node {
+	const char *id;
+	int64_t started_ms, last_heartbeat_ms;
+	const char *modems;       /* names, comma separated */
+	int64_t claimed;          /* messages in `sending` under its lease */
+	int64_t lease_ms;         /* its lease: silent longer than this, its claims are taken back */
+};
+typedef int store_node_cb(void *arg, const struct store_node *n);
+/* Count visited, or -1; 0 rows on a store that is not shared. */
+int store_nodes(struct store *st, store_node_cb *cb, void *arg);
+/* The versions of the lists each node keeps in memory — the opt-out numbers and the API keys —
+ * bumped by every change of them on any node: a node reloads a list when its version moved.
+ * 0, or -1; always 0 and 0 on a store that is not shared. */
+int store_versions(struct store *st, int64_t *optout, int64_t *keys);
+/* Wake-ups (LISTEN/NOTIFY on postgresql): a descriptor that turns readable when another node
+ * enqueued messages or changed a list, or -1 (not shared, or not available: poll instead). After
+ * store_node_begin. Once lost (store_wake_read -1), a later store_node_tick may open it again:
+ * then this gives the new descriptor. */
+int store_wake_fd(struct store *st);
+enum { STORE_WAKE_QUEUE = 1, STORE_WAKE_LISTS = 2 };
+/* What the wake-ups since the last call were about (STORE_WAKE_* bits, 0 none), without blocking;
+ * -1 when the wake-up connection is lost (the caller stops watching and relies on its polls). */
+int store_wake_read(struct store *st);
 
 #endif

@@ -19,6 +19,8 @@ int store_audit_add(struct store *st, const struct store_audit_new *a)
 		log_warnx("store: audit_add: bad arguments");
 		return -1;
 	}
+	if (!be->audit_add)
+		return store_unsupported(be, "audit_add");
 	int rc = be->audit_add(data, a);
 	if (rc == 0)
 		log_debug("store: audit: %s %s %s", a->actor, a->action, a->target ? a->target : "");
@@ -34,6 +36,8 @@ int store_audit_list(struct store *st, const struct store_audit_filter *f, store
 		log_warnx("store: audit_list: bad arguments");
 		return -1;
 	}
+	if (!be->audit_list)
+		return store_unsupported(be, "audit_list");
 	return be->audit_list(data, f, cb, arg);
 }
 
@@ -47,6 +51,8 @@ int store_optout_add(struct store *st, const struct store_optout *o)
 		log_warnx("store: optout_add: bad arguments");
 		return -1;
 	}
+	if (!be->optout_add)
+		return store_unsupported(be, "optout_add");
 	return be->optout_add(data, o);
 }
 
@@ -59,6 +65,8 @@ int store_optout_remove(struct store *st, const char *number)
 		log_warnx("store: optout_remove: bad arguments");
 		return -1;
 	}
+	if (!be->optout_remove)
+		return store_unsupported(be, "optout_remove");
 	return be->optout_remove(data, number);
 }
 
@@ -69,6 +77,8 @@ int store_optout_check(struct store *st, const char *number)
 
 	if (!req(number, STORE_TO_MAX))
 		return 0;   /* nothing that long or empty is ever listed */
+	if (!be->optout_check)
+		return store_unsupported(be, "optout_check");
 	return be->optout_check(data, number);
 }
 
@@ -81,5 +91,7 @@ int store_optout_list(struct store *st, const struct store_optout_filter *f, sto
 		log_warnx("store: optout_list: bad arguments");
 		return -1;
 	}
+	if (!be->optout_list)
+		return store_unsupported(be, "optout_list");
 	return be->optout_list(data, f, cb, arg);
 }

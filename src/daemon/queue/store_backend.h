@@ -87,10 +87,21 @@ struct store_backend {
 	int (*outcomes)(void *be, int64_t after_id, int64_t since_ms, store_outcome_cb *cb, void *arg,
 			int64_t *last_id);
 	int (*oldest_queued)(void *be, int64_t out_ms[LANE_COUNT]);
+	/* several nodes on one store (store.h); all NULL: not shared */
+	int (*node_begin)(void *be, const char *node_id, int64_t lease_ms, int64_t now_ms);
+	int (*node_tick)(void *be, int64_t now_ms, const char *modems, int64_t **requeued);
+	int (*nodes)(void *be, store_node_cb *cb, void *arg);
+	int (*versions)(void *be, int64_t *optout, int64_t *keys);
+	int (*wake_fd)(void *be);
+	int (*wake_read)(void *be);
 };
 
 extern const struct store_backend store_backend_sqlite;
 extern const struct store_backend store_backend_mem;
+extern const struct store_backend store_backend_pg;
+
+/* store.c answers a NULL hook with this (logged, -1): a backend may leave hooks it lacks NULL. */
+int store_unsupported(const struct store_backend *be, const char *hook);
 
 
 /* store_mem_webhook.c: the mem backend's outbox (a list owned through *wh, freed by _free). */
