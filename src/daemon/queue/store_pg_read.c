@@ -120,7 +120,7 @@ int store_pg_idem_purge(void *be, int64_t before_ms)
 }
 
 /* One shape of SQL for every filter: an unused condition gets a value that matches everything
- * ($2 NULL state, $3 0, $4 NULL to, $6 NULL suffix); keyset paging on id, never OFFSET. */
+ * ($2 NULL state, $3 0, $4 NULL to, $6 NULL suffix, $7 0); keyset paging on id, never OFFSET. */
 int store_pg_list(void *be, const struct store_filter *f, store_msg_cb *cb, void *arg)
 {
 	struct pg *p = be;
@@ -134,7 +134,8 @@ int store_pg_list(void *be, const struct store_filter *f, store_msg_cb *cb, void
 	store_pg_text(&prm, f->to);
 	store_pg_int(&prm, (int64_t)f->limit);
 	store_pg_text(&prm, f->to_suffix);
-	r = store_pg_exec(p, "SELECT " PG_MSG_COLUMNS " FROM messages WHERE id < $1"
+	store_pg_int(&prm, f->min_id > 0 ? f->min_id : 0);
+	r = store_pg_exec(p, "SELECT " PG_MSG_COLUMNS " FROM messages WHERE id < $1 AND id >= $7"
 			  " AND ($2::text IS NULL OR state = $2::text) AND created_ms >= $3"
 			  " AND ($4::text IS NULL OR \"to\" = $4::text)"
 			  " AND ($6::text IS NULL OR right(\"to\", length($6::text)) = $6::text)"
