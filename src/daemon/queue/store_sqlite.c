@@ -709,6 +709,28 @@ int store_sq_begin(struct sq *s, const char *what) { return sq_begin(s, what); }
 int store_sq_finish(struct sq *s, const char *what) { return sq_finish(s, what); }
 void store_sq_rollback(struct sq *s) { sq_rollback(s); }
 
+int store_sq_write1(struct sq *s, sqlite3_stmt *st, const char *what)
+{
+	if (st == NULL)
+		return -1;
+	if (sq_begin(s, what) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		store_sq_warn(s, what);
+		sqlite3_finalize(st);
+		sq_rollback(s);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_changes(s->db) == 0) {
+		sq_rollback(s);
+		return 1;
+	}
+	return sq_finish(s, what);
+}
+
 const struct store_backend store_backend_sqlite = {
 	.key_add = store_sq_key_add,
 	.key_list = store_sq_key_list,

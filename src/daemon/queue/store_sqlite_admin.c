@@ -23,30 +23,6 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
 }
 
-/* One write statement in its own transaction (a savepoint inside a batch); finalizes st.
- * 0, 1 no row changed, -1. */
-static int write1(struct sq *s, sqlite3_stmt *st, const char *what)
-{
-	if (st == NULL)
-		return -1;
-	if (store_sq_begin(s, what) == -1) {
-		sqlite3_finalize(st);
-		return -1;
-	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		store_sq_warn(s, what);
-		sqlite3_finalize(st);
-		store_sq_rollback(s);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	if (sqlite3_changes(s->db) == 0) {
-		store_sq_rollback(s);
-		return 1;
-	}
-	return store_sq_finish(s, what);
-}
-
 int store_sq_audit_add(void *be, const struct store_audit_new *a)
 {
 	struct sq *s = be;
@@ -60,7 +36,7 @@ int store_sq_audit_add(void *be, const struct store_audit_new *a)
 	bind_text(st, 3, a->action);
 	bind_text(st, 4, a->target);
 	bind_text(st, 5, a->detail);
-	return write1(s, st, "audit_add") == 0 ? 0 : -1;
+	return store_sq_write1(s, st, "audit_add") == 0 ? 0 : -1;
 }
 
 int store_sq_audit_list(void *be, const struct store_audit_filter *f, store_audit_cb *cb, void *arg)
@@ -105,7 +81,7 @@ int store_sq_optout_add(void *be, const struct store_optout *o)
 	bind_text(st, 2, o->source);
 	sqlite3_bind_int64(st, 3, o->created_ms);
 	bind_text(st, 4, o->note);
-	return write1(s, st, "optout_add");
+	return store_sq_write1(s, st, "optout_add");
 }
 
 int store_sq_optout_remove(void *be, const char *number)
@@ -116,7 +92,7 @@ int store_sq_optout_remove(void *be, const char *number)
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, number);
-	return write1(s, st, "optout_remove");
+	return store_sq_write1(s, st, "optout_remove");
 }
 
 int store_sq_optout_check(void *be, const char *number)

@@ -61,6 +61,9 @@ int store_sq_list(void *be, const struct store_filter *f, store_msg_cb *cb, void
 int store_sq_begin(struct sq *s, const char *what);
 int store_sq_finish(struct sq *s, const char *what);
 void store_sq_rollback(struct sq *s);
+/* One write statement (prepared, bound) in its own transaction; finalizes st (NULL: -1).
+ * 0, 1 no row changed, -1. */
+int store_sq_write1(struct sq *s, sqlite3_stmt *st, const char *what);
 
 /* store_sqlite_inbound.c: inbound SMS and delivery reports. */
 int store_sq_inbound_add(void *be, const struct store_inbound_part *p, int64_t *inbound_id);

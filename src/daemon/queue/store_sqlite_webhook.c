@@ -35,29 +35,6 @@ static void row_to_webhook(sqlite3_stmt *st, struct store_webhook *w)
 	store_copy_field(w->last_error, sizeof(w->last_error), store_sq_col_text(st, 8));
 }
 
-/* One write statement in its own transaction (a savepoint inside a batch). 0, 1 no row changed, -1. */
-static int write1(struct sq *s, sqlite3_stmt *st, const char *what)
-{
-	if (st == NULL)
-		return -1;
-	if (store_sq_begin(s, what) == -1) {
-		sqlite3_finalize(st);
-		return -1;
-	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		store_sq_warn(s, what);
-		sqlite3_finalize(st);
-		store_sq_rollback(s);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	if (sqlite3_changes(s->db) == 0) {
-		store_sq_rollback(s);
-		return 1;
-	}
-	return store_sq_finish(s, what);
-}
-
 int store_sq_webhook_add(void *be, const struct store_webhook_new *w, int64_t *id)
 {
 	struct sq *s = be;
@@ -71,7 +48,7 @@ int store_sq_webhook_add(void *be, const struct store_webhook_new *w, int64_t *i
 	sqlite3_bind_text(st, 3, w->event, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, w->body, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, w->created_ms);
-	int rc = write1(s, st, "webhook_add");
+	int rc = store_sq_write1(s, st, "webhook_add");
 	if (rc != 0)
 		return -1;
 	/* a savepoint's release keeps the rowid; a batch commit failing later undoes it with the rest */
@@ -130,7 +107,7 @@ int store_sq_webhook_result(void *be, int64_t id, int64_t delivered_ms, int64_t 
 		sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 4);
-	return write1(s, st, "webhook_result");
+	return store_sq_write1(s, st, "webhook_result");
 }
 
 int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms)
@@ -145,7 +122,7 @@ int store_sq_webhook_replay(void *be, int64_t id, int64_t now_ms)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, now_ms);
-	return write1(s, st, "webhook_replay");
+	return store_sq_write1(s, st, "webhook_replay");
 }
 
 int store_sq_webhook_backlog(void *be, struct store_webhook_backlog *out)
